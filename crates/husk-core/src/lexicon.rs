@@ -1,0 +1,1 @@
+//! Rules, lexicons and filler banks, embedded from `assets/` at build time.
