@@ -115,7 +115,7 @@ fn rx() -> &'static Regexes {
         let r = |s: &str| Regex::new(s).expect("static regex");
         Regexes {
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
-            number: r(r"[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
+            number: r(r"\d{4}-\d{2}-\d{2}|[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
             hex: r(r"#[0-9A-Fa-f]{6}\b|#[0-9A-Fa-f]{3}\b"),
             plain_ident: r(r"\b[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+\b|\b[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}\b|\b[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+\b"),
             camel: r(r"\b[a-z]+[A-Z][A-Za-z0-9]*\b"),
@@ -254,7 +254,7 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
         match text[s + 1..].find('`') {
             Some(e) => {
                 let r = s + 1..s + 1 + e;
-                if !text[r.clone()].trim().is_empty() {
+                if is_shaped_identifier(&text[r.clone()], lex) {
                     out.push(Span { range: r, kind: SpanKind::Identifier });
                 }
                 from = s + 2 + e;
@@ -294,6 +294,18 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
             }
         }
     }
+}
+
+/// Backticked text names an internal thing when it is shaped like code: separators, digits,
+/// camelCase or spaces (a command line). A plain word (`checkout`, `KEYS`) is just emphasis.
+fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
+    let t = t.trim();
+    if t.is_empty() || lex.topic_map.contains_key(&t.to_lowercase()) {
+        return false;
+    }
+    let plain = t.chars().all(|c| c.is_alphabetic());
+    let camel = t.chars().skip(1).any(|c| c.is_uppercase()) && t.chars().any(|c| c.is_lowercase());
+    !plain || camel
 }
 
 /// Named people in English text.
@@ -338,11 +350,15 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             i += 1;
             continue;
         }
+        // A name needs one strong boundary (a context word, a space, brackets or @) and at least a
+        // weak one (punctuation, start or end of text) on the other side.
         let before = &text[..pos];
-        let before_ok = before.is_empty()
-            || before.ends_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c == '@' || c == '(' || c.is_ascii_punctuation())
+        // "2000 万行": a space after a number is not a name boundary.
+        let after_number = before.trim_end().ends_with(|c: char| c.is_ascii_digit());
+        let strong_before = before.ends_with(|c: char| c.is_whitespace() && !after_number || matches!(c, '@' | '（' | '(' | '“'))
             || lex.contexts_zh_before.iter().any(|w| before.ends_with(w.as_str()));
-        if !before_ok {
+        let weak_before = before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
+        if !strong_before && !weak_before {
             i += 1;
             continue;
         }
@@ -353,17 +369,20 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             if end_idx > chars.len() {
                 continue;
             }
-            let given_ok = chars[i + s_chars..end_idx].iter().all(|(_, ch)| is_cjk(*ch) && !ZH_FUNCTION_CHARS.contains(*ch));
+            let given_ok = chars[i + s_chars..end_idx]
+                .iter()
+                .all(|(_, ch)| is_cjk(*ch) && !ZH_FUNCTION_CHARS.contains(*ch) && !lex.given_name_stop_zh.contains(ch));
             if !given_ok {
                 continue;
             }
             let end = chars.get(end_idx).map_or(text.len(), |(p, _)| *p);
             let after = &text[end..];
-            let after_ok = after.is_empty()
-                || after.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation())
-                || after.starts_with(|c: char| "的和说批".contains(c))
+            let strong_after = after.starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
                 || lex.contexts_zh_after.iter().any(|w| after.starts_with(w.as_str()));
-            if after_ok {
+            let weak_after = after.is_empty()
+                || after.starts_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation())
+                || after.starts_with(|c: char| "的和说批".contains(c));
+            if (strong_before && (strong_after || weak_after)) || (weak_before && strong_after) {
                 best = Some(pos..end);
                 break;
             }
@@ -537,9 +556,20 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
     if rx().first_person_en.is_match(text) || text.contains('我') && !text.contains("我们") {
         *seen.entry("first_person").or_default() += 1;
     }
+    // Neutral specifics raise the score; the category comes from cues and typed signals.
+    let mut neutral: (f32, String, f32) = (0.0, String::new(), 0.0);
     for (name, n) in seen {
         let sig = lex.signal(name);
-        add(sig.category, sig.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), &format!("signal.{name}"));
+        let w = sig.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0));
+        match sig.category {
+            Some(c) => add(c, w, &format!("signal.{name}")),
+            None => {
+                neutral.0 += w;
+                if w > neutral.2 {
+                    neutral = (neutral.0, format!("signal.{name}"), w);
+                }
+            }
+        }
     }
     if matches!(kind, BlockKind::Code { .. }) {
         // Code carries concrete values by nature; what matters is how many.
@@ -547,10 +577,15 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
         add(Category::Context, 0.1 * specifics.min(6) as f32, "code.specifics");
     }
 
-    let total: f32 = by_cat.values().map(|v| v.0).sum();
+    let total: f32 = by_cat.values().map(|v| v.0).sum::<f32>() + neutral.0;
     let best = by_cat.into_iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)));
     match best {
-        Some((cat, (_, rule, _))) if total > 0.0 => Verdict { category: cat, score: total.min(1.0), rule, spans },
+        Some((cat, (w, rule, _))) if total > 0.0 => {
+            // The rule that decided is the strongest piece of evidence, cue or specific.
+            let rule = if neutral.2 > w { neutral.1 } else { rule };
+            Verdict { category: cat, score: total.min(1.0), rule, spans }
+        }
+        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans },
         _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans },
     }
 }

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 const POLICY: &str = include_str!("../../../assets/rules/policy.toml");
+const DILUTE: &str = include_str!("../../../assets/rules/dilute.toml");
 const CUES: &str = include_str!("../../../assets/rules/cues.toml");
 const SIGNALS: &str = include_str!("../../../assets/rules/signals.toml");
 const FILLER_EN: &str = include_str!("../../../assets/filler/en.toml");
@@ -34,6 +35,44 @@ pub enum Lang {
 struct PolicyFile {
     threshold: HashMap<String, f32>,
     actions: HashMap<String, [String; 3]>,
+    #[serde(default)]
+    mask: MaskRaw,
+}
+
+#[derive(Deserialize, Default)]
+struct MaskRaw {
+    #[serde(default)]
+    always: bool,
+}
+
+#[derive(Deserialize)]
+struct DiluteFile {
+    heads: LangLists,
+    adjectives: LangLists,
+    en: Vec<DiluteRuleRaw>,
+    en_fallback: HashMap<String, String>,
+    zh_fallback: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct LangLists {
+    en: Vec<String>,
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DiluteRuleRaw {
+    kinds: Vec<String>,
+    before: String,
+    replace: String,
+}
+
+/// One dilution rule: a measure of one of `kinds` preceded by text matching `before`.
+#[derive(Debug, Clone)]
+pub struct DiluteRule {
+    pub kinds: Vec<String>,
+    pub before: Regex,
+    pub replace: String,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +160,8 @@ struct NamesFile {
     contexts_en_before: Vec<String>,
     #[serde(default)]
     titles_en: Vec<String>,
+    #[serde(default)]
+    given_name_stop_zh: String,
 }
 
 // ---- compiled forms ----
@@ -133,10 +174,10 @@ pub struct Cue {
     pub weight: f32,
 }
 
-/// A named signal's category and weight.
+/// A named signal's category (None: a neutral specific) and weight.
 #[derive(Debug, Clone, Copy)]
 pub struct Signal {
-    pub category: Category,
+    pub category: Option<Category>,
     pub weight: f32,
 }
 
@@ -155,6 +196,16 @@ pub struct Bank {
 /// Everything the engine knows, compiled.
 pub struct Lexicon {
     pub threshold: [f32; 3],
+    /// Mask names and internal identifiers even in kept blocks.
+    pub always_mask: bool,
+    pub dilute_en: Vec<DiluteRule>,
+    pub dilute_fallback_en: HashMap<String, String>,
+    pub dilute_fallback_zh: HashMap<String, String>,
+    /// Head nouns after an internal name (kept when the name is masked), longest first.
+    pub heads_en: Vec<String>,
+    pub heads_zh: Vec<String>,
+    pub adjectives_en: Vec<String>,
+    pub adjectives_zh: Vec<String>,
     pub policy: HashMap<Category, [Action; 3]>,
     pub cues: Vec<Cue>,
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
@@ -185,6 +236,7 @@ pub struct Lexicon {
     pub contexts_zh_before: Vec<String>,
     pub contexts_zh_after: Vec<String>,
     pub contexts_en_before: Vec<String>,
+    pub given_name_stop_zh: HashSet<char>,
 }
 
 /// The process-wide lexicon.
@@ -227,6 +279,11 @@ fn matcher(words: &[String], case_insensitive: bool) -> Result<AhoCorasick, Lexi
         .match_kind(MatchKind::LeftmostLongest)
         .build(words)
         .map_err(|e| LexiconError::Invalid { file: "lexicon", what: e.to_string() })
+}
+
+fn longest_first(mut v: Vec<String>) -> Vec<String> {
+    v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    v
 }
 
 fn strings(v: Option<&toml::Value>) -> Vec<String> {
@@ -288,6 +345,13 @@ impl Lexicon {
             return Err(LexiconError::Invalid { file: "rules/policy.toml", what: "every category needs actions".into() });
         }
 
+        let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
+        let mut dilute_en = Vec::new();
+        for r in dil.en {
+            let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+            dilute_en.push(DiluteRule { kinds: r.kinds, before, replace: r.replace });
+        }
+
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
         let mut cues = Vec::new();
         let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -312,7 +376,8 @@ impl Lexicon {
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
         let mut signals = HashMap::new();
         for (k, v) in sig.signal {
-            signals.insert(k, Signal { category: category("rules/signals.toml", &v.category)?, weight: v.weight });
+            let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
+            signals.insert(k, Signal { category: c, weight: v.weight });
         }
         for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_long", "quote_short", "first_person"] {
             if !signals.contains_key(required) {
@@ -335,6 +400,14 @@ impl Lexicon {
 
         Ok(Lexicon {
             threshold,
+            always_mask: policy.mask.always,
+            dilute_en,
+            dilute_fallback_en: dil.en_fallback,
+            dilute_fallback_zh: dil.zh_fallback,
+            heads_en: longest_first(dil.heads.en),
+            heads_zh: longest_first(dil.heads.zh),
+            adjectives_en: dil.adjectives.en,
+            adjectives_zh: dil.adjectives.zh,
             policy: pol,
             cues,
             cue_en: matcher(&en_words, true)?,
@@ -363,6 +436,7 @@ impl Lexicon {
             contexts_zh_before: names.contexts_zh_before,
             contexts_zh_after: names.contexts_zh_after,
             contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
+            given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
         })
     }
 
@@ -383,7 +457,7 @@ impl Lexicon {
     }
 
     pub fn signal(&self, name: &str) -> Signal {
-        self.signals.get(name).copied().unwrap_or(Signal { category: Category::Judgment, weight: 0.0 })
+        self.signals.get(name).copied().unwrap_or(Signal { category: None, weight: 0.0 })
     }
 }
 

@@ -101,6 +101,9 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         None => {}
     }
     if v.score < lex.threshold(level) {
+        if lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+            return (Action::Mask, None, "mask.names-and-systems".into());
+        }
         let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
         return (Action::Keep, None, rule);
     }
@@ -108,7 +111,14 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
     if b.kind == BlockKind::Description && action == Action::Hollow {
         action = Action::Dilute;
     }
+    if action == Action::Keep && lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+        return (Action::Mask, None, "mask.names-and-systems".into());
+    }
     (action, None, v.rule.clone())
+}
+
+fn is_maskable(k: SpanKind) -> bool {
+    matches!(k, SpanKind::Name | SpanKind::Identifier)
 }
 
 /// Chooses filler variants: deterministic, closest in length, never the same variant twice.
@@ -250,6 +260,9 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
+            }
+            if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
+                return hollow(text, b, p, heading, ctx, ch, lex);
             }
             let d = dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint);
             // Dilution that still carries figures has not diluted: hollow instead.
@@ -406,6 +419,8 @@ fn label_topic(label: &str, lang: Lang) -> String {
 fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> String {
     let lex = lexicon();
     let bank = lex.bank(lang);
+    let merged = if dilute { merge_measure_pairs(text, spans) } else { spans.to_vec() };
+    let spans = &merged[..];
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     for (i, s) in spans.iter().enumerate() {
@@ -416,10 +431,41 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
                     r = r.start - 1..r.end + 1;
                 }
-                vague(bank, "identifier", key, i)
+                match head_noun_after(&text[r.end..], lang) {
+                    Some(gap) => {
+                        // "the `x` flag" → "the relevant flag"; "用 `x` 前缀" → "用相关前缀"
+                        let adjs = match lang {
+                            Lang::En => &lex.adjectives_en,
+                            Lang::Zh => &lex.adjectives_zh,
+                        };
+                        let adj = adjs.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % adjs.len().max(1) as u64) as usize).cloned().unwrap_or_default();
+                        let before = &text[pos..r.start];
+                        let (before, adj) = match lang {
+                            Lang::En if has_determiner(before) => (before, format!("{adj} ")),
+                            Lang::En => (before, format!("the {adj} ")),
+                            Lang::Zh => (before.strip_suffix(' ').filter(|b| b.ends_with(is_cjk)).unwrap_or(before), adj),
+                        };
+                        if r.start < pos {
+                            continue;
+                        }
+                        out.push_str(before);
+                        out.push_str(&adj);
+                        pos = r.end + gap;
+                        continue;
+                    }
+                    None => vague(bank, "identifier", key, i),
+                }
             }
-            SpanKind::Measure(k) if dilute => vague(bank, measure_bank(k), key, i),
-            SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => vague(bank, "count", key, i),
+            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
+                let (start, repl) = dilute_measure(text, r.clone(), s.kind, lang, pos);
+                if start < pos {
+                    continue;
+                }
+                out.push_str(&text[pos..start]);
+                out.push_str(&repl);
+                pos = r.end;
+                continue;
+            }
             SpanKind::Quote { long: true } if dilute => {
                 let p = bank.phrases.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % bank.phrases.len().max(1) as u64) as usize);
                 p.cloned()
@@ -449,6 +495,31 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
     }
 }
 
+/// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
+fn head_noun_after(after: &str, lang: Lang) -> Option<usize> {
+    let lex = lexicon();
+    let trimmed = after.trim_start_matches(' ');
+    let gap = after.len() - trimmed.len();
+    match lang {
+        Lang::En => {
+            if gap == 0 {
+                return None;
+            }
+            let lower = trimmed.to_ascii_lowercase();
+            lex.heads_en
+                .iter()
+                .find(|h| lower.starts_with(h.as_str()) && !lower[h.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+                .map(|_| gap)
+        }
+        Lang::Zh => lex.heads_zh.iter().find(|h| trimmed.starts_with(h.as_str())).map(|_| gap),
+    }
+}
+
+fn has_determiner(before: &str) -> bool {
+    let b = before.to_ascii_lowercase();
+    ["the ", "a ", "an ", "our ", "this ", "that ", "each ", "every ", "any ", "its ", "their ", "your "].iter().any(|d| b.ends_with(d))
+}
+
 fn strip_trailing_article(s: &str) -> &str {
     for a in ["the ", "The ", "a ", "A ", "an ", "An "] {
         if let Some(x) = s.strip_suffix(a) {
@@ -458,6 +529,70 @@ fn strip_trailing_article(s: &str) -> &str {
         }
     }
     s
+}
+
+/// "between 02:00 and 02:20 UTC", "3 to 5 days", "周二或周四": two measures read as one.
+fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
+    let is_num = |k: SpanKind| matches!(k, SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral);
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if let Some(last) = out.last_mut() {
+            if is_num(last.kind) && is_num(s.kind) && last.range.end <= s.range.start {
+                let between = text[last.range.end..s.range.start].trim();
+                if ["and", "to", "or", "-", "–", "~", "或", "到", "至", "和"].contains(&between) {
+                    last.range.end = s.range.end;
+                    if let SpanKind::Measure(_) = s.kind {
+                        last.kind = s.kind;
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push(s.clone());
+    }
+    out
+}
+
+/// The replacement of one measure when diluting: (start of replaced text, replacement).
+fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> (usize, String) {
+    let lex = lexicon();
+    let kname = match kind {
+        SpanKind::Measure(k) => measure_bank(k),
+        SpanKind::ZhNumeral => "count",
+        _ => "number",
+    };
+    let span = &text[r.clone()];
+    match lang {
+        Lang::Zh => (r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default()),
+        Lang::En => {
+            let before = &text[floor..r.start];
+            for rule in &lex.dilute_en {
+                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
+                    continue;
+                }
+                if let Some(c) = rule.before.captures(before) {
+                    let m = c.get(0).map_or(0..0, |m| m.range());
+                    if m.end == before.len() {
+                        let mut out = String::new();
+                        c.expand(&rule.replace, &mut out);
+                        return (floor + m.start, out);
+                    }
+                }
+            }
+            if kname == "count" {
+                // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
+                let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
+                if before.to_ascii_lowercase().ends_with("the ") && !unit.is_empty() {
+                    return (r.start, unit.to_string());
+                }
+                let several = lex.dilute_fallback_en.get("count").cloned().unwrap_or_default();
+                return (r.start, if unit.is_empty() { several } else { format!("{several} {unit}") });
+            }
+            let fb = lex.dilute_fallback_en.get(kname).cloned().unwrap_or_default();
+            let start = if fb.starts_with("a ") || fb.starts_with("the ") { r.start - (before.len() - strip_trailing_article(before).len()) } else { r.start };
+            (start, fb)
+        }
+    }
 }
 
 fn measure_bank(k: MeasureKind) -> &'static str {
