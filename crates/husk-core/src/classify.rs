@@ -99,6 +99,7 @@ fn is_cjk_punct(c: char) -> bool {
 }
 
 struct Regexes {
+    url: Regex,
     number: Regex,
     hex: Regex,
     plain_ident: Regex,
@@ -114,6 +115,7 @@ fn rx() -> &'static Regexes {
     RX.get_or_init(|| {
         let r = |s: &str| Regex::new(s).expect("static regex");
         Regexes {
+            url: r(r"https?://[^\s)>\]]+|\]\([^)\s]*\)|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|cn|edu|gov)(?:/[^\s)]*)?"),
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
             number: r(r"\d{4}-\d{2}-\d{2}|[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
             hex: r(r"#[0-9A-Fa-f]{6}\b|#[0-9A-Fa-f]{3}\b"),
@@ -172,9 +174,12 @@ fn is_word_byte(b: u8) -> bool {
 fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     for m in rx().number.find_iter(text) {
-        let (s, mut e) = (m.start(), m.end());
+        let (mut s, mut e) = (m.start(), m.end());
+        if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
+            s -= 1; // "-0.5%": the sign belongs to the figure
+        }
         // Digits glued to letters (SEV1, p95, v3, 5xx) belong to a word, not a quantity.
-        if s > 0 && (is_word_byte(bytes[s - 1]) || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphabetic()) {
+        if s > 0 && (is_word_byte(bytes[s - 1]) || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphanumeric()) {
             continue;
         }
         if e < bytes.len() && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x']) || bytes[e] == b'_') {
@@ -187,6 +192,11 @@ fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             continue;
         }
         let num = m.as_str();
+        // "WCAG 2.2", "Python 3.11", "v5": a version after a name is not a figure.
+        let word_before = text[..s].trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
+        if num.contains('.') && !num.contains(':') && word_before.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !text[e..].trim_start().starts_with(|c: char| c.is_alphabetic() && c.is_lowercase()) {
+            continue;
+        }
         let mut kind = if num.ends_with('%') || num.starts_with(['$', '€', '¥', '£']) {
             Some(if num.ends_with('%') { MeasureKind::Threshold } else { MeasureKind::Amount })
         } else if num.contains(':') {
@@ -229,6 +239,9 @@ fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
     }
     for m in rx().zh_numeral.find_iter(text) {
+        if m.as_str() == "千万" || m.as_str() == "万一" {
+            continue; // adverbs: "by all means", "in case"
+        }
         out.push(Span { range: m.range(), kind: SpanKind::ZhNumeral });
     }
 }
@@ -317,7 +330,15 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let before = text[..m.start()].trim_end().to_lowercase();
         let ctx_before = lex.contexts_en_before.iter().any(|c| before.ends_with(c.as_str()))
             || lex.titles_en.iter().any(|t| before.ends_with(&t.to_lowercase()));
-        if words.len() >= 2 && (known_first || ctx_before && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
+        // Mid-sentence, two capitalized words that are not calendar, place or title words.
+        let mid_sentence = {
+            let b = text[..m.start()].trim_end();
+            !b.is_empty() && !b.ends_with(['.', '!', '?', ':', '|', '"', '“', '(', '*']) && !b.ends_with("- ")
+        };
+        let plain_pair = words.len() >= 2
+            && mid_sentence
+            && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()));
+        if words.len() >= 2 && (known_first || plain_pair || ctx_before && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
         } else if words.len() == 1 && known_first && m.start() > 0 {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
@@ -402,6 +423,8 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
 pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
     let lex = lexicon();
     let mut spans = Vec::new();
+    // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
+    let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
     quotes(text, &mut spans);
     identifiers(text, ctx, lex, &mut spans);
     numbers(text, lex, &mut spans);
@@ -416,6 +439,7 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.skeleton.contains(&text[s.range.clone()].to_lowercase()));
     }
+    spans.retain(|s| !urls.iter().any(|u| u.start < s.range.end && s.range.start < u.end));
     resolve_overlaps(spans)
 }
 
@@ -548,6 +572,7 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
             SpanKind::ZhNumeral => "zh_numeral",
             SpanKind::Identifier => "identifier",
             SpanKind::Name => "name",
+            SpanKind::Quote { .. } if is_phrasing(text, &s.range, lex) => "quote_phrasing",
             SpanKind::Quote { long: true } => "quote_long",
             SpanKind::Quote { long: false } => "quote_short",
         };
@@ -578,16 +603,43 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
     }
 
     let total: f32 = by_cat.values().map(|v| v.0).sum::<f32>() + neutral.0;
+    // Specifics join a category only when its evidence is real; else they make a judgment.
+    if neutral.0 > 0.0 && by_cat.values().all(|v| v.0 < MIN_CATEGORY_EVIDENCE) {
+        let e = by_cat.entry(Category::Judgment).or_insert((0.0, String::new(), 0.0));
+        e.0 += neutral.0;
+    }
+    // Ties go to the category listed first (pitfall before incident before judgment …).
     let best = by_cat.into_iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)));
     match best {
         Some((cat, (w, rule, _))) if total > 0.0 => {
-            // The rule that decided is the strongest piece of evidence, cue or specific.
+            // Specifics join the strongest kind of evidence; the rule named is the strongest
+            // single piece of evidence, cue or specific.
             let rule = if neutral.2 > w { neutral.1 } else { rule };
             Verdict { category: cat, score: total.min(1.0), rule, spans }
         }
         _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans },
         _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans },
     }
+}
+
+/// Evidence a category needs before specifics are counted with it rather than as judgment.
+const MIN_CATEGORY_EVIDENCE: f32 = 0.25;
+
+/// A quotation is a phrasing someone uses (style) when a say-verb comes right before it, when it
+/// ends like an utterance, or when it is a whole sentence; otherwise it is a quoted term.
+fn is_phrasing(text: &str, r: &Range<usize>, lex: &Lexicon) -> bool {
+    let inner = text[r.clone()].trim();
+    if inner.ends_with(['?', '？', '!', '！', '。', '…', '：', ':']) {
+        return true;
+    }
+    let cjk = inner.chars().filter(|c| is_cjk(*c)).count();
+    if cjk >= 10 || inner.split_whitespace().count() >= 5 {
+        return true;
+    }
+    let before: String = text[..r.start].chars().rev().skip(1).take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    let before = before.trim_end().to_lowercase();
+    lex.say_verbs_zh.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v}了")) || before.ends_with(&format!("{v}清楚")))
+        || lex.say_verbs_en.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v} with")) || before.ends_with(&format!("{v} for")))
 }
 
 #[cfg(test)]

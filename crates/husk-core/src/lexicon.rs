@@ -103,6 +103,7 @@ struct PatternRaw {
 #[derive(Deserialize)]
 struct SignalFile {
     signal: HashMap<String, SignalRaw>,
+    say_verbs: UnitsRaw,
     units: UnitsRaw,
     zh_numerals: ZhNumeralsRaw,
 }
@@ -162,6 +163,8 @@ struct NamesFile {
     titles_en: Vec<String>,
     #[serde(default)]
     given_name_stop_zh: String,
+    #[serde(default)]
+    not_name_words_en: Vec<String>,
 }
 
 // ---- compiled forms ----
@@ -191,6 +194,8 @@ pub struct Bank {
     pub dialogue: Vec<String>,
     pub phrases: Vec<String>,
     pub vague: HashMap<String, Vec<String>>,
+    /// Topic used when a block and its heading name none, per category.
+    pub topic_defaults: HashMap<Category, String>,
 }
 
 /// Everything the engine knows, compiled.
@@ -216,6 +221,9 @@ pub struct Lexicon {
     pub patterns: Vec<(Cue, Regex)>,
     pub signals: HashMap<String, Signal>,
     pub units_en: HashSet<String>,
+    /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
+    pub say_verbs_en: Vec<String>,
+    pub say_verbs_zh: Vec<String>,
     pub units_zh: Vec<String>,
     pub zh_numerals: Vec<char>,
     pub bank_en: Bank,
@@ -237,6 +245,7 @@ pub struct Lexicon {
     pub contexts_zh_after: Vec<String>,
     pub contexts_en_before: Vec<String>,
     pub given_name_stop_zh: HashSet<char>,
+    pub not_name_words_en: HashSet<String>,
 }
 
 /// The process-wide lexicon.
@@ -300,6 +309,15 @@ fn bank(file: &'static str, text: &str) -> Result<Bank, LexiconError> {
             "roles" => b.roles = strings(v.get("names")),
             "dialogue" => b.dialogue = strings(v.get("lines")),
             "phrases" => b.phrases = strings(v.get("lines")),
+            "topic_defaults" => {
+                if let Some(t) = v.as_table() {
+                    for (k, d) in t {
+                        if let Some(d) = d.as_str() {
+                            b.topic_defaults.insert(category(file, k)?, d.to_string());
+                        }
+                    }
+                }
+            }
             "vague" => {
                 if let Some(t) = v.as_table() {
                     for (k, list) in t {
@@ -379,7 +397,7 @@ impl Lexicon {
             let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
             signals.insert(k, Signal { category: c, weight: v.weight });
         }
-        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_long", "quote_short", "first_person"] {
+        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"] {
             if !signals.contains_key(required) {
                 return Err(LexiconError::Invalid { file: "rules/signals.toml", what: format!("missing signal.{required}") });
             }
@@ -417,6 +435,8 @@ impl Lexicon {
             patterns,
             signals,
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_en: sig.say_verbs.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_zh: sig.say_verbs.zh,
             units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
             bank_en: bank("filler/en.toml", FILLER_EN)?,
@@ -437,6 +457,7 @@ impl Lexicon {
             contexts_zh_after: names.contexts_zh_after,
             contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
             given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
+            not_name_words_en: names.not_name_words_en.into_iter().collect(),
         })
     }
 

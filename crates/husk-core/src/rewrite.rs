@@ -165,44 +165,59 @@ impl Chooser {
 }
 
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
-/// generic noun in the text, else the heading, else a neutral noun.
-fn topic(text: &str, heading: Option<&str>, lang: Lang, lex: &Lexicon) -> String {
-    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
-        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
-        return match lang {
-            Lang::En => en.clone(),
-            Lang::Zh => zh.clone(),
-        };
+/// generic noun in the text, else one in the heading (or the heading itself when it is a short
+/// noun phrase), else the category's default topic.
+fn topic(text: &str, heading: Option<&str>, lang: Lang, cat: Category, lex: &Lexicon) -> String {
+    if let Some(t) = topic_in(text, lang, lex) {
+        return t;
     }
-    let (ac, list) = match lang {
-        Lang::En => (&lex.topics_en, &lex.topics_en_list),
-        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
-    };
-    let best = ac
-        .find_iter(text)
-        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
-        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())));
-    if let Some(m) = best {
-        return list[m.pattern().as_usize()].clone();
-    }
-    if let Some(h) = heading {
-        let h = h.trim();
+    if let Some(h) = heading.map(str::trim) {
+        if let Some(t) = topic_in(h, lang, lex) {
+            return t;
+        }
         let n = h.chars().count();
-        let fits = match lang {
-            Lang::En => (3..=40).contains(&n) && !h.chars().any(|c| c.is_ascii_digit() || is_cjk(c)) && !h.contains(':'),
-            Lang::Zh => (2..=10).contains(&n) && h.chars().all(|c| is_cjk(c)),
+        let noun_like = match lang {
+            Lang::En => {
+                let words: Vec<&str> = h.split_whitespace().collect();
+                (1..=3).contains(&words.len())
+                    && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+                    && !words.iter().any(|w| ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of"].contains(&w.to_ascii_lowercase().as_str()))
+            }
+            Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
         };
-        if fits {
+        if noun_like {
             return match lang {
                 Lang::En => lower_first(h),
                 Lang::Zh => h.to_string(),
             };
         }
     }
-    match lang {
+    lex.bank(lang).topic_defaults.get(&cat).cloned().unwrap_or_else(|| match lang {
         Lang::En => "this area".into(),
         Lang::Zh => "这类工作".into(),
+    })
+}
+
+/// Characters that make a short Chinese heading a clause rather than a noun phrase.
+const ZH_NOT_TOPIC: &str = "的了是不也就都还又再很最更他她它我你们谁怎样么吗呢吧和与及或在对把被给让要会能";
+
+/// A mapped specific term or the longest generic topic noun in `text`.
+fn topic_in(text: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
+    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
+        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
+        return Some(match lang {
+            Lang::En => en.clone(),
+            Lang::Zh => zh.clone(),
+        });
     }
+    let (ac, list) = match lang {
+        Lang::En => (&lex.topics_en, &lex.topics_en_list),
+        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
+    };
+    ac.find_iter(text)
+        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
+        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())))
+        .map(|m| list[m.pattern().as_usize()].clone())
 }
 
 fn word_bounded(text: &str, r: Range<usize>) -> bool {
@@ -256,7 +271,7 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
     match p.action {
         Action::Keep | Action::Withhold => None,
         Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
-        Action::Mask => Some(replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, heading, ctx, ch, lex)),
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
@@ -264,12 +279,10 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
             if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
                 return hollow(text, b, p, heading, ctx, ch, lex);
             }
-            let d = dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint);
-            // Dilution that still carries figures has not diluted: hollow instead.
-            if d.chars().any(|c| c.is_ascii_digit()) && b.kind != BlockKind::Description {
-                hollow(text, b, p, heading, ctx, ch, lex)
-            } else {
-                Some(d)
+            // Dilution that cannot replace a figure naturally, or still carries one, hollows.
+            match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
+                Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
+                _ => hollow(text, b, p, heading, ctx, ch, lex),
             }
         }
         Action::Hollow => hollow(text, b, p, heading, ctx, ch, lex),
@@ -287,12 +300,14 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, heading, p.lang, lex)
+        topic(text, heading, p.lang, cat, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
         BlockKind::TableCell { .. } => {
-            let list = if cat == Category::Network { &bank.roles } else { &bank.cells[&cat] };
+            // A cell that named someone gets a role; any other cell a short generic phrase.
+            let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
+            let list = if named { &bank.roles } else { &bank.cells[&cat] };
             let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
             Some(pick.map(|s| upper_first_if_en(&s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
         }
@@ -307,7 +322,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             // Keep a short, plain label ("Role: …", "角色：…") and use it as the topic.
             if let Some((label, sep, rest)) = label_split(text) {
                 if classify::scan(label, Some(ctx)).is_empty() {
-                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang) };
+                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
                         .map(|s| fill(&s, &t, p.lang))
@@ -407,16 +422,19 @@ fn label_split(text: &str) -> Option<(&str, &str, &str)> {
     Some((label, &text[idx..rest_start + ws], rest))
 }
 
-fn label_topic(label: &str, lang: Lang) -> String {
+/// A label doubles as the topic when it is a short noun phrase ("Role", "角色").
+fn label_topic(label: &str, lang: Lang) -> Option<String> {
     let l = label.trim_matches('*').trim();
     match lang {
-        Lang::En => lower_first(l),
-        Lang::Zh => l.to_string(),
+        Lang::En if l.split_whitespace().count() <= 3 && l.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-') => Some(lower_first(l)),
+        Lang::Zh if (1..=4).contains(&l.chars().count()) && l.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)) => Some(l.to_string()),
+        _ => None,
     }
 }
 
-/// Replace names and identifiers (mask), and with `dilute` also measures and quotes.
-fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> String {
+/// Replace names and identifiers (mask), and with `dilute` also measures and quotes. None when a
+/// specific cannot be replaced naturally.
+fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> Option<String> {
     let lex = lexicon();
     let bank = lex.bank(lang);
     let merged = if dilute { merge_measure_pairs(text, spans) } else { spans.to_vec() };
@@ -457,7 +475,9 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 }
             }
             SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
-                let (start, repl) = dilute_measure(text, r.clone(), s.kind, lang, pos);
+                let Some((start, repl)) = dilute_measure(text, r.clone(), s.kind, lang, pos) else {
+                    return None;
+                };
                 if start < pos {
                     continue;
                 }
@@ -488,11 +508,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    if lang == Lang::En {
-        upper_first(&out)
-    } else {
-        out
-    }
+    Some(if lang == Lang::En { upper_first(&out) } else { out })
 }
 
 /// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
@@ -553,8 +569,9 @@ fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
     out
 }
 
-/// The replacement of one measure when diluting: (start of replaced text, replacement).
-fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> (usize, String) {
+/// The replacement of one measure when diluting: (start of replaced text, replacement), or None
+/// when no phrase reads naturally in its place (the block is then hollowed instead).
+fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
     let lex = lexicon();
     let kname = match kind {
         SpanKind::Measure(k) => measure_bank(k),
@@ -563,7 +580,7 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
     };
     let span = &text[r.clone()];
     match lang {
-        Lang::Zh => (r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default()),
+        Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {
             let before = &text[floor..r.start];
             for rule in &lex.dilute_en {
@@ -575,7 +592,7 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
                     if m.end == before.len() {
                         let mut out = String::new();
                         c.expand(&rule.replace, &mut out);
-                        return (floor + m.start, out);
+                        return Some((floor + m.start, out));
                     }
                 }
             }
@@ -583,14 +600,17 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
                 // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
                 let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
                 if before.to_ascii_lowercase().ends_with("the ") && !unit.is_empty() {
-                    return (r.start, unit.to_string());
+                    return Some((r.start, unit.to_string()));
                 }
                 let several = lex.dilute_fallback_en.get("count").cloned().unwrap_or_default();
-                return (r.start, if unit.is_empty() { several } else { format!("{several} {unit}") });
+                return Some((r.start, if unit.is_empty() { several } else { format!("{several} {unit}") }));
+            }
+            if kname == "number" {
+                return None; // "Regular 400": a bare number has no natural stand-in
             }
             let fb = lex.dilute_fallback_en.get(kname).cloned().unwrap_or_default();
             let start = if fb.starts_with("a ") || fb.starts_with("the ") { r.start - (before.len() - strip_trailing_article(before).len()) } else { r.start };
-            (start, fb)
+            Some((start, fb))
         }
     }
 }
@@ -614,9 +634,9 @@ fn vague(bank: &crate::lexicon::Bank, kind: &str, key: &str, i: usize) -> Option
 }
 
 /// Dilute: specifics become vague phrases and reason clauses are dropped.
-fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -> String {
-    let out = replace_spans(text, spans, lang, ch, key, true);
-    drop_reason(&out, lang)
+fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -> Option<String> {
+    let out = replace_spans(text, spans, lang, ch, key, true)?;
+    Some(drop_reason(&out, lang))
 }
 
 fn drop_reason(text: &str, lang: Lang) -> String {
@@ -818,24 +838,32 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         let text = markdown::splice(src, &plain);
 
         // Leak gate.
-        let tokens: Vec<(usize, Vec<String>)> = map
+        let tokens: Vec<leak::Withheld> = map
             .blocks
             .iter()
             .zip(&plans)
             .enumerate()
             .filter(|(_, (_, p))| p.action != Action::Keep)
-            .map(|(i, (b, p))| (i, leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, p.action == Action::Withhold)))
+            .map(|(i, (b, p))| {
+                let private = p.action == Action::Withhold;
+                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, private), strict: private }
+            })
             .collect();
-        let findings = leak::find_leaks(&text, &tokens, &public);
+        let offsets = output_ranges(&map, &edits);
+        let holder_of = |at: usize| offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= at && at < r.end));
+        // Text the user ruled public (a marker or a keep override) is shown as written: a token
+        // it shares with a withheld block is the user's own decision, not a leak.
+        let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)
+            .into_iter()
+            .filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep)))
+            .collect();
         if findings.is_empty() {
             return Ok(finish(src, &map, &plans, text, &lines));
         }
         // Map each finding to the block whose output holds it and escalate that block.
-        let offsets = output_ranges(&map, &edits);
         let mut escalated = false;
         for f in &findings {
-            let holder = offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= f.at && f.at < r.end));
-            match holder {
+            match holder_of(f.at).filter(|h| plans[*h].forced != Some(Forced::Keep)) {
                 Some(h) => {
                     let is_code = matches!(map.blocks[h].kind, BlockKind::Code { .. });
                     let p = &mut plans[h];
@@ -861,7 +889,6 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             }
         }
         if !escalated || round + 1 == MAX_ROUNDS {
-            if std::env::var_os("HUSK_DEBUG_LEAK").is_some() { for f in &findings { eprintln!("leak {:?} {:?}", &text[f.at..f.at + f.len], map.blocks[f.owner].line); } }
             let owner = &map.blocks[findings[0].owner];
             let (line, column) = lines.locate(owner.range.start);
             return Err(SanitizeError::Leak { line, column });
