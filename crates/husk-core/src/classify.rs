@@ -56,6 +56,9 @@ pub struct Verdict {
     pub score: f32,
     pub rule: String,
     pub spans: Vec<Span>,
+    /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
+    /// kinds of knowledge is handled as the most sensitive of them.
+    pub also: Vec<(Category, String)>,
 }
 
 /// Document-wide facts that single blocks cannot see: who is named, which identifiers are
@@ -550,7 +553,10 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
         }
     }
     for m in lex.cue_zh.find_iter(text) {
-        *hits.entry(lex.cue_zh_ids[m.pattern().as_usize()]).or_default() += 1;
+        let id = lex.cue_zh_ids[m.pattern().as_usize()];
+        if id != usize::MAX {
+            *hits.entry(id).or_default() += 1;
+        }
     }
     for (idx, n) in hits {
         let cue = &lex.cues[idx];
@@ -607,7 +613,17 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
     if neutral.0 > 0.0 && by_cat.values().all(|v| v.0 < MIN_CATEGORY_EVIDENCE) {
         let e = by_cat.entry(Category::Judgment).or_insert((0.0, String::new(), 0.0));
         e.0 += neutral.0;
+        if e.1.is_empty() {
+            e.1 = neutral.1.clone();
+        }
     }
+    let mut also: Vec<(Category, String)> =
+        by_cat.iter().filter(|(_, v)| v.0 >= MIN_CATEGORY_EVIDENCE).map(|(c, v)| (*c, v.1.clone())).collect();
+    // A hard figure (a number with its unit) is a judgment whatever else the block is.
+    if spans.iter().any(|s| matches!(s.kind, SpanKind::Measure(_))) && !also.iter().any(|(c, _)| *c == Category::Judgment) {
+        also.push((Category::Judgment, "signal.number_unit".into()));
+    }
+    also.sort();
     // Ties go to the category listed first (pitfall before incident before judgment …).
     let best = by_cat.into_iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)));
     match best {
@@ -615,10 +631,10 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
             // Specifics join the strongest kind of evidence; the rule named is the strongest
             // single piece of evidence, cue or specific.
             let rule = if neutral.2 > w { neutral.1 } else { rule };
-            Verdict { category: cat, score: total.min(1.0), rule, spans }
+            Verdict { category: cat, score: total.min(1.0), rule, spans, also }
         }
-        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans },
-        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans },
+        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans, also },
+        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
     }
 }
 

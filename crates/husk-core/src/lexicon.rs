@@ -47,11 +47,17 @@ struct MaskRaw {
 
 #[derive(Deserialize)]
 struct DiluteFile {
+    files: FilesRaw,
     heads: LangLists,
     adjectives: LangLists,
     en: Vec<DiluteRuleRaw>,
     en_fallback: HashMap<String, String>,
     zh_fallback: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct FilesRaw {
+    extensions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +85,14 @@ pub struct DiluteRule {
 struct CueFile {
     cue: Vec<CueRaw>,
     pattern: Vec<PatternRaw>,
+    #[serde(default)]
+    zh_compounds: Compounds,
+}
+
+#[derive(Deserialize, Default)]
+struct Compounds {
+    #[serde(default)]
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +221,7 @@ pub struct Lexicon {
     pub dilute_fallback_en: HashMap<String, String>,
     pub dilute_fallback_zh: HashMap<String, String>,
     /// Head nouns after an internal name (kept when the name is masked), longest first.
+    pub file_extensions: HashSet<String>,
     pub heads_en: Vec<String>,
     pub heads_zh: Vec<String>,
     pub adjectives_en: Vec<String>,
@@ -216,6 +231,7 @@ pub struct Lexicon {
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
     pub cue_en: AhoCorasick,
     pub cue_en_ids: Vec<usize>,
+    /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
     pub cue_zh: AhoCorasick,
     pub cue_zh_ids: Vec<usize>,
     pub patterns: Vec<(Cue, Regex)>,
@@ -385,6 +401,10 @@ impl Lexicon {
                 zh_ids.push(idx);
             }
         }
+        for w in cue_file.zh_compounds.words {
+            zh_words.push(w);
+            zh_ids.push(usize::MAX);
+        }
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
             let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
@@ -422,6 +442,7 @@ impl Lexicon {
             dilute_en,
             dilute_fallback_en: dil.en_fallback,
             dilute_fallback_zh: dil.zh_fallback,
+            file_extensions: dil.files.extensions.into_iter().collect(),
             heads_en: longest_first(dil.heads.en),
             heads_zh: longest_first(dil.heads.zh),
             adjectives_en: dil.adjectives.en,

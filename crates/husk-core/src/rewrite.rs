@@ -107,14 +107,23 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
         return (Action::Keep, None, rule);
     }
+    // The most sensitive kind of knowledge in the block decides; ties keep the main category.
     let mut action = lex.action(v.category, level);
+    let mut rule = v.rule.clone();
+    for (c, r) in &v.also {
+        let a = lex.action(*c, level);
+        if a > action {
+            action = a;
+            rule = format!("{r}+{c}");
+        }
+    }
     if b.kind == BlockKind::Description && action == Action::Hollow {
         action = Action::Dilute;
     }
     if action == Action::Keep && lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
         return (Action::Mask, None, "mask.names-and-systems".into());
     }
-    (action, None, v.rule.clone())
+    (action, None, rule)
 }
 
 fn is_maskable(k: SpanKind) -> bool {
@@ -245,7 +254,27 @@ fn upper_first(s: &str) -> String {
 }
 
 fn fill(template: &str, topic: &str, lang: Lang) -> String {
-    let out = template.replacen("{topic}", topic, 1);
+    // "{topic}告警" with topic "告警" must not read "告警告警", nor "alerts alerts": drop the echo.
+    let (head, tail) = template.split_once("{topic}").unwrap_or((template, ""));
+    let overlap = match lang {
+        Lang::Zh => (2..=topic.chars().count())
+            .rev()
+            .map(|n| topic.char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i))
+            .map(|i| &topic[i..])
+            .find(|suffix| tail.starts_with(*suffix))
+            .map_or(0, str::len),
+        Lang::En => {
+            let last = topic.rsplit(' ').next().unwrap_or(topic);
+            let rest = tail.strip_prefix(' ').unwrap_or("");
+            let echoes = last.len() >= 3 && rest.len() >= last.len() && rest[..last.len()].eq_ignore_ascii_case(last);
+            if echoes && !rest[last.len()..].starts_with(|c: char| c.is_alphanumeric()) {
+                1 + last.len()
+            } else {
+                0
+            }
+        }
+    };
+    let out = format!("{head}{topic}{}", &tail[overlap..]);
     match lang {
         Lang::En => upper_first(&out),
         Lang::Zh => out,
@@ -471,6 +500,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                         pos = r.end + gap;
                         continue;
                     }
+                    None if is_file_name(&text[s.range.clone()]) => Some(dilute_fallback(lang, "file")),
                     None => vague(bank, "identifier", key, i),
                 }
             }
@@ -569,11 +599,25 @@ fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
     out
 }
 
+fn is_file_name(t: &str) -> bool {
+    t.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && lexicon().file_extensions.contains(&ext.to_ascii_lowercase()))
+}
+
+fn dilute_fallback(lang: Lang, kind: &str) -> String {
+    let lex = lexicon();
+    let map = match lang {
+        Lang::En => &lex.dilute_fallback_en,
+        Lang::Zh => &lex.dilute_fallback_zh,
+    };
+    map.get(kind).cloned().unwrap_or_default()
+}
+
 /// The replacement of one measure when diluting: (start of replaced text, replacement), or None
 /// when no phrase reads naturally in its place (the block is then hollowed instead).
 fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
     let lex = lexicon();
     let kname = match kind {
+        SpanKind::Measure(MeasureKind::Time) if text[r.clone()].contains(':') => "clock",
         SpanKind::Measure(k) => measure_bank(k),
         SpanKind::ZhNumeral => "count",
         _ => "number",
@@ -846,7 +890,13 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             .filter(|(_, (_, p))| p.action != Action::Keep)
             .map(|(i, (b, p))| {
                 let private = p.action == Action::Withhold;
-                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, private), strict: private }
+                // Masking withholds names and systems only; its other specifics stay by policy.
+                let spans: Vec<Span> = if p.action == Action::Mask {
+                    p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect()
+                } else {
+                    p.verdict.spans.clone()
+                };
+                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &spans, private), strict: private }
             })
             .collect();
         let offsets = output_ranges(&map, &edits);
@@ -1005,5 +1055,30 @@ pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
             };
             fill(&bank.sentences[&Category::Context][0], t, lang)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_drops_a_repeated_topic() {
+        assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
+        assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
+        assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
+        assert_eq!(fill("Review {topic} alerting often.", "alert", Lang::En), "Review alert alerting often.");
+    }
+
+    #[test]
+    fn dilution_reads_naturally() {
+        let lex = lexicon();
+        let _ = lex;
+        let mut ch = Chooser { seed: 0, used: HashSet::new(), roles: HashMap::new() };
+        let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
+        let ctx = classify::doc_context(text, &markdown::block_map(text));
+        let spans = classify::scan(text, Some(&ctx));
+        let out = dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes");
+        assert_eq!(out, "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us.");
     }
 }
