@@ -143,12 +143,14 @@ fn rx() -> &'static Regexes {
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
             number: r(r"\d{4}-\d{2}-\d{2}|[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
             hex: r(r"#[0-9A-Fa-f]{6}(?-u:\b)|#[0-9A-Fa-f]{3}(?-u:\b)"),
-            plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
+            // snake_case, dotted and colon paths; kebab-case only with a digit (recon-v1): plain
+            // hyphenated words (back-and-forth, end-to-end) are English.
+            plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
             en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
             en_number_word: r(r"(?i)(?-u:\b)(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a couple of|a dozen)\s+(ms|milliseconds|seconds|minutes|hours|days|weeks|months|years|business days|comments|words|items|times|people|steps|clicks|screens)(?-u:\b)"),
             first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
-            zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|个|条|人|轮|步|万))"),
+            zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
     })
 }
@@ -440,6 +442,18 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             continue;
         }
         let s_chars = surname.chars().count();
+        // "周经理", "王总": a surname with a title is a person.
+        let after_surname = &text[pos + surname.len()..];
+        if let Some(title) = lex.titles_zh.iter().find(|t| after_surname.starts_with(t.as_str())) {
+            let end = pos + surname.len() + title.len();
+            let tail = &text[end..];
+            let bounded = tail.is_empty() || tail.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation() || "的和说在".contains(c)) || !tail.starts_with(is_cjk);
+            if bounded && (strong_before || weak_before) {
+                out.push(Span { range: pos..end, kind: SpanKind::Name });
+                i += s_chars + title.chars().count();
+                continue;
+            }
+        }
         let mut best = None;
         for given in [2usize, 1] {
             let end_idx = i + s_chars + given;

@@ -51,6 +51,8 @@ struct DiluteFile {
     heads: LangLists,
     adjectives: LangLists,
     en: Vec<DiluteRuleRaw>,
+    #[serde(default)]
+    zh: Vec<DiluteRuleRaw>,
     en_fallback: HashMap<String, String>,
     zh_fallback: HashMap<String, String>,
 }
@@ -179,6 +181,8 @@ struct NamesFile {
     given_name_stop_zh: String,
     #[serde(default)]
     not_name_words_en: Vec<String>,
+    #[serde(default)]
+    titles_zh: Vec<String>,
 }
 
 // ---- compiled forms ----
@@ -218,6 +222,7 @@ pub struct Lexicon {
     /// Mask names and internal identifiers even in kept blocks.
     pub always_mask: bool,
     pub dilute_en: Vec<DiluteRule>,
+    pub dilute_zh: Vec<DiluteRule>,
     pub dilute_fallback_en: HashMap<String, String>,
     pub dilute_fallback_zh: HashMap<String, String>,
     /// Head nouns after an internal name (kept when the name is masked), longest first.
@@ -270,6 +275,8 @@ pub struct Lexicon {
     pub longest_en_context_words: usize,
     pub given_name_stop_zh: HashSet<char>,
     pub not_name_words_en: HashSet<String>,
+    /// Titles after a surname that make it a person (longest first).
+    pub titles_zh: Vec<String>,
 }
 
 /// The process-wide lexicon.
@@ -389,11 +396,16 @@ impl Lexicon {
         }
 
         let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
-        let mut dilute_en = Vec::new();
-        for r in dil.en {
-            let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
-            dilute_en.push(DiluteRule { kinds: r.kinds, before, replace: r.replace });
-        }
+        let rules = |raw: Vec<DiluteRuleRaw>| -> Result<Vec<DiluteRule>, LexiconError> {
+            raw.into_iter()
+                .map(|r| {
+                    let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+                    Ok(DiluteRule { kinds: r.kinds, before, replace: r.replace })
+                })
+                .collect()
+        };
+        let dilute_en = rules(dil.en)?;
+        let dilute_zh = rules(dil.zh)?;
 
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
         let mut cues = Vec::new();
@@ -476,6 +488,7 @@ impl Lexicon {
             threshold,
             always_mask: policy.mask.always,
             dilute_en,
+            dilute_zh,
             dilute_fallback_en: dil.en_fallback,
             dilute_fallback_zh: dil.zh_fallback,
             file_extensions: dil.files.extensions.into_iter().collect(),
@@ -519,6 +532,7 @@ impl Lexicon {
             contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
             given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
             not_name_words_en: names.not_name_words_en.into_iter().collect(),
+            titles_zh: longest_first(names.titles_zh),
         })
     }
 

@@ -370,6 +370,13 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
                 let line = ch.pick(&bank.dialogue, key, rest.chars().count(), "")?;
+                // A speaker who is a named person becomes a role: "孙晓燕：" → "财务对接人："
+                let named = classify::scan(speaker, Some(ctx)).iter().any(|s| is_maskable(s.kind));
+                if named {
+                    let sep_at = speaker.find(['：', ':']).unwrap_or(speaker.len());
+                    let role = ch.role(speaker[..sep_at].trim(), &bank.roles, key);
+                    return Some(format!("{}{}{line}", upper_first_if_en(&role, p.lang), &speaker[sep_at..]));
+                }
                 return Some(format!("{speaker}{line}"));
             }
             sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text)
@@ -565,7 +572,21 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    Some(if lang == Lang::En { upper_first(&out) } else { out })
+    Some(if lang == Lang::En { upper_first(&out) } else { tidy_cjk_spaces(&out) })
+}
+
+/// Chinese writing spaces out numbers and Latin words, not Chinese phrases: once a figure has
+/// become words, "凌晨 固定时段的" reads "凌晨固定时段的".
+fn tidy_cjk_spaces(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ' ' && i > 0 && i + 1 < chars.len() && is_cjk(chars[i - 1]) && is_cjk(chars[i + 1]) {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
 }
 
 /// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
@@ -650,11 +671,30 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         _ => "number",
     };
     let span = &text[r.clone()];
+    let before = &text[floor..r.start];
+    let rules = match lang {
+        Lang::En => &lex.dilute_en,
+        Lang::Zh => &lex.dilute_zh,
+    };
     match lang {
-        Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
+        Lang::Zh => {
+            for rule in rules {
+                if !rule.kinds.iter().any(|k| k == kname) {
+                    continue;
+                }
+                if let Some(c) = rule.before.captures(before) {
+                    let m = c.get(0).map_or(0..0, |m| m.range());
+                    if m.end == before.len() {
+                        let mut out = String::new();
+                        c.expand(&rule.replace, &mut out);
+                        return Some((floor + m.start, out));
+                    }
+                }
+            }
+            Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default()))
+        }
         Lang::En => {
-            let before = &text[floor..r.start];
-            for rule in &lex.dilute_en {
+            for rule in rules {
                 if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
                     continue;
                 }
