@@ -683,6 +683,18 @@ enum Evidence {
     Cue(usize),
     Pattern(usize),
     Signal(usize),
+    Dialogue,
+}
+
+/// Weight of a dialogue line's structure (a speaker, a colon, an utterance).
+const DIALOGUE_WEIGHT: f32 = 0.8;
+
+/// "你：…", "Customer: …", "林之远：…": a short speaker before a colon, then an utterance.
+pub fn is_dialogue_line(text: &str) -> bool {
+    let Some(idx) = text.find(['：', ':']) else { return false };
+    let speaker = text[..idx].trim();
+    let n = speaker.chars().count();
+    (1..=12).contains(&n) && speaker.split_whitespace().count() <= 2 && !speaker.contains(['`', '*', '(', '（']) && text[idx..].chars().count() > 2
 }
 
 impl Evidence {
@@ -692,6 +704,7 @@ impl Evidence {
             Evidence::Cue(i) => lex.cues[i].id.clone(),
             Evidence::Pattern(i) => lex.patterns[i].0.id.clone(),
             Evidence::Signal(i) => format!("signal.{}", SIGNALS[i]),
+            Evidence::Dialogue => "style.dialogue-line".into(),
         }
     }
 }
@@ -791,6 +804,10 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
                 }
             }
         }
+    }
+    if *kind == BlockKind::QuoteLine && is_dialogue_line(text) {
+        // "> 林之远：先看口径…": a quoted line with a speaker is a dialogue example.
+        add(Category::Style, DIALOGUE_WEIGHT, Evidence::Dialogue);
     }
     if matches!(kind, BlockKind::Code { .. }) {
         // Code carries concrete values by nature; what matters is how many.

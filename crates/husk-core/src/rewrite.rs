@@ -207,7 +207,8 @@ fn topic(text: &str, headings: &[String], lang: Lang, cat: Category, lex: &Lexic
             return t;
         }
     }
-    if let Some(h) = headings.last().map(|h| h.trim()) {
+    // "Layer 2: 表达风格", "3. Pricing": the words after a label or number are the topic.
+    if let Some(h) = headings.last().map(|h| h.rsplit([':', '：']).next().unwrap_or(h).trim().trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')) {
         let n = h.chars().count();
         let noun_like = match lang {
             Lang::En => {
@@ -331,6 +332,10 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
+            }
+            // An utterance is all specifics: diluting a dialogue line replaces what is said.
+            if b.kind == BlockKind::QuoteLine && dialogue_split(text).is_some() {
+                return hollow(text, b, p, headings, ctx, ch, lex);
             }
             if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
                 return hollow(text, b, p, headings, ctx, ch, lex);
