@@ -681,37 +681,21 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         Lang::En => &lex.dilute_en,
         Lang::Zh => &lex.dilute_zh,
     };
-    match lang {
-        Lang::Zh => {
-            for rule in rules {
-                if !rule.kinds.iter().any(|k| k == kname) {
-                    continue;
-                }
-                if let Some(c) = rule.before.captures(before) {
-                    let m = c.get(0).map_or(0..0, |m| m.range());
-                    if m.end == before.len() {
-                        let mut out = String::new();
-                        c.expand(&rule.replace, &mut out);
-                        return Some((floor + m.start, out));
-                    }
-                }
+    // A bare number reads like a threshold when a comparison precedes it.
+    let fits = |k: &String| k == kname || kname == "number" && k == "threshold";
+    for rule in rules.iter().filter(|r| r.kinds.iter().any(fits)) {
+        if let Some(c) = rule.before.captures(before) {
+            let m = c.get(0).map_or(0..0, |m| m.range());
+            if m.end == before.len() {
+                let mut out = String::new();
+                c.expand(&rule.replace, &mut out);
+                return Some((floor + m.start, out));
             }
-            Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default()))
         }
+    }
+    match lang {
+        Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {
-            for rule in rules {
-                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
-                    continue;
-                }
-                if let Some(c) = rule.before.captures(before) {
-                    let m = c.get(0).map_or(0..0, |m| m.range());
-                    if m.end == before.len() {
-                        let mut out = String::new();
-                        c.expand(&rule.replace, &mut out);
-                        return Some((floor + m.start, out));
-                    }
-                }
-            }
             if kname == "count" {
                 // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
                 let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
