@@ -222,6 +222,10 @@ impl Vault {
         let mut done = Vec::new();
         for rel in &req.notes {
             let src = self.read_note(rel)?;
+            // Checked here as well as in the engine: a private note never leaves the vault.
+            if markdown::block_map(&src).visibility == crate::model::Visibility::Private {
+                return Err(ExportError::Sanitize { note: rel.clone(), source: SanitizeError::PrivateNote }.into());
+            }
             let mut opts = SanitizeOptions::new(req.level);
             opts.seed = req.seed;
             opts.overrides = self.overrides_for(rel);
@@ -411,12 +415,21 @@ fn demote(md: &str) -> String {
     out
 }
 
+/// `p` made absolute, with `.` and `..` resolved lexically.
 fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    use std::path::Component;
+    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf()) };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
     }
+    out
 }
 
 /// `p` with its longest existing ancestor canonicalized (symlinks resolved).

@@ -221,7 +221,7 @@ impl Index {
     pub(crate) fn set_overrides<'a>(&mut self, items: impl Iterator<Item = (&'a str, &'a str, Forced)>) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
         tx.execute("DELETE FROM overrides", []).map_err(e)?;
         {
             let mut st = tx.prepare("INSERT OR REPLACE INTO overrides(path, fingerprint, forced) VALUES (?1, ?2, ?3)").map_err(e)?;
@@ -235,7 +235,7 @@ impl Index {
     pub(crate) fn set_ledger(&mut self, entries: &[LedgerEntry]) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
         tx.execute("DELETE FROM ledger", []).map_err(e)?;
         {
             let mut st = tx.prepare("INSERT OR REPLACE INTO ledger(id, time, level, format, entry) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(e)?;
@@ -319,15 +319,17 @@ impl Index {
     }
 
     /// Write parsed notes and removals in one transaction.
-    fn store(&mut self, known: &HashMap<String, (i64, i64, i64)>, parsed: Vec<Parsed>, gone: &[String], report: &mut RefreshReport) -> Result<(), IndexError> {
+    /// Ids are looked up again inside the (immediate) write transaction, so another process
+    /// indexing at the same time cannot make this one insert a duplicate or miss a row.
+    fn store(&mut self, _known: &HashMap<String, (i64, i64, i64)>, parsed: Vec<Parsed>, gone: &[String], report: &mut RefreshReport) -> Result<(), IndexError> {
         if parsed.is_empty() && gone.is_empty() {
             return Ok(());
         }
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(e)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
         {
-            let mut get_hash = tx.prepare_cached("SELECT hash FROM notes WHERE id = ?1").map_err(e)?;
+            let mut get = tx.prepare_cached("SELECT id, hash FROM notes WHERE path = ?1").map_err(e)?;
             let mut touch = tx.prepare_cached("UPDATE notes SET mtime = ?2, size = ?3 WHERE id = ?1").map_err(e)?;
             let mut del_blocks = tx.prepare_cached("DELETE FROM blocks WHERE note_id = ?1").map_err(e)?;
             let mut del_fts = tx.prepare_cached("DELETE FROM notes_fts WHERE rowid = ?1").map_err(e)?;
@@ -344,9 +346,9 @@ impl Index {
                     Visibility::Private => "private",
                     Visibility::Public => "public",
                 };
-                let id = if let Some((id, _, _)) = known.get(&p.rel) {
-                    let old: Option<String> = get_hash.query_row([id], |r| r.get(0)).optional().map_err(e)?;
-                    if old.as_deref() == Some(p.hash.as_str()) {
+                let current: Option<(i64, String)> = get.query_row([&p.rel], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(e)?;
+                let id = if let Some((id, old)) = current {
+                    if old == p.hash {
                         // Same content (touched, or rewritten identically): only the stat changed,
                         // but overrides may have changed the blocks, so refresh them too.
                         touch.execute(params![id, p.mtime_ns, p.size as i64]).map_err(e)?;
@@ -358,7 +360,7 @@ impl Index {
                         report.updated += 1;
                     }
                     del_blocks.execute([id]).map_err(e)?;
-                    *id
+                    id
                 } else {
                     ins.execute(params![p.rel, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
                     let id = tx.last_insert_rowid();
@@ -386,7 +388,8 @@ impl Index {
                 }
             }
             for g in gone {
-                if let Some((id, _, _)) = known.get(g) {
+                let id: Option<i64> = get.query_row([g], |r| r.get(0)).optional().map_err(e)?;
+                if let Some(id) = id {
                     del_blocks.execute([id]).map_err(e)?;
                     del_fts.execute([id]).map_err(e)?;
                     del_note.execute([id]).map_err(e)?;

@@ -67,6 +67,9 @@ pub enum WatchEvent<'a> {
     Ready { notes: usize, report: &'a RefreshReport },
     /// A batch changed the index. A kernel backup hook runs here.
     Settled(&'a WatchBatch),
+    /// Updating the index failed (for example a file vanished mid-read, or the index was busy);
+    /// the watcher keeps going and rescans the whole vault on the next tick.
+    Error(&'a crate::vault::VaultError),
 }
 
 impl Vault {
@@ -81,18 +84,20 @@ impl Vault {
         let initial = self.refresh()?;
         let notes = self.notes()?.len();
         hook(self, WatchEvent::Ready { notes, report: &initial });
+        let mut retry = false;
         while !stop.load(Ordering::SeqCst) {
-            let first = match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(r) => r,
+            let mut results = Vec::new();
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(r) => results.push(r),
+                Err(mpsc::RecvTimeoutError::Timeout) if retry => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             // Drain whatever else is queued into the same batch.
-            let mut results = vec![first];
             while let Ok(r) = rx.try_recv() {
                 results.push(r);
             }
-            let mut rescan = false;
+            let mut rescan = std::mem::take(&mut retry);
             let mut paths: Vec<String> = Vec::new();
             for r in results {
                 match r {
@@ -117,7 +122,15 @@ impl Vault {
                 continue;
             }
             let t = Instant::now();
-            let report = if rescan { self.refresh()? } else { self.refresh_paths(&paths)? };
+            let report = match if rescan { self.refresh() } else { self.refresh_paths(&paths) } {
+                Ok(r) => r,
+                Err(e) => {
+                    hook(self, WatchEvent::Error(&e));
+                    retry = true;
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            };
             let batch = WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
             if batch.report.changed() || batch.rescanned {
                 hook(self, WatchEvent::Settled(&batch));
