@@ -555,3 +555,48 @@ fn vault_status_lists_notes_changed_since_their_last_export() {
     let s: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).args(["status", "--json"]))).unwrap();
     assert_eq!(s["changed_since_export"], serde_json::json!(["ops/deploy.md"]));
 }
+
+#[test]
+fn vault_classify_shows_the_effective_action_after_mark() {
+    let (_d, v) = make_vault(0);
+    let rows = |v: &Path| -> Vec<serde_json::Value> {
+        let out = ok(in_vault(&v.join("ops")).args(["classify", "deploy.md", "--json"]));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().clone()
+    };
+    let line6 = |rows: &[serde_json::Value]| rows.iter().find(|r| r["line"] == 6).cloned().expect("a block on line 6");
+    assert!(line6(&rows(&v))["forced"].is_null());
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
+    let r = line6(&rows(&v));
+    assert_eq!(r["forced"], "private");
+    assert_eq!(r["actions"], serde_json::json!(["withhold", "withhold", "withhold"]));
+    // Outside the vault the same file has no overrides.
+    let copy = tempdir();
+    fs::copy(v.join("ops/deploy.md"), copy.path().join("deploy.md")).unwrap();
+    let out = ok(husk().current_dir(copy.path()).args(["classify", "deploy.md", "--json"]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert!(line6(&rows)["forced"].is_null());
+}
+
+#[test]
+fn vault_trace_reports_withheld_knowledge_that_shows() {
+    let (d, v) = make_vault(0);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
+    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    let e = &ledger(&v)[0];
+    let w = e["withheld"].as_array().unwrap().iter().find(|w| w["line"] == 6).expect("line 6 withheld").clone();
+    assert_eq!(w["action"], "withhold");
+    assert!(!serde_json::to_string(e).unwrap().contains("double charge"), "the ledger holds no withheld text");
+    let husk_text = fs::read_to_string(d.path().join("o/ops/deploy.md")).unwrap();
+    assert!(!husk_text.contains("double charge"));
+    let leaked = d.path().join("leaked.md");
+    fs::write(&leaked, "Tip from a colleague: always drain the payment queue before restarting the billing workers, otherwise the retries double charge customers.\n").unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    assert_eq!(r["withheld_shows"], true, "{r}");
+    assert_eq!(r["withheld"][0]["note"], "ops/deploy.md");
+    assert_eq!(r["withheld"][0]["line"], 6);
+    let text = ok(in_vault(&v).arg("trace").arg(&leaked));
+    assert!(text.contains("WITHHELD KNOWLEDGE SHOWS"), "{text}");
+    // The husk itself does not show it.
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(d.path().join("o/ops/deploy.md")).arg("--json"))).unwrap();
+    assert_eq!(r["withheld_shows"], false, "{r}");
+}

@@ -265,6 +265,7 @@ impl Vault {
                     rule: b.rule.clone(),
                     sha256: b.sha256.clone(),
                     shingles: crate::trace::shingles(original),
+                    tokens: crate::trace::tokens(original).len(),
                 });
             }
         }
