@@ -138,6 +138,8 @@ pub struct Vault {
     index: Index,
     overrides: OverrideStore,
     open_state: IndexState,
+    /// The refresh that [`Vault::open`] ran after creating or rebuilding the index.
+    open_refresh: Option<RefreshReport>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -159,7 +161,10 @@ impl Vault {
             write_atomic(&cfg, CONFIG_TEMPLATE.as_bytes()).map_err(io_err("write", &cfg))?;
         }
         let mut v = Vault::open(&root)?;
-        let report = v.refresh()?;
+        let report = match v.open_refresh.take() {
+            Some(r) => r,
+            None => v.refresh()?,
+        };
         Ok((v, report))
     }
 
@@ -196,12 +201,12 @@ impl Vault {
         let overrides = OverrideStore::load(&state.join("overrides.json"))?;
         let ledger = crate::ledger::load(&state.join("ledger.jsonl"))?;
         let (index, open_state) = Index::open(&state.join("index.db"))?;
-        let mut v = Vault { root, index, overrides, open_state };
+        let mut v = Vault { root, index, overrides, open_state, open_refresh: None };
         // The index mirrors the non-derivable files; refresh the mirror on every open.
         v.index.set_overrides(v.overrides.iter())?;
         v.index.set_ledger(&ledger)?;
         if !matches!(v.open_state, IndexState::Ok) {
-            v.refresh()?;
+            v.open_refresh = Some(v.refresh()?);
         }
         Ok(v)
     }
