@@ -600,3 +600,33 @@ fn vault_trace_reports_withheld_knowledge_that_shows() {
     let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(d.path().join("o/ops/deploy.md")).arg("--json"))).unwrap();
     assert_eq!(r["withheld_shows"], false, "{r}");
 }
+
+#[test]
+fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
+    let (d, v) = make_vault(300);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "keep"]));
+    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "heavy", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    let db = v.join(".husk/index.db");
+    // Checkpoint the WAL into the main file so the damage lands on live pages.
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    }
+    let mut bytes = fs::read(&db).unwrap();
+    assert!(bytes.len() > 64 * 1024, "a 300-note index spans many pages");
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 16 * 1024] {
+        *b = 0xa5;
+    }
+    fs::write(&db, bytes).unwrap();
+    let o = run(in_vault(&v).args(["status", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("index was rebuilt"), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(s["index"]["state"], "rebuilt");
+    assert_eq!((s["notes"].as_u64(), s["overrides"].as_u64(), s["exports"].as_u64()), (Some(302), Some(1), Some(1)));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    assert_eq!(search_paths(&v, "预发环境"), vec!["ops/deploy.md"]);
+}

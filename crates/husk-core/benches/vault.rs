@@ -71,6 +71,19 @@ fn main() {
     let bytes = generate(&root, n);
     println!("vault: {n} notes, {:.1} MB", bytes as f64 / 1e6);
 
+    {
+        let texts: Vec<String> = (0..2000).map(note).collect();
+        let t = Instant::now();
+        for x in &texts {
+            std::hint::black_box(husk_core::markdown::block_map(x));
+        }
+        let bm = t.elapsed();
+        let t = Instant::now();
+        for x in &texts {
+            std::hint::black_box(husk_core::classify_note(x, &husk_core::Overrides::new()));
+        }
+        println!("one core, 2000 notes: block_map {:?}, classify_note {:?}", bm, t.elapsed());
+    }
     // 1. Full index into a fresh index.db, three runs.
     let mut runs = Vec::new();
     for _ in 0..3 {
@@ -87,6 +100,17 @@ fn main() {
     let r = v.refresh().expect("refresh");
     println!("no-change refresh (stat only): {:.1} ms ({} unchanged)", t.elapsed().as_secs_f64() * 1e3, r.unchanged);
 
+    {
+        let c = rusqlite::Connection::open(root.join(".husk/index.db")).expect("db");
+        for pragma in ["quick_check", "integrity_check"] {
+            let t = Instant::now();
+            let r: String = c.query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0)).expect("check");
+            println!("PRAGMA {pragma}: {r} in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    if std::env::var("HUSK_BENCH_ONLY").is_ok_and(|s| s == "index") {
+        return;
+    }
     // 2. Search latency.
     let queries = ["payment queue", "rollback", "缓存", "预发环境", "design system", "止血", "connections", "procedure 42", "订单", "error rate minutes"];
     let mut lat = Vec::new();
