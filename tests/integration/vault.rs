@@ -99,6 +99,8 @@ fn vault_init_indexes_existing_notes_and_status_reports_them() {
     assert_eq!(s["notes"], 22);
     assert_eq!(s["index"]["state"], "ok");
     assert_eq!(s["never_exported"], 22);
+    assert_eq!(s["unclassified"], 0);
+    assert!(s["blocks"].as_u64().unwrap() >= 22 * 3, "blocks are classified and stored: {s}");
     let text = ok(in_vault(&v).arg("status"));
     assert!(text.contains("integrity ok"), "{text}");
 }
@@ -569,6 +571,12 @@ fn vault_classify_shows_the_effective_action_after_mark() {
     let r = line6(&rows(&v));
     assert_eq!(r["forced"], "private");
     assert_eq!(r["actions"], serde_json::json!(["withhold", "withhold", "withhold"]));
+    // The index's blocks table follows the override too.
+    let c = rusqlite::Connection::open(v.join(".husk/index.db")).unwrap();
+    let (forced, light): (String, String) = c
+        .query_row("SELECT b.forced, b.light FROM blocks b JOIN notes n ON n.id = b.note_id WHERE n.path = 'ops/deploy.md' AND b.line = 6", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((forced.as_str(), light.as_str()), ("private", "withhold"));
     // Outside the vault the same file has no overrides.
     let copy = tempdir();
     fs::copy(v.join("ops/deploy.md"), copy.path().join("deploy.md")).unwrap();

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why the index could not be used. Never carries note text.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,8 @@ pub struct RefreshReport {
     pub updated: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Notes whose blocks were (re)classified.
+    pub classified: usize,
     /// Notes that could not be indexed, with the reason (never their text).
     pub skipped: Vec<(String, String)>,
 }
@@ -153,8 +155,12 @@ CREATE TABLE ledger(
 CREATE VIRTUAL TABLE notes_fts USING fts5(body, tokenize = 'trigram');
 ";
 
+/// Version 2: `notes.classified` holds the hash the note's blocks were classified at, so block
+/// classification (the slow part) can run as a second pass after the text is searchable.
+const SCHEMA_V2: &str = "ALTER TABLE notes ADD COLUMN classified TEXT;";
+
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 /// A note read and analysed, ready to store.
 struct Parsed {
@@ -165,7 +171,6 @@ struct Parsed {
     text: String,
     visibility: Visibility,
     title: String,
-    blocks: Vec<Classified>,
 }
 
 impl Index {
@@ -271,7 +276,7 @@ impl Index {
     }
 
     /// Bring the index in line with `files` (the full list of notes on disk).
-    pub(crate) fn refresh(&mut self, root: &Path, files: Vec<NoteFile>, overrides: &(dyn Fn(&str) -> Overrides + Sync)) -> Result<RefreshReport, IndexError> {
+    pub(crate) fn refresh(&mut self, root: &Path, files: Vec<NoteFile>) -> Result<RefreshReport, IndexError> {
         let known = self.known()?;
         let mut report = RefreshReport::default();
         let mut todo = Vec::new();
@@ -284,13 +289,13 @@ impl Index {
             }
         }
         let gone: Vec<String> = known.keys().filter(|k| !on_disk.contains(*k)).cloned().collect();
-        self.parse_and_store(root, todo, overrides, &gone, &mut report)?;
+        self.parse_and_store(root, todo, &gone, &mut report)?;
         Ok(report)
     }
 
     /// Re-index specific vault-relative paths: existing notes are (re)read; paths that no longer
     /// exist are removed, with everything below them; existing folders are scanned.
-    pub(crate) fn refresh_paths(&mut self, root: &Path, rels: &[String], overrides: &(dyn Fn(&str) -> Overrides + Sync)) -> Result<RefreshReport, IndexError> {
+    pub(crate) fn refresh_paths(&mut self, root: &Path, rels: &[String]) -> Result<RefreshReport, IndexError> {
         let known = self.known()?;
         let mut report = RefreshReport::default();
         let mut todo = Vec::new();
@@ -329,7 +334,7 @@ impl Index {
         }
         gone.sort();
         gone.dedup();
-        self.parse_and_store(root, todo, overrides, &gone, &mut report)?;
+        self.parse_and_store(root, todo, &gone, &mut report)?;
         Ok(report)
     }
 
@@ -340,13 +345,13 @@ impl Index {
     }
 
     /// Write parsed notes and removals in one transaction.
-    /// Read and classify `todo` on worker threads while this thread writes the results, all in
-    /// one transaction: parsing and SQLite work overlap.
+    /// Read and hash `todo` on worker threads while this thread writes the results, all in one
+    /// transaction: file reading and SQLite work overlap. Blocks are classified afterwards by
+    /// [`Index::classify_pending`].
     fn parse_and_store(
         &mut self,
         root: &Path,
         todo: Vec<NoteFile>,
-        overrides: &(dyn Fn(&str) -> Overrides + Sync),
         gone: &[String],
         report: &mut RefreshReport,
     ) -> Result<(), IndexError> {
@@ -354,7 +359,7 @@ impl Index {
             return Ok(());
         }
         if todo.len() < 8 {
-            let parsed: Vec<_> = todo.iter().map(|f| parse_one(root, f, overrides)).collect();
+            let parsed: Vec<_> = todo.iter().map(|f| parse_one(root, f)).collect();
             return self.store(parsed.into_iter(), gone, report);
         }
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
@@ -367,7 +372,7 @@ impl Index {
                 s.spawn(move || loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(f) = todo.get(i) else { break };
-                    if tx.send(parse_one(root, f, overrides)).is_err() {
+                    if tx.send(parse_one(root, f)).is_err() {
                         break;
                     }
                 });
@@ -398,9 +403,6 @@ impl Index {
             let mut upd = tx.prepare_cached("UPDATE notes SET hash = ?2, mtime = ?3, size = ?4, visibility = ?5, title = ?6 WHERE id = ?1").map_err(e)?;
             let mut ins = tx.prepare_cached("INSERT INTO notes(path, hash, mtime, size, visibility, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").map_err(e)?;
             let mut ins_fts = tx.prepare_cached("INSERT INTO notes_fts(rowid, body) VALUES (?1, ?2)").map_err(e)?;
-            let mut ins_block = tx
-                .prepare_cached("INSERT INTO blocks(note_id, start, end, line, kind, category, rule, light, medium, heavy, forced, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-                .map_err(e)?;
             for p in parsed {
                 let p = match p {
                     Ok(p) => p,
@@ -415,44 +417,23 @@ impl Index {
                     Visibility::Public => "public",
                 };
                 let current: Option<(i64, String)> = get.query_row([&p.rel], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(e)?;
-                let id = if let Some((id, old)) = current {
+                if let Some((id, old)) = current {
                     if old == p.hash {
-                        // Same content (touched, or rewritten identically): only the stat changed,
-                        // but overrides may have changed the blocks, so refresh them too.
+                        // Same content (touched, or rewritten identically): only the stat changed.
                         touch.execute(params![id, p.mtime_ns, p.size as i64]).map_err(e)?;
                         report.unchanged += 1;
                     } else {
                         upd.execute(params![id, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
                         del_fts.execute([id]).map_err(e)?;
                         ins_fts.execute(params![id, p.text]).map_err(e)?;
+                        del_blocks.execute([id]).map_err(e)?;
                         report.updated += 1;
                     }
-                    del_blocks.execute([id]).map_err(e)?;
-                    id
                 } else {
                     ins.execute(params![p.rel, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
                     let id = tx.last_insert_rowid();
                     ins_fts.execute(params![id, p.text]).map_err(e)?;
                     report.added += 1;
-                    id
-                };
-                for b in &p.blocks {
-                    ins_block
-                        .execute(params![
-                            id,
-                            b.start as i64,
-                            b.end as i64,
-                            b.line as i64,
-                            b.kind.name(),
-                            b.category.as_str(),
-                            b.rule,
-                            b.actions[0].as_str(),
-                            b.actions[1].as_str(),
-                            b.actions[2].as_str(),
-                            b.forced.map(|f| f.as_str()),
-                            b.fingerprint
-                        ])
-                        .map_err(e)?;
                 }
             }
             for g in gone {
@@ -466,6 +447,101 @@ impl Index {
             }
         }
         tx.commit().map_err(e)
+    }
+
+    /// Mark a note's blocks stale (its overrides changed), for [`Index::classify_pending`].
+    pub(crate) fn invalidate_blocks(&mut self, rel: &str) -> Result<(), IndexError> {
+        self.conn.execute("UPDATE notes SET classified = NULL WHERE path = ?1", [rel]).map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Number of notes whose blocks are not classified at their current text.
+    pub(crate) fn pending(&self) -> Result<usize, IndexError> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM notes WHERE classified IS NULL OR classified <> hash", [], |r| r.get(0)).map_err(self.err())?;
+        Ok(n as usize)
+    }
+
+    /// Classify the blocks of every note whose text changed since its blocks were last
+    /// classified (or whose overrides changed), on worker threads, writing as results arrive.
+    /// The text comes from the index itself, so it is exactly the indexed version.
+    pub(crate) fn classify_pending(&mut self, overrides: &(dyn Fn(&str) -> Overrides + Sync)) -> Result<usize, IndexError> {
+        let pending: Vec<(i64, String, String, String)> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT n.id, n.path, n.hash, f.body FROM notes n JOIN notes_fts f ON f.rowid = n.id WHERE n.classified IS NULL OR n.classified <> n.hash")
+                .map_err(self.err())?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(self.err())?;
+            rows.collect::<Result<_, _>>().map_err(self.err())?
+        };
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(pending.len());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Classified>)>(512);
+        let path = self.path.clone();
+        let conn = &mut self.conn;
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                let tx = tx.clone();
+                let (pending, next) = (&pending, &next);
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((_, rel, _, body)) = pending.get(i) else { break };
+                    if tx.send((i, crate::husk::classify_note(body, &overrides(rel)))).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            let e = |source| IndexError::Sqlite { path: path.clone(), source };
+            let result = (|| {
+                let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
+                let mut done = 0;
+                {
+                    let mut still = txn.prepare_cached("SELECT 1 FROM notes WHERE id = ?1 AND hash = ?2").map_err(e)?;
+                    let mut del = txn.prepare_cached("DELETE FROM blocks WHERE note_id = ?1").map_err(e)?;
+                    let mut mark = txn.prepare_cached("UPDATE notes SET classified = ?2 WHERE id = ?1").map_err(e)?;
+                    let mut ins = txn
+                        .prepare_cached("INSERT INTO blocks(note_id, start, end, line, kind, category, rule, light, medium, heavy, forced, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+                        .map_err(e)?;
+                    for (i, blocks) in rx.iter() {
+                        let (id, _, hash, _) = &pending[i];
+                        // Another writer may have changed the note meanwhile: its turn will come.
+                        if still.query_row(params![id, hash], |_| Ok(())).optional().map_err(e)?.is_none() {
+                            continue;
+                        }
+                        del.execute([id]).map_err(e)?;
+                        for b in &blocks {
+                            ins.execute(params![
+                                id,
+                                b.start as i64,
+                                b.end as i64,
+                                b.line as i64,
+                                b.kind.name(),
+                                b.category.as_str(),
+                                b.rule,
+                                b.actions[0].as_str(),
+                                b.actions[1].as_str(),
+                                b.actions[2].as_str(),
+                                b.forced.map(|f| f.as_str()),
+                                b.fingerprint
+                            ])
+                            .map_err(e)?;
+                        }
+                        mark.execute(params![id, hash]).map_err(e)?;
+                        done += 1;
+                    }
+                }
+                txn.commit().map_err(e)?;
+                Ok(done)
+            })();
+            if result.is_err() {
+                next.store(usize::MAX / 2, std::sync::atomic::Ordering::Relaxed);
+                for _ in rx.try_iter() {}
+            }
+            result
+        })
     }
 
     pub(crate) fn note_paths(&self) -> Result<Vec<String>, IndexError> {
@@ -511,24 +587,29 @@ impl Index {
         }
         let long: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() >= 3).collect();
         let short: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() < 3).collect();
-        let mut sql = String::from("SELECT notes.path, notes_fts.body, ");
+        // The ranked part runs on rowids only (FTS5 sorts `ORDER BY rank LIMIT n` cheaply);
+        // bodies are read for the few rows kept.
         let mut args: Vec<String> = Vec::new();
-        if long.is_empty() {
-            sql.push_str("0.0 FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid WHERE 1");
-        } else {
-            sql.push_str("bm25(notes_fts) FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid WHERE notes_fts MATCH ?");
+        let mut filter = String::new();
+        if !long.is_empty() {
+            filter.push_str("notes_fts MATCH ?");
             args.push(long.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
         }
         for t in &short {
-            sql.push_str(" AND notes_fts.body LIKE ? ESCAPE '\\'");
+            if !filter.is_empty() {
+                filter.push_str(" AND ");
+            }
+            filter.push_str("body LIKE ? ESCAPE '\\'");
             args.push(format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         }
-        // Short-only queries have no rank from FTS: fetch more and rank by occurrences below.
-        let fetch = if long.is_empty() { limit.saturating_mul(20).max(200) } else { limit };
-        if !long.is_empty() {
-            sql.push_str(" ORDER BY bm25(notes_fts)");
-        }
-        sql.push_str(&format!(" LIMIT {fetch}"));
+        // Short-only queries have no rank from FTS: take the first matches and rank them by
+        // occurrences below.
+        let (order, fetch) = if long.is_empty() { ("", limit.saturating_mul(10).max(100)) } else { (" ORDER BY rank", limit) };
+        let sql = format!(
+            "SELECT notes.path, f.body, r.score FROM (SELECT rowid AS id, {} AS score FROM notes_fts WHERE {filter}{order} LIMIT {fetch}) r \
+             JOIN notes ON notes.id = r.id JOIN notes_fts f ON f.rowid = r.id ORDER BY r.score",
+            if long.is_empty() { "0.0" } else { "rank" }
+        );
         let mut st = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(self.err())?;
         let lowered: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
@@ -602,7 +683,7 @@ fn snippet_of(line: &str, at: usize) -> String {
     s
 }
 
-fn parse_one(root: &Path, f: &NoteFile, overrides: &(dyn Fn(&str) -> Overrides + Sync)) -> Result<Parsed, (String, String)> {
+fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     let abs = root.join(&f.rel);
     if f.size > MAX_NOTE_BYTES {
         return Err((f.rel.clone(), "larger than 64 MiB".into()));
@@ -616,7 +697,6 @@ fn parse_one(root: &Path, f: &NoteFile, overrides: &(dyn Fn(&str) -> Overrides +
     let title = map.headings.first().map(|r| text[r.clone()].trim_start_matches('#').trim().to_string()).unwrap_or_else(|| {
         Path::new(&f.rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     });
-    let blocks = crate::husk::classify_note(&text, &overrides(&f.rel));
     Ok(Parsed {
         rel: f.rel.clone(),
         mtime_ns: meta.as_ref().map_or(f.mtime_ns, mtime_ns),
@@ -625,7 +705,6 @@ fn parse_one(root: &Path, f: &NoteFile, overrides: &(dyn Fn(&str) -> Overrides +
         text,
         visibility: map.visibility,
         title,
-        blocks,
     })
 }
 
@@ -657,6 +736,21 @@ mod tests {
         drop(ix);
         let (_, again) = Index::open(&p).unwrap();
         assert_eq!(again, IndexState::Ok);
+    }
+
+    #[test]
+    fn a_version_1_index_is_migrated_in_place() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("index.db");
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(&format!("{SCHEMA_V1}; PRAGMA user_version = 1;")).unwrap();
+        c.execute("INSERT INTO notes(path, hash, mtime, size, visibility, title) VALUES ('a.md', 'h', 0, 0, 'auto', 'A')", []).unwrap();
+        drop(c);
+        let (ix, state) = Index::open(&p).unwrap();
+        assert_eq!(state, IndexState::Ok);
+        assert_eq!(ix.counts().unwrap().schema_version, 2);
+        assert_eq!(ix.note_paths().unwrap(), vec!["a.md"], "data survives the migration");
+        assert_eq!(ix.pending().unwrap(), 1, "the new column starts unclassified");
     }
 
     #[test]

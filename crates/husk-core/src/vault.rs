@@ -118,6 +118,8 @@ pub struct Status {
     pub notes: usize,
     pub private_notes: usize,
     pub blocks: usize,
+    /// Notes whose blocks are not yet classified at their current text.
+    pub unclassified: usize,
     pub overrides: usize,
     pub exports: usize,
     pub index: IndexState,
@@ -225,8 +227,10 @@ impl Vault {
         let ledger = crate::ledger::load(&self.state_dir().join("ledger.jsonl"))?;
         self.index.set_ledger(&ledger)?;
         let files = scan_notes(&self.root)?;
+        let mut report = self.index.refresh(&self.root, files)?;
         let ov = &self.overrides;
-        self.open_refresh = Some(self.index.refresh(&self.root, files, &|p| ov.for_note(p))?);
+        report.classified = self.index.classify_pending(&|p| ov.for_note(p))?;
+        self.open_refresh = Some(report);
         self.open_state = IndexState::Rebuilt(reason);
         Ok(())
     }
@@ -272,12 +276,21 @@ impl Vault {
         &mut self.index
     }
 
-    /// Bring the index up to date with the notes on disk (only changed files are read).
-    /// A damaged index found on the way is rebuilt (see [`Vault::open_state`]).
+    /// Bring the index up to date with the notes on disk: [`Vault::refresh_text`], then
+    /// [`Vault::classify_pending`]. Only changed files are read.
     pub fn refresh(&mut self) -> Result<RefreshReport> {
+        let mut r = self.refresh_text()?;
+        r.classified += self.classify_pending()?;
+        Ok(r)
+    }
+
+    /// First pass: read changed notes and update their text, hash and full-text entry in one
+    /// transaction. Search is up to date when it returns; block classification (the slow part,
+    /// about 0.4 ms a note) is left to [`Vault::classify_pending`], which the desktop app can run
+    /// in the background. A damaged index found on the way is rebuilt (see [`Vault::open_state`]).
+    pub fn refresh_text(&mut self) -> Result<RefreshReport> {
         let files = scan_notes(&self.root)?;
-        let ov = &self.overrides;
-        match self.index.refresh(&self.root, files, &|p| ov.for_note(p)) {
+        match self.index.refresh(&self.root, files) {
             Ok(r) => Ok(r),
             Err(e) if e.is_corrupt() => {
                 self.rebuild(e.describe())?;
@@ -287,10 +300,24 @@ impl Vault {
         }
     }
 
-    /// Re-index the given vault-relative paths (files or folders; missing ones are removed).
-    pub fn refresh_paths(&mut self, rels: &[String]) -> Result<RefreshReport> {
+    /// Second pass: classify the blocks of every note whose text or overrides changed since its
+    /// blocks were stored. Returns how many notes were classified.
+    pub fn classify_pending(&mut self) -> Result<usize> {
         let ov = &self.overrides;
-        Ok(self.index.refresh_paths(&self.root, rels, &|p| ov.for_note(p))?)
+        Ok(self.index.classify_pending(&|p| ov.for_note(p))?)
+    }
+
+    /// Notes whose blocks are waiting for [`Vault::classify_pending`].
+    pub fn pending_classification(&self) -> Result<usize> {
+        Ok(self.index.pending()?)
+    }
+
+    /// Re-index the given vault-relative paths (files or folders; missing ones are removed),
+    /// both passes.
+    pub fn refresh_paths(&mut self, rels: &[String]) -> Result<RefreshReport> {
+        let mut r = self.index.refresh_paths(&self.root, rels)?;
+        r.classified += self.classify_pending()?;
+        Ok(r)
     }
 
     /// Every note in the index, as vault-relative paths with `/` separators, sorted.
@@ -400,6 +427,7 @@ impl Vault {
         next.save()?;
         self.overrides = next;
         self.index.set_overrides(self.overrides.iter())?;
+        self.index.invalidate_blocks(rel)?;
         self.refresh_paths(&[rel.to_string()])?;
         Ok(MarkOutcome { note: rel.to_string(), line, blocks: fps.len(), forced })
     }
@@ -435,6 +463,7 @@ impl Vault {
             notes: counts.notes,
             private_notes: counts.private_notes,
             blocks: counts.blocks,
+            unclassified: self.index.pending()?,
             overrides: self.override_count(),
             exports: ledger.len(),
             index: self.open_state.clone(),
