@@ -163,10 +163,11 @@ impl Vault {
             write_atomic(&cfg, CONFIG_TEMPLATE.as_bytes()).map_err(io_err("write", &cfg))?;
         }
         let mut v = Vault::open(&root)?;
-        let report = match v.open_refresh.take() {
+        let mut report = match v.open_refresh.take() {
             Some(r) => r,
-            None => v.refresh()?,
+            None => v.refresh_text()?,
         };
+        report.classified += v.classify_pending()?;
         Ok((v, report))
     }
 
@@ -193,7 +194,9 @@ impl Vault {
     }
 
     /// Open the vault at `root` (a folder holding `.husk/`). A missing or damaged index is rebuilt
-    /// from the notes; [`Vault::open_state`] says whether that happened and why.
+    /// from the notes (text pass only: search works at once; call [`Vault::refresh`] or
+    /// [`Vault::classify_pending`] for the blocks); [`Vault::open_state`] says whether that
+    /// happened and why.
     pub fn open(root: &Path) -> Result<Vault> {
         let root = root.canonicalize().map_err(io_err("open", root))?;
         let state = root.join(STATE_DIR);
@@ -215,7 +218,7 @@ impl Vault {
             Err(e) => return Err(e.into()),
         }
         if !matches!(v.open_state, IndexState::Ok) {
-            v.open_refresh = Some(v.refresh()?);
+            v.open_refresh = Some(v.refresh_text()?);
         }
         Ok(v)
     }
@@ -227,10 +230,7 @@ impl Vault {
         let ledger = crate::ledger::load(&self.state_dir().join("ledger.jsonl"))?;
         self.index.set_ledger(&ledger)?;
         let files = scan_notes(&self.root)?;
-        let mut report = self.index.refresh(&self.root, files)?;
-        let ov = &self.overrides;
-        report.classified = self.index.classify_pending(&|p| ov.for_note(p))?;
-        self.open_refresh = Some(report);
+        self.open_refresh = Some(self.index.refresh(&self.root, files)?);
         self.open_state = IndexState::Rebuilt(reason);
         Ok(())
     }
