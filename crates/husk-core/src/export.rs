@@ -163,10 +163,8 @@ const META_STRUCTURAL: &[&str] = &["slug", "version", "created_at", "updated_at"
 
 fn sanitize_json(v: &mut serde_json::Value, key: Option<&str>, level: Level, seed: u64) {
     match v {
-        serde_json::Value::String(s) => {
-            if !key.is_some_and(|k| META_STRUCTURAL.contains(&k)) && !s.trim().is_empty() {
-                *s = sanitize_fragment(s, level, seed);
-            }
+        serde_json::Value::String(s) if !key.is_some_and(|k| META_STRUCTURAL.contains(&k)) && !s.trim().is_empty() => {
+            *s = sanitize_fragment(s, level, seed);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| sanitize_json(x, key, level, seed)),
         serde_json::Value::Object(o) => o.iter_mut().for_each(|(k, x)| sanitize_json(x, Some(k), level, seed)),

@@ -131,8 +131,11 @@ const MIN_OVERLAP: f64 = 0.05;
 /// A withheld block "shows" when at least this share of its shingles is in the text.
 const WITHHELD_SHOWS: f64 = 0.5;
 
+/// Calls its argument once for every vault note, with the note's path and text.
+pub type NoteSource<'a> = dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<()> + 'a;
+
 /// Trace `text` against the ledger and the notes.
-pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<()>) -> Result<TraceReport> {
+pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut NoteSource<'_>) -> Result<TraceReport> {
     let all: HashSet<u64> = shingles(text).into_iter().collect();
     let text_tokens = tokens(text);
     let mut short: std::collections::HashMap<usize, HashSet<u64>> = std::collections::HashMap::new();
