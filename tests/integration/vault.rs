@@ -459,9 +459,19 @@ fn vault_trace_finds_the_right_export_in_a_lightly_edited_copy() {
     assert!(!exports.is_empty(), "{r}");
     assert_eq!(exports[0]["id"], ids[1].as_str(), "{r}");
     assert!(exports.iter().all(|e| e["id"] != ids[0].as_str()), "{r}");
-    assert_eq!(r["notes"][0]["path"], "ops/incident.md");
+    assert_eq!(r["withheld_shows"], false, "a copy of the husk shows nothing withheld: {r}");
     let text = ok(in_vault(&v).arg("trace").arg(&suspect));
     assert!(text.contains(&ids[1]), "{text}");
+    // A lightly edited copy of the note itself: the note is found, and if the export withheld
+    // any of it, trace says that withheld knowledge shows.
+    let original = fs::read_to_string(v.join("ops/incident.md")).unwrap().replace("at night", "overnight");
+    let leaked = d.path().join("leaked.md");
+    fs::write(&leaked, format!("From a chat log:\n\n{original}")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    assert_eq!(r["notes"][0]["path"], "ops/incident.md", "{r}");
+    assert!(!ledger(&v)[1]["withheld"].as_array().unwrap().is_empty(), "the incident rule is hollowed at every level");
+    assert_eq!(r["withheld_shows"], true, "{r}");
+    assert_eq!(r["withheld"][0]["category"], "incident", "{r}");
     let unrelated = d.path().join("unrelated.md");
     fs::write(&unrelated, "A recipe for tomato soup with basil and a little cream, simmered slowly.\n").unwrap();
     let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&unrelated).arg("--json"))).unwrap();
