@@ -195,6 +195,7 @@ impl Vault {
         if req.notes.is_empty() {
             return Err(ExportError::NoNotes.into());
         }
+        self.sync_overrides()?;
         if let Some(u) = &req.until {
             if !is_valid_date(u) {
                 return Err(ExportError::BadDate { value: u.clone() }.into());

@@ -83,6 +83,16 @@ pub enum Mark {
     Auto,
 }
 
+impl Mark {
+    /// The override this sets, `None` for `Auto`.
+    pub fn forced(self) -> Option<Forced> {
+        match self {
+            Mark::Force(f) => Some(f),
+            Mark::Auto => None,
+        }
+    }
+}
+
 impl std::str::FromStr for Mark {
     type Err = crate::model::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -303,6 +313,7 @@ impl Vault {
     /// Second pass: classify the blocks of every note whose text or overrides changed since its
     /// blocks were stored. Returns how many notes were classified.
     pub fn classify_pending(&mut self) -> Result<usize> {
+        self.sync_overrides()?;
         let ov = &self.overrides;
         Ok(self.index.classify_pending(&|p| ov.for_note(p))?)
     }
@@ -416,20 +427,45 @@ impl Vault {
         if fps.is_empty() {
             return Err(VaultError::NoBlockAtLine { path: PathBuf::from(rel), line });
         }
-        let forced = match mark {
-            Mark::Force(f) => Some(f),
-            Mark::Auto => None,
-        };
+        self.apply_marks(rel, &fps, mark)?;
+        Ok(MarkOutcome { note: rel.to_string(), line, blocks: fps.len(), forced: mark.forced() })
+    }
+
+    /// Override one block by its fingerprint (as given by [`Vault::classify`]): what the
+    /// desktop app calls when the user clicks a block.
+    pub fn mark_block(&mut self, rel: &str, fingerprint: &str, mark: Mark) -> Result<()> {
+        self.read_note(rel)?;
+        self.apply_marks(rel, &[fingerprint.to_string()], mark)
+    }
+
+    fn apply_marks(&mut self, rel: &str, fps: &[String], mark: Mark) -> Result<()> {
+        self.sync_overrides()?;
         let mut next = self.overrides.clone();
-        for fp in &fps {
-            next.set(rel, fp, forced);
+        for fp in fps {
+            next.set(rel, fp, mark.forced());
         }
         next.save()?;
         self.overrides = next;
         self.index.set_overrides(self.overrides.iter())?;
         self.index.invalidate_blocks(rel)?;
         self.refresh_paths(&[rel.to_string()])?;
-        Ok(MarkOutcome { note: rel.to_string(), line, blocks: fps.len(), forced })
+        Ok(())
+    }
+
+    /// Reload `overrides.json` when another process changed it (and re-mirror it, marking the
+    /// affected notes for reclassification). Returns true when it did.
+    pub fn sync_overrides(&mut self) -> Result<bool> {
+        if !self.overrides.changed_on_disk() {
+            return Ok(false);
+        }
+        let fresh = OverrideStore::load(&self.state_dir().join("overrides.json"))?;
+        let touched: std::collections::BTreeSet<String> = self.overrides.notes.keys().chain(fresh.notes.keys()).cloned().collect();
+        self.overrides = fresh;
+        self.index.set_overrides(self.overrides.iter())?;
+        for rel in touched {
+            self.index.invalidate_blocks(&rel)?;
+        }
+        Ok(true)
     }
 
     /// Number of overrides stored.
@@ -492,6 +528,13 @@ pub(crate) struct OverrideStore {
     path: PathBuf,
     /// note path → fingerprint → forced
     notes: BTreeMap<String, BTreeMap<String, Forced>>,
+    /// Modification time and size of the file when last read or written, to notice another
+    /// process (the CLI, the desktop app, a watcher) changing it.
+    stamp: Option<(SystemTime, u64)>,
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 #[derive(serde::Deserialize, Serialize)]
@@ -502,18 +545,24 @@ struct OverrideFile {
 
 impl OverrideStore {
     fn load(path: &Path) -> Result<Self> {
+        let stamp = file_stamp(path);
         let notes = match fs::read(path) {
             Ok(b) => serde_json::from_slice::<OverrideFile>(&b).map_err(|e| VaultError::StateFile { path: path.to_path_buf(), line: e.line() })?.notes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(VaultError::Io { op: "read", path: path.to_path_buf(), source: e }),
         };
-        Ok(Self { path: path.to_path_buf(), notes })
+        Ok(Self { path: path.to_path_buf(), notes, stamp })
     }
-    fn save(&self) -> Result<()> {
+    fn changed_on_disk(&self) -> bool {
+        file_stamp(&self.path) != self.stamp
+    }
+    fn save(&mut self) -> Result<()> {
         let f = OverrideFile { version: 1, notes: self.notes.clone() };
         let mut s = serde_json::to_string_pretty(&f).map_err(|e| VaultError::Io { op: "write", path: self.path.clone(), source: e.into() })?;
         s.push('\n');
-        write_atomic(&self.path, s.as_bytes()).map_err(io_err("write", &self.path))
+        write_atomic(&self.path, s.as_bytes()).map_err(io_err("write", &self.path))?;
+        self.stamp = file_stamp(&self.path);
+        Ok(())
     }
     fn set(&mut self, note: &str, fp: &str, forced: Option<Forced>) {
         match forced {
@@ -724,6 +773,67 @@ mod tests {
         assert!(is_hidden(Path::new(".obsidian/x.md")));
         assert!(is_hidden(Path::new("a/.x.md")));
         assert!(!is_hidden(Path::new("a/x.md")));
+    }
+
+    fn vault_with(notes: &[(&str, &str)]) -> (tempfile::TempDir, Vault) {
+        let d = tempfile::tempdir().unwrap();
+        for (p, text) in notes {
+            let f = d.path().join(p);
+            fs::create_dir_all(f.parent().unwrap()).unwrap();
+            fs::write(f, text).unwrap();
+        }
+        let (v, r) = Vault::init(d.path()).unwrap();
+        assert_eq!(r.added, notes.len());
+        assert_eq!(r.classified, notes.len());
+        (d, v)
+    }
+
+    #[test]
+    fn two_handles_see_each_others_overrides() {
+        let (d, mut a) = vault_with(&[("n.md", "# T\n\nFirst sentence here.\n\n- an item\n")]);
+        let mut b = Vault::open(d.path()).unwrap();
+        let rows = a.classify("n.md").unwrap();
+        let item = rows.iter().find(|r| r.line == 5).unwrap();
+        a.mark_block("n.md", &item.fingerprint, Mark::Force(Forced::Hollow)).unwrap();
+        // b notices the file changed and re-mirrors it before using it.
+        assert!(b.sync_overrides().unwrap());
+        assert_eq!(b.overrides_for("n.md").get(&item.fingerprint), Some(Forced::Hollow));
+        let row = b.classify("n.md").unwrap().into_iter().find(|r| r.line == 5).unwrap();
+        assert_eq!(row.forced, Some(Forced::Hollow));
+        a.mark_block("n.md", &item.fingerprint, Mark::Auto).unwrap();
+        assert!(b.sync_overrides().unwrap());
+        assert_eq!(b.override_count(), 0);
+        assert!(matches!(a.mark("n.md", 2, Mark::Auto), Err(VaultError::NoBlockAtLine { line: 2, .. })));
+    }
+
+    #[test]
+    fn watch_runs_the_hook_after_a_save_and_stops_on_the_flag() {
+        use crate::watch::{WatchEvent, WatchOptions};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (d, _v) = vault_with(&[("a.md", "# A\n\nalpha\n")]);
+        let root = d.path().to_path_buf();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = {
+            let (root, stop) = (root.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut w = Vault::open(&root).unwrap();
+                let opts = WatchOptions { debounce: std::time::Duration::from_millis(50) };
+                w.watch(&opts, &stop, &mut |v, ev| match ev {
+                    WatchEvent::Ready { notes, .. } => tx.send(format!("ready {notes}")).unwrap(),
+                    WatchEvent::Settled(b) => tx.send(format!("settled {} {}", b.report.added, v.notes().unwrap().len())).unwrap(),
+                    WatchEvent::Error(e) => tx.send(format!("error {e}")).unwrap(),
+                })
+            })
+        };
+        let wait = std::time::Duration::from_secs(30);
+        assert_eq!(rx.recv_timeout(wait).unwrap(), "ready 1");
+        fs::write(root.join("b.md"), "# B\n\nbeta gamma delta\n").unwrap();
+        assert_eq!(rx.recv_timeout(wait).unwrap(), "settled 1 2");
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap().unwrap();
+        let v = Vault::open(&root).unwrap();
+        assert_eq!(v.search("gamma", 5).unwrap()[0].path, "b.md");
     }
 
     #[test]
