@@ -823,6 +823,7 @@ mod tests {
                     WatchEvent::Ready { notes, .. } => tx.send(format!("ready {notes}")).unwrap(),
                     WatchEvent::Settled(b) => tx.send(format!("settled {} {}", b.report.added, v.notes().unwrap().len())).unwrap(),
                     WatchEvent::Error(e) => tx.send(format!("error {e}")).unwrap(),
+                    WatchEvent::Idle => {}
                 })
             })
         };

@@ -389,6 +389,8 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
             // The kernel's automatic backup hooks in here once it lands.
         }
         WatchEvent::Error(e) => eprintln!("husk: index update failed, rescanning: {e}"),
+        // The kernel's automatic backup checks its own quiet time here once it lands.
+        WatchEvent::Idle => {}
     })?;
     println!("stopped");
     Ok(())
