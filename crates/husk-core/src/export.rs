@@ -291,8 +291,7 @@ impl Vault {
             shingles: all_shingles,
         };
         ledger::append(&self.state_dir().join("ledger.jsonl"), &entry)?;
-        let all = self.ledger()?;
-        self.index_mut().set_ledger(&all)?;
+        self.mirror_ledger(false)?;
         Ok(entry)
     }
 

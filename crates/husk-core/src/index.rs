@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Why the index could not be used. Never carries note text.
 #[derive(Debug, thiserror::Error)]
@@ -159,8 +159,12 @@ CREATE VIRTUAL TABLE notes_fts USING fts5(body, tokenize = 'trigram');
 /// classification (the slow part) can run as a second pass after the text is searchable.
 const SCHEMA_V2: &str = "ALTER TABLE notes ADD COLUMN classified TEXT;";
 
+/// Version 3: `mirror` records which version (mtime and size) of `overrides.json` and
+/// `ledger.jsonl` the mirrored tables hold, so opening a vault re-mirrors only after a change.
+const SCHEMA_V3: &str = "CREATE TABLE mirror(file TEXT PRIMARY KEY, stamp TEXT NOT NULL);";
+
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 /// A note read and analysed, ready to store.
 struct Parsed {
@@ -216,7 +220,7 @@ impl Index {
         }
         if version == SCHEMA_VERSION {
             // Make sure the tables are really there (a foreign file with the right user_version).
-            for sql in ["SELECT id FROM notes LIMIT 1", "SELECT rowid FROM notes_fts LIMIT 1", "SELECT note_id FROM blocks LIMIT 1", "SELECT id FROM ledger LIMIT 1", "SELECT path FROM overrides LIMIT 1"] {
+            for sql in ["SELECT id FROM notes LIMIT 1", "SELECT rowid FROM notes_fts LIMIT 1", "SELECT note_id FROM blocks LIMIT 1", "SELECT id FROM ledger LIMIT 1", "SELECT path FROM overrides LIMIT 1", "SELECT file FROM mirror LIMIT 1"] {
                 conn.query_row(sql, [], |_| Ok(())).optional().map_err(|e| format!("damaged tables: {e}"))?;
             }
         }
@@ -246,7 +250,12 @@ impl Index {
         }
     }
 
-    pub(crate) fn set_overrides<'a>(&mut self, items: impl Iterator<Item = (&'a str, &'a str, Forced)>) -> Result<(), IndexError> {
+    /// The stamp of the file version a mirrored table holds.
+    pub(crate) fn mirror_stamp(&self, file: &str) -> Result<Option<String>, IndexError> {
+        self.conn.query_row("SELECT stamp FROM mirror WHERE file = ?1", [file], |r| r.get(0)).optional().map_err(self.err())
+    }
+
+    pub(crate) fn set_overrides<'a>(&mut self, items: impl Iterator<Item = (&'a str, &'a str, Forced)>, stamp: &str) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
@@ -257,10 +266,11 @@ impl Index {
                 st.execute(params![n, fp, f.as_str()]).map_err(e)?;
             }
         }
+        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('overrides.json', ?1)", [stamp]).map_err(e)?;
         tx.commit().map_err(e)
     }
 
-    pub(crate) fn set_ledger(&mut self, entries: &[LedgerEntry]) -> Result<(), IndexError> {
+    pub(crate) fn set_ledger(&mut self, entries: &[LedgerEntry], stamp: &str) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
@@ -272,6 +282,7 @@ impl Index {
                 st.execute(params![en.id, en.time, en.level.as_str(), en.format.as_str(), json]).map_err(e)?;
             }
         }
+        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('ledger.jsonl', ?1)", [stamp]).map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -748,7 +759,7 @@ mod tests {
         drop(c);
         let (ix, state) = Index::open(&p).unwrap();
         assert_eq!(state, IndexState::Ok);
-        assert_eq!(ix.counts().unwrap().schema_version, 2);
+        assert_eq!(ix.counts().unwrap().schema_version, SCHEMA_VERSION);
         assert_eq!(ix.note_paths().unwrap(), vec!["a.md"], "data survives the migration");
         assert_eq!(ix.pending().unwrap(), 1, "the new column starts unclassified");
     }

@@ -214,12 +214,10 @@ impl Vault {
             return Err(VaultError::NotAVault { path: root });
         }
         let overrides = OverrideStore::load(&state.join("overrides.json"))?;
-        let ledger = crate::ledger::load(&state.join("ledger.jsonl"))?;
         let (index, open_state) = Index::open(&state.join("index.db"))?;
         let mut v = Vault { root, index, overrides, open_state, open_refresh: None };
-        // The index mirrors the non-derivable files; refresh the mirror on every open.
-        let mirrored = v.index.set_overrides(v.overrides.iter()).and_then(|()| v.index.set_ledger(&ledger));
-        match mirrored {
+        // The index mirrors the non-derivable files; re-mirror whichever changed since.
+        match v.mirror(false) {
             Ok(()) => {}
             Err(e) if e.is_corrupt() => {
                 v.rebuild(e.describe())?;
@@ -233,12 +231,33 @@ impl Vault {
         Ok(v)
     }
 
+    /// Copy `overrides.json` and `ledger.jsonl` into their index tables when they changed since
+    /// the last copy (or always, with `force`).
+    fn mirror(&mut self, force: bool) -> Result<(), IndexError> {
+        let ov_path = self.state_dir().join("overrides.json");
+        let stamp = stamp_of(&ov_path);
+        if force || self.index.mirror_stamp("overrides.json")?.as_deref() != Some(stamp.as_str()) {
+            self.index.set_overrides(self.overrides.iter(), &stamp)?;
+        }
+        self.mirror_ledger(force)
+    }
+
+    pub(crate) fn mirror_ledger(&mut self, force: bool) -> Result<(), IndexError> {
+        let path = self.state_dir().join("ledger.jsonl");
+        let stamp = stamp_of(&path);
+        if force || self.index.mirror_stamp("ledger.jsonl")?.as_deref() != Some(stamp.as_str()) {
+            // A damaged ledger is reported by the commands that read it; the mirror stays as is.
+            if let Ok(entries) = crate::ledger::load(&path) {
+                self.index.set_ledger(&entries, &stamp)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Throw the index away and build it again from the notes, the overrides and the ledger.
     fn rebuild(&mut self, reason: String) -> Result<()> {
         self.index.reset()?;
-        self.index.set_overrides(self.overrides.iter())?;
-        let ledger = crate::ledger::load(&self.state_dir().join("ledger.jsonl"))?;
-        self.index.set_ledger(&ledger)?;
+        self.mirror(true)?;
         let files = scan_notes(&self.root)?;
         self.open_refresh = Some(self.index.refresh(&self.root, files)?);
         self.open_state = IndexState::Rebuilt(reason);
@@ -280,10 +299,6 @@ impl Vault {
 
     pub(crate) fn index(&self) -> &Index {
         &self.index
-    }
-
-    pub(crate) fn index_mut(&mut self) -> &mut Index {
-        &mut self.index
     }
 
     /// Bring the index up to date with the notes on disk: [`Vault::refresh_text`], then
@@ -446,7 +461,8 @@ impl Vault {
         }
         next.save()?;
         self.overrides = next;
-        self.index.set_overrides(self.overrides.iter())?;
+        let stamp = stamp_of(&self.state_dir().join("overrides.json"));
+        self.index.set_overrides(self.overrides.iter(), &stamp)?;
         self.index.invalidate_blocks(rel)?;
         self.refresh_paths(&[rel.to_string()])?;
         Ok(())
@@ -461,7 +477,8 @@ impl Vault {
         let fresh = OverrideStore::load(&self.state_dir().join("overrides.json"))?;
         let touched: std::collections::BTreeSet<String> = self.overrides.notes.keys().chain(fresh.notes.keys()).cloned().collect();
         self.overrides = fresh;
-        self.index.set_overrides(self.overrides.iter())?;
+        let stamp = stamp_of(&self.state_dir().join("overrides.json"));
+        self.index.set_overrides(self.overrides.iter(), &stamp)?;
         for rel in touched {
             self.index.invalidate_blocks(&rel)?;
         }
@@ -531,6 +548,14 @@ pub(crate) struct OverrideStore {
     /// Modification time and size of the file when last read or written, to notice another
     /// process (the CLI, the desktop app, a watcher) changing it.
     stamp: Option<(SystemTime, u64)>,
+}
+
+/// A file's version as text (mtime in ns and size), "none" when missing.
+fn stamp_of(path: &Path) -> String {
+    match fs::metadata(path) {
+        Ok(m) => format!("{}:{}", mtime_ns(&m), m.len()),
+        Err(_) => "none".into(),
+    }
 }
 
 fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
