@@ -31,11 +31,12 @@ fn say_rebuilt(v: &Vault) {
     }
 }
 
-/// Open and bring the index up to date, reporting a rebuild (found on opening or on the way)
-/// and notes that could not be indexed.
+/// Open and bring the index's text up to date (what search and trace read; block
+/// classification is left to `status` and `watch`), reporting a rebuild and notes that could
+/// not be indexed.
 fn open_fresh(vault: Option<&Path>) -> Result<Vault> {
     let mut v = Vault::open_from(vault, &cwd()?)?;
-    let r = v.refresh()?;
+    let r = v.refresh_text()?;
     say_rebuilt(&v);
     for (p, why) in &r.skipped {
         eprintln!("husk: skipped {p}: {why}");
@@ -184,7 +185,7 @@ pub fn export(a: ExportArgs, vault: Option<&Path>) -> Result<()> {
     let format: Format = a.format.parse()?;
     // Refresh quietly: a note this export does not name should not clutter its one-line errors.
     let mut v = open(vault)?;
-    v.refresh()?;
+    v.refresh_text()?;
     let notes = v.resolve_selection(&a.paths, &cwd()?)?;
     let to = if a.to.is_absolute() { a.to.clone() } else { cwd()?.join(&a.to) };
     let mut req = ExportRequest::new(notes, level, format, to);
