@@ -125,6 +125,10 @@ fn vault_search_finds_chinese_and_english_terms() {
     // Two-character Chinese terms are below the trigram size and still found.
     assert_eq!(search_paths(&v, "备份"), vec!["数据库.md"]);
     assert_eq!(search_paths(&v, "发布"), vec!["ops/deploy.md"]);
+    // Mixed queries: every term must match.
+    assert_eq!(search_paths(&v, "预发环境 发布 Wang"), vec!["ops/deploy.md"]);
+    assert!(search_paths(&v, "预发环境 备份").is_empty());
+    assert_eq!(search_paths(&v, "丢"), vec!["数据库.md"], "one character still works");
     let out = ok(in_vault(&v).args(["search", "全量备份", "--json"]));
     let hits: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(hits[0]["line"], 3);
@@ -251,7 +255,7 @@ fn vault_kill_9_during_indexing_leaves_a_consistent_index() {
         fs::write(dir.join(format!("{i}.md")), format!("# N{i}\n\nbody {i} with some words to index and classify.\n")).unwrap();
     }
     fs::create_dir_all(v.join(".husk")).unwrap();
-    for delay in [30u64, 120, 400] {
+    for delay in [40u64, 500, 2000] {
         let _ = fs::remove_file(v.join(".husk/index.db"));
         let mut child = husk().arg("init").arg(&v).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay));

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Why the index could not be used. Never carries note text.
 #[derive(Debug, thiserror::Error)]
@@ -163,8 +163,14 @@ const SCHEMA_V2: &str = "ALTER TABLE notes ADD COLUMN classified TEXT;";
 /// `ledger.jsonl` the mirrored tables hold, so opening a vault re-mirrors only after a change.
 const SCHEMA_V3: &str = "CREATE TABLE mirror(file TEXT PRIMARY KEY, stamp TEXT NOT NULL);";
 
+/// Version 4: `notes_cjk` indexes every two-character run of Chinese, Japanese or Korean text
+/// as a word, so two-character queries (most Chinese words) are ranked index lookups instead of
+/// `LIKE` scans. Contentless: it stores only the index. Existing notes are re-read once.
+const SCHEMA_V4: &str = "CREATE VIRTUAL TABLE notes_cjk USING fts5(bigrams, tokenize = 'unicode61', content = '', contentless_delete = 1);
+UPDATE notes SET mtime = -1, hash = '';";
+
 /// Migrations: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 /// A note read and analysed, ready to store.
 struct Parsed {
@@ -175,6 +181,8 @@ struct Parsed {
     text: String,
     visibility: Visibility,
     title: String,
+    /// Space-separated CJK bigrams of `text`, for `notes_cjk`.
+    bigrams: String,
 }
 
 impl Index {
@@ -220,7 +228,7 @@ impl Index {
         }
         if version == SCHEMA_VERSION {
             // Make sure the tables are really there (a foreign file with the right user_version).
-            for sql in ["SELECT id FROM notes LIMIT 1", "SELECT rowid FROM notes_fts LIMIT 1", "SELECT note_id FROM blocks LIMIT 1", "SELECT id FROM ledger LIMIT 1", "SELECT path FROM overrides LIMIT 1", "SELECT file FROM mirror LIMIT 1"] {
+            for sql in ["SELECT id FROM notes LIMIT 1", "SELECT rowid FROM notes_fts LIMIT 1", "SELECT note_id FROM blocks LIMIT 1", "SELECT id FROM ledger LIMIT 1", "SELECT path FROM overrides LIMIT 1", "SELECT file FROM mirror LIMIT 1", "SELECT rowid FROM notes_cjk LIMIT 1"] {
                 conn.query_row(sql, [], |_| Ok(())).optional().map_err(|e| format!("damaged tables: {e}"))?;
             }
         }
@@ -410,6 +418,8 @@ impl Index {
             let mut touch = tx.prepare_cached("UPDATE notes SET mtime = ?2, size = ?3 WHERE id = ?1").map_err(e)?;
             let mut del_blocks = tx.prepare_cached("DELETE FROM blocks WHERE note_id = ?1").map_err(e)?;
             let mut del_fts = tx.prepare_cached("DELETE FROM notes_fts WHERE rowid = ?1").map_err(e)?;
+            let mut del_cjk = tx.prepare_cached("DELETE FROM notes_cjk WHERE rowid = ?1").map_err(e)?;
+            let mut ins_cjk = tx.prepare_cached("INSERT INTO notes_cjk(rowid, bigrams) VALUES (?1, ?2)").map_err(e)?;
             let mut del_note = tx.prepare_cached("DELETE FROM notes WHERE id = ?1").map_err(e)?;
             let mut upd = tx.prepare_cached("UPDATE notes SET hash = ?2, mtime = ?3, size = ?4, visibility = ?5, title = ?6 WHERE id = ?1").map_err(e)?;
             let mut ins = tx.prepare_cached("INSERT INTO notes(path, hash, mtime, size, visibility, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").map_err(e)?;
@@ -437,6 +447,10 @@ impl Index {
                         upd.execute(params![id, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
                         del_fts.execute([id]).map_err(e)?;
                         ins_fts.execute(params![id, p.text]).map_err(e)?;
+                        del_cjk.execute([id]).map_err(e)?;
+                        if !p.bigrams.is_empty() {
+                            ins_cjk.execute(params![id, p.bigrams]).map_err(e)?;
+                        }
                         del_blocks.execute([id]).map_err(e)?;
                         report.updated += 1;
                     }
@@ -444,6 +458,9 @@ impl Index {
                     ins.execute(params![p.rel, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
                     let id = tx.last_insert_rowid();
                     ins_fts.execute(params![id, p.text]).map_err(e)?;
+                    if !p.bigrams.is_empty() {
+                        ins_cjk.execute(params![id, p.bigrams]).map_err(e)?;
+                    }
                     report.added += 1;
                 }
             }
@@ -452,6 +469,7 @@ impl Index {
                 if let Some(id) = id {
                     del_blocks.execute([id]).map_err(e)?;
                     del_fts.execute([id]).map_err(e)?;
+                    del_cjk.execute([id]).map_err(e)?;
                     del_note.execute([id]).map_err(e)?;
                     report.removed += 1;
                 }
@@ -597,29 +615,46 @@ impl Index {
             return Ok(Vec::new());
         }
         let long: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() >= 3).collect();
-        let short: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() < 3).collect();
+        // Two-character CJK terms go through the bigram index; other short terms use LIKE.
+        let cjk: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() == 2 && t.chars().all(is_cjk)).collect();
+        let short: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() < 3 && !cjk.contains(t)).collect();
+        let phrase = |ts: &[&str]| ts.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
         // The ranked part runs on rowids only (FTS5 sorts `ORDER BY rank LIMIT n` cheaply);
         // bodies are read for the few rows kept.
         let mut args: Vec<String> = Vec::new();
-        let mut filter = String::new();
-        if !long.is_empty() {
-            filter.push_str("notes_fts MATCH ?");
-            args.push(long.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
-        }
-        for t in &short {
-            if !filter.is_empty() {
-                filter.push_str(" AND ");
+        let mut conds: Vec<String> = Vec::new();
+        let table = if !long.is_empty() {
+            conds.push("notes_fts MATCH ?".into());
+            args.push(phrase(&long));
+            if !cjk.is_empty() {
+                conds.push("rowid IN (SELECT rowid FROM notes_cjk WHERE notes_cjk MATCH ?)".into());
+                args.push(phrase(&cjk));
             }
-            filter.push_str("body LIKE ? ESCAPE '\\'");
-            args.push(format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+            "notes_fts"
+        } else if !cjk.is_empty() {
+            conds.push("notes_cjk MATCH ?".into());
+            args.push(phrase(&cjk));
+            "notes_cjk"
+        } else {
+            "notes_fts"
+        };
+        for t in &short {
+            let like = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            if table == "notes_fts" {
+                conds.push("body LIKE ? ESCAPE '\\'".into());
+            } else {
+                conds.push("rowid IN (SELECT rowid FROM notes_fts WHERE body LIKE ? ESCAPE '\\')".into());
+            }
+            args.push(like);
         }
-        // Short-only queries have no rank from FTS: take the first matches and rank them by
+        let ranked = !long.is_empty() || !cjk.is_empty();
+        // LIKE-only queries have no rank from FTS: take the first matches and rank them by
         // occurrences below.
-        let (order, fetch) = if long.is_empty() { ("", limit.saturating_mul(10).max(100)) } else { (" ORDER BY rank", limit) };
+        let (score, order, fetch) = if ranked { ("rank", " ORDER BY rank", limit) } else { ("0.0", "", limit.saturating_mul(10).max(100)) };
         let sql = format!(
-            "SELECT notes.path, f.body, r.score FROM (SELECT rowid AS id, {} AS score FROM notes_fts WHERE {filter}{order} LIMIT {fetch}) r \
+            "SELECT notes.path, f.body, r.score FROM (SELECT rowid AS id, {score} AS score FROM {table} WHERE {}{order} LIMIT {fetch}) r \
              JOIN notes ON notes.id = r.id JOIN notes_fts f ON f.rowid = r.id ORDER BY r.score",
-            if long.is_empty() { "0.0" } else { "rank" }
+            conds.join(" AND ")
         );
         let mut st = self.conn.prepare_cached(&sql).map_err(self.err())?;
         let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(self.err())?;
@@ -630,15 +665,41 @@ impl Index {
             let body: String = r.get(1).map_err(self.err())?;
             let rank: f64 = r.get(2).map_err(self.err())?;
             let (line, snippet, count) = locate_match(&body, &lowered);
-            let score = if long.is_empty() { count as f64 } else { -rank };
+            let score = if ranked { -rank } else { count as f64 };
             hits.push(SearchHit { path, line, snippet, score });
         }
-        if long.is_empty() {
+        if !ranked {
             hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)));
             hits.truncate(limit);
         }
         Ok(hits)
     }
+}
+
+/// True for Han, kana and Hangul: scripts written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// Every overlapping two-character run inside runs of CJK text, space-separated.
+fn cjk_bigrams(text: &str) -> String {
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if is_cjk(c) {
+            if let Some(p) = prev {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push(p);
+                out.push(c);
+            }
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    out
 }
 
 /// Remove an index and its WAL and shared-memory files.
@@ -708,7 +769,9 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     let title = map.headings.first().map(|r| text[r.clone()].trim_start_matches('#').trim().to_string()).unwrap_or_else(|| {
         Path::new(&f.rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
     });
+    let bigrams = cjk_bigrams(&text);
     Ok(Parsed {
+        bigrams,
         rel: f.rel.clone(),
         mtime_ns: meta.as_ref().map_or(f.mtime_ns, mtime_ns),
         size,
@@ -727,6 +790,12 @@ fn rel_of(root: &Path, p: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bigrams_cover_cjk_runs_only() {
+        assert_eq!(cjk_bigrams("先做备份, then 回滚"), "先做 做备 备份 回滚");
+        assert_eq!(cjk_bigrams("a 字 b"), "");
+    }
 
     #[test]
     fn snippets_and_lines() {
