@@ -10,7 +10,7 @@ use crate::husk::{Classified, Overrides};
 use crate::ledger::LedgerEntry;
 use crate::markdown;
 use crate::model::{Forced, Visibility};
-use crate::vault::{is_hidden, is_note_name, mtime_ns, rel_string, sha256_hex, text_of, NoteFile, MAX_NOTE_BYTES};
+use crate::vault::{is_hidden, is_note_name, mtime_ns, sha256_hex, text_of, NoteFile, MAX_NOTE_BYTES};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -782,10 +782,6 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     })
 }
 
-#[allow(dead_code)]
-fn rel_of(root: &Path, p: &Path) -> Option<String> {
-    p.strip_prefix(root).ok().map(rel_string)
-}
 
 #[cfg(test)]
 mod tests {
