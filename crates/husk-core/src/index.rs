@@ -222,9 +222,20 @@ impl Index {
         if version < 0 {
             return Err(format!("bad schema version {version}"));
         }
-        for (v, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let next = v as i64 + 1;
-            conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {next}; COMMIT;")).map_err(|e| format!("migration to schema {next} failed: {e}"))?;
+        // Each step re-reads the version inside a write transaction, so two processes opening
+        // an old index at once migrate it once.
+        loop {
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| format!("cannot lock for migration: {e}"))?;
+            let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+            let Some(sql) = usize::try_from(current).ok().and_then(|i| MIGRATIONS.get(i)) else {
+                conn.execute_batch("COMMIT").map_err(|e| e.to_string())?;
+                break;
+            };
+            let next = current + 1;
+            if let Err(e) = conn.execute_batch(&format!("{sql}; PRAGMA user_version = {next}; COMMIT;")) {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(format!("migration to schema {next} failed: {e}"));
+            }
         }
         if version == SCHEMA_VERSION {
             // Make sure the tables are really there (a foreign file with the right user_version).
