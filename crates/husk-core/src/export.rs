@@ -32,8 +32,9 @@ pub enum ExportError {
     Sanitize { note: String, source: SanitizeError },
 }
 
-/// What to export and where.
-#[derive(Debug, Clone)]
+/// What to export and where (also accepted as JSON from the desktop app; missing optional
+/// fields default).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExportRequest {
     /// Vault-relative note paths (see [`Vault::resolve_selection`]).
     pub notes: Vec<String>,
@@ -41,12 +42,18 @@ pub struct ExportRequest {
     pub format: Format,
     /// The export folder. For `skill` its name is the skill's `name`.
     pub to: PathBuf,
+    #[serde(default)]
     pub force: bool,
+    #[serde(default)]
     pub recipient: Option<String>,
+    #[serde(default)]
     pub scope: Option<String>,
     /// YYYY-MM-DD.
+    #[serde(default)]
     pub until: Option<String>,
+    #[serde(default)]
     pub manner: Option<String>,
+    #[serde(default)]
     pub seed: u64,
 }
 

@@ -69,6 +69,39 @@ pub enum VaultError {
     Watch(#[from] crate::watch::WatchError),
 }
 
+impl VaultError {
+    /// A stable, machine-readable code for this error (the desktop app sends `{code, message}`
+    /// over IPC, so the UI never matches on message text).
+    pub fn code(&self) -> &'static str {
+        use crate::export::ExportError as E;
+        use crate::import::ImportError as I;
+        match self {
+            VaultError::NotFound { .. } => "vault_not_found",
+            VaultError::NotAVault { .. } => "not_a_vault",
+            VaultError::Io { .. } => "io",
+            VaultError::UnknownNote { .. } => "unknown_note",
+            VaultError::BadNote { .. } => "bad_note",
+            VaultError::Config { .. } => "bad_config",
+            VaultError::StateFile { .. } => "damaged_state_file",
+            VaultError::NoBlockAtLine { .. } => "no_block_at_line",
+            VaultError::UnknownExport { .. } => "unknown_export",
+            VaultError::Index(_) => "index",
+            VaultError::Export(E::InsideVault { .. }) => "export_inside_vault",
+            VaultError::Export(E::Exists { .. }) => "export_exists",
+            VaultError::Export(E::BadDate { .. }) => "bad_date",
+            VaultError::Export(E::BadSkillName { .. }) => "bad_skill_name",
+            VaultError::Export(E::NoNotes) => "no_notes",
+            VaultError::Export(E::Sanitize { source: crate::husk::SanitizeError::PrivateNote, .. }) => "private_note",
+            VaultError::Export(E::Sanitize { .. }) => "sanitize_refused",
+            VaultError::Import(I::NotAFolder { .. }) => "not_a_folder",
+            VaultError::Import(I::NothingToImport { .. }) => "nothing_to_import",
+            VaultError::Import(I::BadMeta { .. }) => "bad_meta_json",
+            VaultError::Import(I::Exists { .. }) => "import_exists",
+            VaultError::Watch(_) => "watch",
+        }
+    }
+}
+
 pub type Result<T, E = VaultError> = std::result::Result<T, E>;
 
 pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> VaultError + 'a {
@@ -775,6 +808,15 @@ pub fn is_valid_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_are_stable_names() {
+        let e = VaultError::from(crate::export::ExportError::BadDate { value: "x".into() });
+        assert_eq!(e.code(), "bad_date");
+        let e = VaultError::from(crate::export::ExportError::Sanitize { note: "n.md".into(), source: crate::husk::SanitizeError::PrivateNote });
+        assert_eq!(e.code(), "private_note");
+        assert_eq!(VaultError::NotFound { start: PathBuf::new() }.code(), "vault_not_found");
+    }
 
     #[test]
     fn dates_are_checked() {
