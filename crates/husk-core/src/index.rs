@@ -100,6 +100,18 @@ pub struct SearchHit {
     pub score: f64,
 }
 
+/// One note as the index knows it, for a note tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteInfo {
+    /// Vault-relative, `/`-separated.
+    pub path: String,
+    /// The first heading, else the file name without `.md`.
+    pub title: String,
+    /// `auto`, `private` or `public` (front matter `husk:`).
+    pub visibility: String,
+    pub size: u64,
+}
+
 /// Counters for `husk status`.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -587,6 +599,14 @@ impl Index {
     pub(crate) fn note_paths(&self) -> Result<Vec<String>, IndexError> {
         let mut st = self.conn.prepare_cached("SELECT path FROM notes ORDER BY path").map_err(self.err())?;
         let rows = st.query_map([], |r| r.get(0)).map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    pub(crate) fn note_infos(&self) -> Result<Vec<NoteInfo>, IndexError> {
+        let mut st = self.conn.prepare_cached("SELECT path, title, visibility, size FROM notes ORDER BY path").map_err(self.err())?;
+        let rows = st
+            .query_map([], |r| Ok(NoteInfo { path: r.get(0)?, title: r.get(1)?, visibility: r.get(2)?, size: r.get::<_, i64>(3)? as u64 }))
+            .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 

@@ -384,6 +384,20 @@ impl Vault {
         Ok(self.index.note_paths()?)
     }
 
+    /// Every note with its title and visibility, sorted by path (the desktop note tree).
+    pub fn note_list(&self) -> Result<Vec<crate::index::NoteInfo>> {
+        Ok(self.index.note_infos()?)
+    }
+
+    /// The husk of one note at `level` with its stored overrides, without writing anything
+    /// (the desktop's side-by-side preview). A `husk: private` note is refused.
+    pub fn preview(&self, rel: &str, level: crate::model::Level) -> Result<crate::husk::Husk> {
+        let src = self.read_note(rel)?;
+        let mut opts = crate::husk::SanitizeOptions::new(level);
+        opts.overrides = self.overrides_for(rel);
+        crate::husk::sanitize(&src, &opts).map_err(|source| crate::export::ExportError::Sanitize { note: rel.to_string(), source }.into())
+    }
+
     /// Full-text search, ranked best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         Ok(self.index.search(query, limit)?)
@@ -871,6 +885,16 @@ mod tests {
         assert!(b.sync_overrides().unwrap());
         assert_eq!(b.override_count(), 0);
         assert!(matches!(a.mark("n.md", 2, Mark::Auto), Err(VaultError::NoBlockAtLine { line: 2, .. })));
+    }
+
+    #[test]
+    fn note_list_and_preview() {
+        let (_d, v) = vault_with(&[("b/n.md", "# Runbook\n\nA sentence.\n"), ("p.md", "---\nhusk: private\n---\n# P\n\nx\n")]);
+        let list = v.note_list().unwrap();
+        assert_eq!(list.iter().map(|n| (n.path.as_str(), n.title.as_str(), n.visibility.as_str())).collect::<Vec<_>>(), vec![("b/n.md", "Runbook", "auto"), ("p.md", "P", "private")]);
+        let h = v.preview("b/n.md", crate::model::Level::Medium).unwrap();
+        assert!(h.text.starts_with("# Runbook\n"));
+        assert_eq!(v.preview("p.md", crate::model::Level::Light).unwrap_err().code(), "private_note");
     }
 
     #[test]
