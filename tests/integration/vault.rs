@@ -332,6 +332,7 @@ fn vault_export_skill_is_a_valid_agent_skills_folder() {
     assert_skill_name(&name);
     assert_eq!(name, "deploy-runbook", "name equals the folder name");
     assert!(!desc.is_empty() && desc.chars().count() <= 1024);
+    assert!(!desc.contains('<') && !desc.contains('>'));
     assert!(skill.contains("# Deploy runbook"), "headings are skeleton");
     assert!(to.join("references/note-0.md").is_file());
     assert!(skill.contains("(references/note-0.md)"));

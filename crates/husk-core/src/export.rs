@@ -150,8 +150,10 @@ fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, se
         }
     }
     let mut desc = sanitize_fragment(&text, level, seed).split_whitespace().collect::<Vec<_>>().join(" ");
-    if desc.is_empty() {
-        desc = fallback.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Agent Skills loaders reject XML-like tags in descriptions.
+    desc = desc.replace(['<', '>'], "");
+    if desc.trim().is_empty() {
+        desc = fallback.split_whitespace().collect::<Vec<_>>().join(" ").replace(['<', '>'], "");
     }
     if desc.chars().count() > 1024 {
         desc = desc.chars().take(1023).collect::<String>().trim_end().to_string();
