@@ -791,10 +791,12 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     if f.size > MAX_NOTE_BYTES {
         return Err((f.rel.clone(), "larger than 64 MiB".into()));
     }
-    let bytes = fs::read(&abs).map_err(|e| (f.rel.clone(), format!("cannot read: {e}")))?;
+    // Stat before reading: if the file changes after the stat, the stored mtime is older than
+    // the file's and the next refresh reads it again (stat after reading could miss a change).
     let meta = fs::metadata(&abs).ok();
+    let bytes = fs::read(&abs).map_err(|e| (f.rel.clone(), format!("cannot read: {e}")))?;
     let hash = sha256_hex(&bytes);
-    let size = bytes.len() as u64;
+    let size = meta.as_ref().map_or(bytes.len() as u64, |m| m.len());
     let text = text_of(bytes).map_err(|r| (f.rel.clone(), r.trim_start_matches("is ").to_string()))?;
     let map = markdown::block_map(&text);
     let title = map.headings.first().map(|r| text[r.clone()].trim_start_matches('#').trim().to_string()).unwrap_or_else(|| {
