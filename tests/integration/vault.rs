@@ -512,15 +512,26 @@ fn vault_export_errors_are_one_line_and_change_nothing() {
     assert!(!v.join("exports").exists());
     let e = fails(&mut exp(&d.path().join("x/../vault/ops/out")));
     assert!(e.contains("inside"), "{e}");
+    // A folder that contains the vault.
+    let e = fails(exp(d.path()).arg("--force"));
+    assert!(e.contains("inside") || e.contains("vault"), "{e}");
+    assert!(v.join("ops/deploy.md").is_file());
     // Over an existing export without --force, then with it.
     let to = d.path().join("out");
-    fs::create_dir_all(&to).unwrap();
-    fs::write(to.join("keep.txt"), "mine").unwrap();
+    ok(&mut exp(&to));
+    fs::write(to.join("stray.txt"), "x").unwrap();
     let e = fails(&mut exp(&to));
     assert!(e.contains("--force"), "{e}");
-    assert_eq!(fs::read_to_string(to.join("keep.txt")).unwrap(), "mine");
+    assert!(to.join("stray.txt").exists());
     ok(exp(&to).arg("--force"));
-    assert!(to.join("ops/deploy.md").is_file() && !to.join("keep.txt").exists());
+    assert!(to.join("ops/deploy.md").is_file() && !to.join("stray.txt").exists());
+    // --force never replaces a folder that is not an earlier export.
+    let mine = d.path().join("mine");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("keep.txt"), "mine").unwrap();
+    let e = fails(exp(&mine).arg("--force"));
+    assert!(e.contains("not an earlier Husk export"), "{e}");
+    assert_eq!(fs::read_to_string(mine.join("keep.txt")).unwrap(), "mine");
     let before = ledger(&v).len();
     // Invalid dates.
     for bad in ["2027-02-30", "tomorrow", "2027/01/01"] {

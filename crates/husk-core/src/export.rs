@@ -22,6 +22,8 @@ pub enum ExportError {
     InsideVault { to: PathBuf, vault: PathBuf },
     #[error("{to} already exists; pass --force to replace it")]
     Exists { to: PathBuf },
+    #[error("{to} exists and is not an earlier Husk export; refusing to replace it, even with --force")]
+    NotAnExport { to: PathBuf },
     #[error("invalid --until date {value:?}: expected a real date written YYYY-MM-DD")]
     BadDate { value: String },
     #[error("the skill folder name {name:?} is not a valid skill name: use 1-64 characters of a-z, 0-9 and single hyphens, not at either end (for example {suggestion:?})")]
@@ -211,16 +213,21 @@ impl Vault {
             }
         }
         let to = absolute(&req.to);
-        if resolved(&to).starts_with(self.root()) {
+        let real = resolved(&to);
+        if real.starts_with(self.root()) || self.root().starts_with(&real) {
             return Err(ExportError::InsideVault { to, vault: self.root().to_path_buf() }.into());
         }
-        let exists = match fs::symlink_metadata(&to) {
-            Ok(m) if m.is_dir() => fs::read_dir(&to).map_err(io_err("open", &to))?.next().is_some(),
-            Ok(_) => true,
-            Err(_) => false,
+        let (exists, is_dir) = match fs::symlink_metadata(&to) {
+            Ok(m) if m.is_dir() => (fs::read_dir(&to).map_err(io_err("open", &to))?.next().is_some(), true),
+            Ok(_) => (true, false),
+            Err(_) => (false, false),
         };
         if exists && !req.force {
             return Err(ExportError::Exists { to }.into());
+        }
+        // --force replaces only an earlier export: never a file, never some other folder.
+        if exists && !(is_dir && self.ledger()?.iter().any(|e| resolved(&e.to) == real)) {
+            return Err(ExportError::NotAnExport { to }.into());
         }
         let folder = to.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = match req.format {

@@ -88,6 +88,7 @@ impl VaultError {
             VaultError::Index(_) => "index",
             VaultError::Export(E::InsideVault { .. }) => "export_inside_vault",
             VaultError::Export(E::Exists { .. }) => "export_exists",
+            VaultError::Export(E::NotAnExport { .. }) => "not_an_export",
             VaultError::Export(E::BadDate { .. }) => "bad_date",
             VaultError::Export(E::BadSkillName { .. }) => "bad_skill_name",
             VaultError::Export(E::NoNotes) => "no_notes",
@@ -98,6 +99,7 @@ impl VaultError {
             VaultError::Import(I::BadMeta { .. }) => "bad_meta_json",
             VaultError::Import(I::Exists { .. }) => "import_exists",
             VaultError::Watch(_) => "watch",
+            VaultError::Export(_) => "export",
         }
     }
 }
