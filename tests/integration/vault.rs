@@ -667,3 +667,16 @@ fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
     assert_eq!(check, "ok");
     assert_eq!(search_paths(&v, "预发环境"), vec!["ops/deploy.md"]);
 }
+
+#[test]
+fn vault_damaged_overrides_file_is_never_overwritten() {
+    let (_d, v) = make_vault(0);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "keep"]));
+    let path = v.join(".husk/overrides.json");
+    fs::write(&path, "{\"version\": 1, \"notes\": {").unwrap();
+    for args in [vec!["search", "billing"], vec!["mark", "ops/deploy.md:6", "hollow"], vec!["status"]] {
+        let e = fails(in_vault(&v).args(&args));
+        assert!(e.contains("overrides.json") && e.contains("kernel"), "{e}");
+    }
+    assert_eq!(fs::read_to_string(&path).unwrap(), "{\"version\": 1, \"notes\": {");
+}
