@@ -99,7 +99,6 @@ impl VaultError {
             VaultError::Import(I::BadMeta { .. }) => "bad_meta_json",
             VaultError::Import(I::Exists { .. }) => "import_exists",
             VaultError::Watch(_) => "watch",
-            VaultError::Export(_) => "export",
         }
     }
 }
