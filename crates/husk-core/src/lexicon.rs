@@ -21,6 +21,7 @@ const FILLER_EN: &str = include_str!("../../../assets/filler/en.toml");
 const FILLER_ZH: &str = include_str!("../../../assets/filler/zh.toml");
 const TOPICS: &str = include_str!("../../../assets/lexicon/topics.toml");
 const NAMES: &str = include_str!("../../../assets/lexicon/names.toml");
+const EXPORT: &str = include_str!("../../../assets/rules/export.toml");
 
 /// The language of a block or document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +186,37 @@ struct NamesFile {
     titles_zh: Vec<String>,
 }
 
+#[derive(Deserialize)]
+struct ExportFile {
+    meta: MetaRules,
+}
+
+/// How exports treat colleague-skill meta.json (see `assets/rules/export.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaRules {
+    pub structural: Vec<String>,
+    #[serde(default)]
+    pub replace: Vec<MetaReplace>,
+    #[serde(default)]
+    pub clear: Vec<MetaClear>,
+}
+
+/// From `level` up, the value at `path` becomes a generic noun.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaReplace {
+    pub level: Level,
+    pub path: String,
+    pub en: String,
+    pub zh: String,
+}
+
+/// From `level` up, the values at `paths` are emptied.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaClear {
+    pub level: Level,
+    pub paths: Vec<String>,
+}
+
 // ---- compiled forms ----
 
 /// A cue word or pattern that fired.
@@ -219,6 +251,7 @@ pub struct Bank {
 /// Everything the engine knows, compiled.
 pub struct Lexicon {
     pub threshold: [f32; 3],
+    pub meta: MetaRules,
     /// Mask names and internal identifiers even in kept blocks.
     pub always_mask: bool,
     pub dilute_en: Vec<DiluteRule>,
@@ -484,8 +517,10 @@ impl Lexicon {
             }
         }
 
+        let export: ExportFile = parse("rules/export.toml", EXPORT)?;
         Ok(Lexicon {
             threshold,
+            meta: export.meta,
             always_mask: policy.mask.always,
             dilute_en,
             dilute_zh,

@@ -58,10 +58,9 @@ fn block_lang(text: &str, doc: Lang) -> Lang {
 }
 
 /// Decide the action of every block at `level`.
-fn plan(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, level: Level, overrides: &Overrides) -> Vec<Plan> {
-    let lex = lexicon();
-    let mut plans: Vec<Plan> = map
-        .blocks
+/// Classify every block once: what does not depend on the level.
+fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, overrides: &Overrides) -> Vec<Plan> {
+    map.blocks
         .iter()
         .zip(raw)
         .map(|(b, raw)| {
@@ -70,14 +69,25 @@ fn plan(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, level:
             let fingerprint = markdown::fingerprint(&map.sections[b.section].path, text);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang);
-            let (action, forced, rule) = decide(b, &verdict, forced, map.visibility, level, lex);
-            Plan { verdict, action, forced, rule, fingerprint, lang, plain: false }
+            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
         })
-        .collect();
+        .collect()
+}
+
+/// Decide every block's action at `level` (overwrites action, forced and rule).
+fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level: Level) {
+    let lex = lexicon();
+    for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
+        let (action, forced, rule) = decide(b, &p.verdict, overrides.get(&p.fingerprint), map.visibility, level, lex);
+        p.action = action;
+        p.forced = forced;
+        p.rule = rule;
+        p.plain = false;
+    }
     // A table row speaks as a whole: when one cell is withheld, the row's other non-label cells
     // that carry any cue follow it.
     let mut row_max: HashMap<usize, (Action, Category)> = HashMap::new();
-    for (b, p) in map.blocks.iter().zip(&plans) {
+    for (b, p) in map.blocks.iter().zip(plans.iter()) {
         if matches!(b.kind, BlockKind::TableCell { .. }) && p.forced.is_none() && p.action != Action::Keep {
             row_max.entry(b.group).and_modify(|e| if p.action > e.0 { *e = (p.action, p.verdict.category) }).or_insert((p.action, p.verdict.category));
         }
@@ -92,7 +102,6 @@ fn plan(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, level:
             }
         }
     }
-    plans
 }
 
 fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, String) {
@@ -913,7 +922,8 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         return Err(SanitizeError::PrivateNote);
     }
     let (ctx, raw) = classify::analyze(src, &map);
-    let mut plans = plan(src, &map, &ctx, raw, opts.level, &opts.overrides);
+    let mut plans = assess(src, &map, &ctx, raw, &opts.overrides);
+    decide_level(&map, &mut plans, &opts.overrides, opts.level);
     let public = skeleton(src, &map);
     let lines = markdown::LineIndex::new(src);
 
@@ -1095,12 +1105,25 @@ fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markd
 pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> {
     let map = markdown::block_map(src);
     let (ctx, raw) = classify::analyze(src, &map);
-    let per_level: Vec<Vec<Plan>> = Level::ALL.iter().map(|l| plan(src, &map, &ctx, raw.clone(), *l, overrides)).collect();
+    // Classify once; only the decision differs per level.
+    let mut plans = assess(src, &map, &ctx, raw, overrides);
+    let mut actions = vec![[Action::Keep; 3]; plans.len()];
+    let mut medium: Vec<(String, Option<Forced>)> = Vec::new();
+    for level in Level::ALL {
+        decide_level(&map, &mut plans, overrides, level);
+        for (a, p) in actions.iter_mut().zip(&plans) {
+            a[level_index(level)] = p.action;
+        }
+        if level == Level::Medium {
+            medium = plans.iter().map(|p| (p.rule.clone(), p.forced)).collect();
+        }
+    }
     map.blocks
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let p = &per_level[level_index(Level::Medium)][i];
+            let p = &plans[i];
+            let (rule, forced) = medium[i].clone();
             Classified {
                 start: b.range.start,
                 end: b.range.end,
@@ -1109,10 +1132,10 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
                 kind: b.kind.clone(),
                 category: p.verdict.category,
                 score: (p.verdict.score * 100.0).round() / 100.0,
-                rule: p.rule.clone(),
-                forced: p.forced,
+                rule,
+                forced,
                 fingerprint: p.fingerprint.clone(),
-                actions: [per_level[0][i].action, per_level[1][i].action, per_level[2][i].action],
+                actions: actions[i],
             }
         })
         .collect()
