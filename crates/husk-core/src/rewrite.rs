@@ -398,7 +398,9 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
         BlockKind::ListItem { .. } => {
             // Keep a short, plain label ("Role: …", "角色：…") and use it as the topic.
             if let Some((label, sep, rest)) = label_split(text) {
-                if classify::scan(label, Some(ctx)).is_empty() {
+                // Only a label that carries no know-how of its own ("Role:", "客户拖延时：") stays;
+                // "让步幅度必须递减：" is itself the rule.
+                if classify::classify(label, &BlockKind::Sentence, ctx).category == Category::Shareable {
                     let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
