@@ -1,0 +1,83 @@
+//! The one error type that crosses IPC: `{code, message}`. `code` is a stable snake_case name the
+//! UI switches on (it never matches on message text); `message` is one human line that names
+//! paths and positions but never note text, so it is safe to show and to log.
+
+use serde::Serialize;
+
+/// Stable error codes. Adding one is fine; renaming one breaks the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A command that needs a vault ran before one was opened.
+    NoVault,
+    /// The folder is not a Husk vault (it has no `.husk/`).
+    NotAVault,
+    /// A path was empty, relative, outside the vault, or of the wrong kind.
+    InvalidPath,
+    /// A file or folder that should exist does not.
+    NotFound,
+    /// A field the user typed is not acceptable (level, format, date, recipient…).
+    InvalidInput,
+    /// The target already exists and Husk will not overwrite it without consent.
+    Exists,
+    /// The note is marked `husk: private` and is never exported.
+    PrivateNote,
+    /// Withheld content still shows in the husk; nothing was exported.
+    Leak,
+    /// The key or passphrase does not open this kernel.
+    WrongKey,
+    /// A kernel or export failed its integrity check.
+    Corrupt,
+    /// Reading or writing a file failed.
+    Io,
+    /// The feature's core API is not available in this build.
+    Unavailable,
+}
+
+/// An error as the UI sees it.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct IpcError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl From<husk_core::SanitizeError> for IpcError {
+    fn from(e: husk_core::SanitizeError) -> Self {
+        let code = match e {
+            husk_core::SanitizeError::PrivateNote => ErrorCode::PrivateNote,
+            husk_core::SanitizeError::Leak { .. } => ErrorCode::Leak,
+            #[allow(unreachable_patterns)]
+            _ => ErrorCode::InvalidInput,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<husk_core::model::UnknownName> for IpcError {
+    fn from(e: husk_core::model::UnknownName) -> Self {
+        Self::new(ErrorCode::InvalidInput, e.to_string())
+    }
+}
+
+impl From<crate::interim::VaultError> for IpcError {
+    fn from(e: crate::interim::VaultError) -> Self {
+        use crate::interim::VaultError as V;
+        let code = match &e {
+            V::NotAVault { .. } => ErrorCode::NotAVault,
+            V::InvalidPath { .. } => ErrorCode::InvalidPath,
+            V::NotFound { .. } => ErrorCode::NotFound,
+            V::NotMarkdown { .. } => ErrorCode::InvalidInput,
+            V::Io { .. } => ErrorCode::Io,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;

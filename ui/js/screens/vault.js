@@ -1,0 +1,126 @@
+// Vault screen: open or create a vault, the note tree with per-note category summary, search.
+import { api } from '../api.js';
+import { $, h, clear, errorText } from '../dom.js';
+import { t, onLanguage } from '../i18n.js';
+import { state, register, emit, refreshNav } from '../state.js';
+import { CATEGORIES } from '../render.js';
+
+let searchSeq = 0;
+
+export function init() {
+  $('vault-open').addEventListener('click', () => choose(api.openVault));
+  $('vault-create').addEventListener('click', () => choose(api.createVault));
+  $('vault-path').addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(api.openVault); });
+  let timer = null;
+  $('search-input').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 150); });
+  $('search-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') { $('search-input').value = ''; search(); }
+    if (e.key === 'Enter') { const first = document.querySelector('#search-results .note-item'); if (first) first.click(); }
+  });
+  onLanguage(() => { renderList(); if ($('search-input').value) search(); showHeader(); });
+  register('vault', { show: () => { showHeader(); if (state.vault) $('search-input').focus(); } });
+}
+
+async function choose(fn) {
+  $('vault-error').textContent = '';
+  try {
+    const info = await fn($('vault-path').value);
+    await opened(info);
+  } catch (e) {
+    $('vault-error').textContent = errorText(e);
+  }
+}
+
+export async function opened(info) {
+  state.vault = info;
+  $('vault-name').textContent = info.name || info.root;
+  $('vault-name').title = info.root;
+  $('vault-name').removeAttribute('data-i18n');
+  refreshNav();
+  showHeader();
+  await reloadNotes();
+  emit('vault', info);
+}
+
+function showHeader() {
+  $('vault-welcome').hidden = !!state.vault;
+  $('vault-view').hidden = !state.vault;
+  if (state.vault) $('vault-title').textContent = state.vault.name || state.vault.root;
+}
+
+export async function reloadNotes() {
+  try {
+    state.notes = await api.listNotes();
+  } catch (e) {
+    state.notes = [];
+    $('vault-error').textContent = errorText(e);
+  }
+  renderList();
+}
+
+function summary(categories) {
+  const wrap = h('span', { class: 'cat-summary' });
+  const entries = CATEGORIES.filter((c) => categories && categories[c]);
+  if (!entries.length) wrap.append(h('span', { class: 'muted small', text: t('vault.unclassified') }));
+  for (const c of entries) {
+    wrap.append(h('span', { class: `cat-pill cat-${c}`, title: t(`cat.${c}`), dataset: { category: c } }, h('i'), String(categories[c])));
+  }
+  return wrap;
+}
+
+function noteItem(n, snippet) {
+  return h('button', { class: 'note-item', 'data-testid': 'note-item', dataset: { path: n.path }, onclick: () => emit('open-note', n.path) },
+    h('span', { class: 'note-title', text: n.title }),
+    snippet ? h('span', { class: 'note-snippet', text: snippet }) : h('span', { class: 'note-path', text: n.path }),
+    summary(n.categories));
+}
+
+function renderList() {
+  const list = clear($('note-list'));
+  $('list-count').textContent = t('vault.count', { n: state.notes.length });
+  if (!state.notes.length) { list.append(h('div', { class: 'muted empty', text: t('vault.empty') })); return; }
+  const groups = new Map();
+  for (const n of state.notes) {
+    const i = n.path.lastIndexOf('/');
+    const folder = i < 0 ? '' : n.path.slice(0, i);
+    if (!groups.has(folder)) groups.set(folder, []);
+    groups.get(folder).push(n);
+  }
+  for (const [folder, notes] of groups) {
+    list.append(h('div', { class: 'folder', text: folder ? `${folder}/` : t('vault.root') }));
+    notes.forEach((n) => list.append(noteItem(n)));
+  }
+}
+
+export function focusSearch() {
+  if (!state.vault) return;
+  $('search-input').focus();
+  $('search-input').select();
+}
+
+async function search() {
+  const q = $('search-input').value.trim();
+  const seq = ++searchSeq;
+  const results = $('search-results');
+  if (!q) {
+    results.hidden = true; $('note-list').hidden = false;
+    $('list-caption').textContent = t('vault.notes');
+    $('list-count').textContent = t('vault.count', { n: state.notes.length });
+    return;
+  }
+  try {
+    const hits = await api.searchNotes(q);
+    if (seq !== searchSeq) return;
+    clear(results);
+    $('list-caption').textContent = t('vault.results');
+    $('list-count').textContent = t('vault.hits', { n: hits.length });
+    if (!hits.length) results.append(h('div', { class: 'muted empty', text: t('vault.no_hits', { q }) }));
+    for (const hit of hits) {
+      const n = state.notes.find((x) => x.path === hit.path) || { path: hit.path, title: hit.title, categories: {} };
+      results.append(noteItem({ ...n, title: hit.title }, hit.snippet));
+    }
+    results.hidden = false; $('note-list').hidden = true;
+  } catch (e) {
+    $('vault-error').textContent = errorText(e);
+  }
+}
