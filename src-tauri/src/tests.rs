@@ -1,0 +1,184 @@
+//! Command tests: every command goes through real IPC (the ACL, argument decoding and the
+//! `{code, message}` error shape) on Tauri's mock runtime, with the app's real context, so the
+//! capability in `capabilities/main-window.json` is enforced exactly as in the shipped app.
+
+use crate::app;
+use serde_json::{json, Value};
+use std::path::Path;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+type Mock = tauri::test::MockRuntime;
+
+fn app() -> App<Mock> {
+    app::builder(mock_builder()).build(tauri::generate_context!()).expect("mock app builds")
+}
+
+fn window(app: &App<Mock>, label: &str) -> WebviewWindow<Mock> {
+    WebviewWindowBuilder::new(app, label, Default::default()).build().expect("mock window")
+}
+
+fn invoke(w: &WebviewWindow<Mock>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let req = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(w, req).map(|b| b.deserialize::<Value>().expect("json response"))
+}
+
+fn code(r: Result<Value, Value>) -> String {
+    match r {
+        Err(e) => e["code"].as_str().unwrap_or_else(|| panic!("error without a code: {e}")).to_string(),
+        Ok(v) => panic!("expected an error, got {v}"),
+    }
+}
+
+fn demo_vault(dir: &Path) {
+    std::fs::create_dir_all(dir.join(".husk")).unwrap();
+    std::fs::create_dir_all(dir.join("skills")).unwrap();
+    std::fs::write(dir.join("skills/排查.md"), "# 故障排查\n\n回调积压超过 5000 条时必须先扩容。\n").unwrap();
+    std::fs::write(dir.join("notes.md"), "# Notes\n\nUse the staging cluster first.\n").unwrap();
+}
+
+#[test]
+fn vault_commands_round_trip_through_ipc() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let w = window(&app, "main");
+
+    assert_eq!(invoke(&w, "current_vault", json!({})).unwrap(), Value::Null);
+    assert_eq!(code(invoke(&w, "list_notes", json!({}))), "no_vault");
+
+    let info = invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    assert_eq!(info["root"], json!(tmp.path()));
+    assert_eq!(invoke(&w, "current_vault", json!({})).unwrap()["root"], json!(tmp.path()));
+
+    let notes = invoke(&w, "list_notes", json!({})).unwrap();
+    let paths: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["notes.md", "skills/排查.md"]);
+    assert_eq!(notes[1]["title"], "故障排查");
+
+    let hits = invoke(&w, "search_notes", json!({ "query": "积压" })).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits[0]["path"], "skills/排查.md");
+
+    let text = invoke(&w, "read_note", json!({ "path": "notes.md" })).unwrap();
+    assert!(text.as_str().unwrap().starts_with("# Notes"));
+    invoke(&w, "save_note", json!({ "path": "notes.md", "text": "# Notes\n\nchanged\n" })).unwrap();
+    assert_eq!(std::fs::read_to_string(tmp.path().join("notes.md")).unwrap(), "# Notes\n\nchanged\n");
+    assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".husk-tmp")));
+
+    // A path that escapes the vault is refused with a stable code, and nothing is written.
+    assert_eq!(code(invoke(&w, "save_note", json!({ "path": "../outside.md", "text": "x" }))), "invalid_path");
+    assert!(!tmp.path().parent().unwrap().join("outside.md").exists());
+    assert_eq!(code(invoke(&w, "read_note", json!({ "path": "missing.md" }))), "not_found");
+}
+
+#[test]
+fn vault_chooser_validates_typed_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = app();
+    let w = window(&app, "main");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "" }))), "invalid_path");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "relative/dir" }))), "invalid_path");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": tmp.path() }))), "not_a_vault");
+    let fresh = tmp.path().join("new vault");
+    invoke(&w, "create_vault", json!({ "path": fresh })).unwrap();
+    assert!(fresh.join(".husk").is_dir());
+    assert_eq!(invoke(&w, "list_notes", json!({})).unwrap(), json!([]));
+}
+
+#[test]
+fn note_and_husk_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let w = window(&app, "main");
+    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    let text = "# T\n\nAlways restart the worker after 02:00.\n";
+    let blocks = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
+    assert!(blocks.is_array());
+    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "private" })).unwrap();
+    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "auto" })).unwrap();
+    // An unknown choice fails argument decoding instead of reaching the command.
+    assert!(invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "maybe" })).is_err());
+    for level in ["light", "medium", "heavy"] {
+        let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": level })).unwrap();
+        assert_eq!(p["level"], level);
+        assert!(p["gate"]["passed"].is_boolean());
+        assert!(p["retention"].as_f64().is_some());
+        assert!(p["husk"].as_str().unwrap().contains("# T"), "headings are never hollowed");
+    }
+    let private = "---\nhusk: private\n---\n# T\n\nx\n";
+    let r = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }));
+    // With the real engine a private note is refused; the placeholder engine passes it through.
+    if let Err(e) = r {
+        assert_eq!(e["code"], "private_note");
+    }
+    assert!(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "extreme" })).is_err());
+}
+
+#[test]
+fn settings_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let w = window(&app, "main");
+    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    let s = json!({ "backup_dir": "/tmp/kernels", "recipients": ["age1example"], "retention": 5 });
+    invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
+    assert_eq!(invoke(&w, "read_settings", json!({})).unwrap(), s);
+    let bad = json!({ "backup_dir": "kernels", "recipients": [], "retention": 0 });
+    assert_eq!(code(invoke(&w, "save_settings", json!({ "settings": bad }))), "invalid_path");
+}
+
+#[test]
+fn export_ledger_and_kernel_commands_answer_with_a_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let w = window(&app, "main");
+    assert_eq!(code(invoke(&w, "list_ledger", json!({}))), "no_vault");
+    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    for (cmd, args) in [
+        ("list_ledger", json!({})),
+        ("list_kernels", json!({})),
+        ("verify_ledger", json!({ "id": "1", "dir": tmp.path() })),
+        ("verify_kernel", json!({ "kernel": tmp.path().join("k.age"), "identity": "/x/key.txt" })),
+        ("generate_key", json!({ "output": tmp.path().join("key.txt") })),
+    ] {
+        let c = code(invoke(&w, cmd, args));
+        assert!(["unavailable", "not_found", "invalid_input"].contains(&c.as_str()), "{cmd}: {c}");
+    }
+}
+
+#[test]
+fn commands_outside_the_capability_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let main = window(&app, "main");
+    // No fs plugin: a plugin command is refused by the ACL.
+    let r = invoke(&main, "plugin:fs|read_text_file", json!({ "path": "/etc/passwd" }));
+    let msg = r.expect_err("fs plugin call must be refused");
+    assert!(msg.to_string().contains("not"), "{msg}");
+    eprintln!("refusals: {msg}");
+    // Core commands are not granted either.
+    assert!(invoke(&main, "plugin:event|listen", json!({ "event": "x", "target": { "kind": "Any" }, "handler": 0 })).is_err());
+    // Husk's own commands are granted to the main window only.
+    let other = window(&app, "other");
+    let refused = invoke(&other, "open_vault", json!({ "path": tmp.path() }));
+    let msg = refused.expect_err("a window outside the capability must be refused");
+    assert!(msg.to_string().contains("not allowed"), "{msg}");
+    assert!(invoke(&main, "current_vault", json!({})).unwrap().is_null(), "the refused call changed nothing");
+    // A command that does not exist is refused.
+    assert!(invoke(&main, "delete_everything", json!({})).is_err());
+}

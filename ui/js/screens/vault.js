@@ -86,7 +86,7 @@ function renderList() {
     if (!groups.has(folder)) groups.set(folder, []);
     groups.get(folder).push(n);
   }
-  for (const [folder, notes] of groups) {
+  for (const [folder, notes] of [...groups].sort((a, b) => a[0].localeCompare(b[0]))) {
     list.append(h('div', { class: 'folder', text: folder ? `${folder}/` : t('vault.root') }));
     notes.forEach((n) => list.append(noteItem(n)));
   }
