@@ -2,3 +2,4 @@
 
 pub mod io;
 pub mod sanitize;
+pub mod vault;

@@ -1,0 +1,171 @@
+//! Watch: keep the index fresh while the user edits. File events come from `notify` through
+//! `notify-debouncer-full`, which pairs renames and collapses editor save patterns
+//! (write-then-rename, truncate-and-write, atomic replace) into one change per file. Each settled
+//! batch re-indexes only the touched paths (deleted paths and folders are removed, new folders
+//! scanned); a queue overflow, a watcher error or a rescan flag triggers a full incremental
+//! rescan. After each batch a caller hook runs — the place for automatic kernel backups.
+//! The loop stops cleanly when the caller's stop flag is set.
+
+use crate::index::RefreshReport;
+use crate::vault::{is_hidden, rel_string, Result, Vault, STATE_DIR};
+use notify::RecursiveMode;
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Why watching failed. Carries the path, never note text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    #[error("cannot watch {path}")]
+    Notify { path: std::path::PathBuf, source: notify::Error },
+}
+
+/// How to watch.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Quiet time before a burst of events is processed.
+    pub debounce: Duration,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        Self { debounce: Duration::from_millis(150) }
+    }
+}
+
+impl WatchOptions {
+    /// Options from `config.toml` (`[watch] debounce_ms`), else the defaults.
+    pub fn from_config(cfg: &toml::Table) -> Self {
+        let mut o = Self::default();
+        if let Some(ms) = cfg.get("watch").and_then(|w| w.get("debounce_ms")).and_then(|v| v.as_integer()) {
+            o.debounce = Duration::from_millis(ms.clamp(10, 10_000) as u64);
+        }
+        o
+    }
+}
+
+/// One settled batch of changes, handed to the caller's hook.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchBatch {
+    /// Vault-relative paths that changed.
+    pub paths: Vec<String>,
+    /// True when the whole vault was rescanned (overflow, lost events, watcher error).
+    pub rescanned: bool,
+    pub report: RefreshReport,
+    /// Time spent updating the index.
+    pub index_ms: f64,
+}
+
+/// What the hook sees.
+#[derive(Debug, Clone)]
+pub enum WatchEvent<'a> {
+    /// The watcher is running; the initial refresh is done.
+    Ready { notes: usize, report: &'a RefreshReport },
+    /// A batch changed the index. A kernel backup hook runs here.
+    Settled(&'a WatchBatch),
+    /// Updating the index failed (for example a file vanished mid-read, or the index was busy);
+    /// the watcher keeps going and rescans the whole vault on the next tick.
+    Error(&'a crate::vault::VaultError),
+}
+
+impl Vault {
+    /// Watch the vault until `stop` is set, calling `hook` when ready and after every batch that
+    /// changed the index.
+    pub fn watch(&mut self, opts: &WatchOptions, stop: &AtomicBool, hook: &mut dyn FnMut(&mut Vault, WatchEvent<'_>)) -> Result<()> {
+        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+        let root = self.root().to_path_buf();
+        let notify_err = |source| crate::watch::WatchError::Notify { path: root.clone(), source };
+        let mut debouncer = new_debouncer(opts.debounce, None, tx).map_err(notify_err)?;
+        debouncer.watch(&root, RecursiveMode::Recursive).map_err(notify_err)?;
+        let initial = self.refresh()?;
+        let notes = self.notes()?.len();
+        hook(self, WatchEvent::Ready { notes, report: &initial });
+        let mut retry = false;
+        while !stop.load(Ordering::SeqCst) {
+            let mut results = Vec::new();
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(r) => results.push(r),
+                Err(mpsc::RecvTimeoutError::Timeout) if retry => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            // Drain whatever else is queued into the same batch.
+            while let Ok(r) = rx.try_recv() {
+                results.push(r);
+            }
+            let mut rescan = std::mem::take(&mut retry);
+            let mut paths: Vec<String> = Vec::new();
+            for r in results {
+                match r {
+                    Ok(events) => {
+                        for ev in events {
+                            if ev.event.need_rescan() {
+                                rescan = true;
+                            }
+                            for p in &ev.event.paths {
+                                if let Some(rel) = vault_rel(&root, p) {
+                                    paths.push(rel);
+                                }
+                            }
+                        }
+                    }
+                    Err(_) => rescan = true,
+                }
+            }
+            paths.sort();
+            paths.dedup();
+            if !rescan && paths.is_empty() {
+                continue;
+            }
+            let t = Instant::now();
+            let report = match if rescan { self.refresh() } else { self.refresh_paths(&paths) } {
+                Ok(r) => r,
+                Err(e) => {
+                    hook(self, WatchEvent::Error(&e));
+                    retry = true;
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            };
+            let batch = WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
+            if batch.report.changed() || batch.rescanned {
+                hook(self, WatchEvent::Settled(&batch));
+            }
+        }
+        debouncer.stop();
+        Ok(())
+    }
+}
+
+/// The vault-relative form of an event path, or None for Husk's own state and hidden files.
+fn vault_rel(root: &Path, p: &Path) -> Option<String> {
+    let rel = p.strip_prefix(root).ok()?;
+    if rel.as_os_str().is_empty() || rel.starts_with(STATE_DIR) || is_hidden(rel) {
+        return None;
+    }
+    Some(rel_string(rel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_state_and_hidden_files_are_ignored() {
+        let root = Path::new("/v");
+        assert_eq!(vault_rel(root, Path::new("/v/.husk/index.db-wal")), None);
+        assert_eq!(vault_rel(root, Path::new("/v/a/.n.md.swp")), None);
+        assert_eq!(vault_rel(root, Path::new("/v/a/n.md")), Some("a/n.md".into()));
+        assert_eq!(vault_rel(root, Path::new("/elsewhere/n.md")), None);
+    }
+
+    #[test]
+    fn debounce_comes_from_config() {
+        let cfg: toml::Table = toml::from_str("[watch]\ndebounce_ms = 300\n[kernel]\nanything = 1\n").unwrap();
+        assert_eq!(WatchOptions::from_config(&cfg).debounce, Duration::from_millis(300));
+    }
+}
