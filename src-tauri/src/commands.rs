@@ -1,43 +1,54 @@
 //! Husk's IPC surface: one thin `#[tauri::command]` per user action, each a few lines that call
-//! husk-core (and, until `husk_core::vault` lands, the [`crate::interim`] vault stand-in).
+//! husk-core through [`Vault`] (and, for kernels, `husk_core::kernel`).
 //!
 //! Rules for this module: no domain logic; every error is an [`IpcError`]; nothing here logs note
-//! text; work that can take long (listing a vault, export, backup, restore) runs on a blocking
-//! thread and reports progress over a [`Channel`]. The names here must match `build.rs`.
+//! text; vault work runs on a blocking thread (never the UI thread), and long work (export,
+//! backup, restore) reports progress over a [`Channel`]. The names here must match `build.rs`.
 
 use crate::error::{ErrorCode, IpcError, IpcResult};
-use crate::interim::{self, SearchHit, Settings, Vault};
-use husk_core::{BlockOutcome, Category, Classified, Forced, Level, SanitizeOptions};
+use crate::input::{typed_path, Settings};
+use husk_core::export::ExportRequest as CoreExport;
+use husk_core::index::SearchHit;
+use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
+use husk_core::vault::{write_atomic, Mark, MarkOutcome};
+use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tauri::ipc::Channel;
 use tauri::State;
 
-/// What the app holds between calls: the open vault, if any.
+/// What the app holds between calls: the open vault, if any, and the settings stand-in.
 #[derive(Default)]
 pub struct AppState {
-    vault: Mutex<Option<Arc<Vault>>>,
+    vault: Arc<Mutex<Option<Vault>>>,
+    settings: Mutex<Settings>,
 }
 
 impl AppState {
-    fn vault(&self) -> IpcResult<Arc<Vault>> {
-        self.vault
-            .lock()
-            .ok()
-            .and_then(|v| v.clone())
-            .ok_or_else(|| IpcError::new(ErrorCode::NoVault, "open or create a vault first"))
-    }
     /// Open the vault at `root` (used at start-up for `HUSK_VAULT`).
-    pub fn open_path(&self, root: &std::path::Path) -> IpcResult<VaultInfo> {
-        Ok(self.set(Vault::open(root)?))
+    pub fn open_path(&self, root: &Path) -> IpcResult<VaultInfo> {
+        let mut v = Vault::open(root)?;
+        v.refresh()?;
+        Ok(self.set(v))
     }
     fn set(&self, v: Vault) -> VaultInfo {
         let info = VaultInfo::of(&v);
         if let Ok(mut cur) = self.vault.lock() {
-            *cur = Some(Arc::new(v));
+            *cur = Some(v);
         }
         info
+    }
+    /// Run `f` on the open vault on a blocking thread.
+    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Vault) -> IpcResult<T> + Send + 'static) -> IpcResult<T> {
+        let cell = self.vault.clone();
+        blocking(move || {
+            let mut guard = cell.lock().map_err(|_| IpcError::new(ErrorCode::Io, "the vault is unavailable after an earlier failure; reopen it"))?;
+            let v = guard.as_mut().ok_or_else(|| IpcError::new(ErrorCode::NoVault, "open or create a vault first"))?;
+            f(v)
+        })
+        .await
     }
 }
 
@@ -46,6 +57,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> IpcResult<T> + Send + '
     tauri::async_runtime::spawn_blocking(f)
         .await
         .map_err(|_| IpcError::new(ErrorCode::Io, "a background task stopped unexpectedly"))?
+}
+
+/// A vault-relative note path the UI sent, checked against the vault (must be an existing note).
+fn note(v: &Vault, path: &str) -> IpcResult<String> {
+    Ok(v.resolve_note(Path::new(path), v.root())?)
 }
 
 /// Progress of a long task, streamed over a [`Channel`].
@@ -78,6 +94,13 @@ pub struct NoteSummary {
     pub categories: BTreeMap<Category, usize>,
 }
 
+/// A note's title for the tree: its first `# ` heading, else its file name. (Display only.)
+fn title_of(rel: &str, text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
+        .unwrap_or_else(|| rel.rsplit('/').next().unwrap_or(rel).trim_end_matches(".md").to_string())
+}
+
 /// The leak gate's verdict on a husk.
 #[derive(Debug, Clone, Serialize)]
 pub struct LeakGate {
@@ -95,27 +118,64 @@ pub struct HuskPreview {
     pub gate: LeakGate,
 }
 
-/// The user's choice for one block; `auto` removes the override.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Choice {
-    Keep,
-    Hollow,
-    Private,
-    Auto,
-}
-
 /// Everything the export wizard collects.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ExportRequest {
     pub notes: Vec<String>,
     pub level: Level,
-    pub format: String,
+    pub format: Format,
     pub to: String,
     pub recipient: String,
     pub scope: String,
     pub until: String,
     pub manner: String,
+}
+
+fn opt(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// A ledger entry as the UI shows it: the withheld spans are counted, not sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerView {
+    pub id: String,
+    pub created: String,
+    pub level: Level,
+    pub format: Format,
+    pub to: String,
+    pub notes: Vec<String>,
+    pub recipient: Option<String>,
+    pub scope: Option<String>,
+    pub until: Option<String>,
+    pub manner: Option<String>,
+    pub files: Vec<FileView>,
+    pub withheld: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileView {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl From<LedgerEntry> for LedgerView {
+    fn from(e: LedgerEntry) -> Self {
+        Self {
+            id: e.id,
+            created: e.time,
+            level: e.level,
+            format: e.format,
+            to: e.to.display().to_string(),
+            notes: e.notes.into_iter().map(|n| n.path).collect(),
+            recipient: e.recipient,
+            scope: e.scope,
+            until: e.until,
+            manner: e.manner,
+            files: e.files.into_iter().map(|f| FileView { path: f.path, sha256: f.sha256 }).collect(),
+            withheld: e.withheld.len(),
+        }
+    }
 }
 
 /// What the restore wizard collects. Exactly one of `identity` and `passphrase` is set.
@@ -135,74 +195,83 @@ fn unavailable(what: &str) -> IpcError {
 
 #[tauri::command]
 pub async fn current_vault(state: State<'_, AppState>) -> IpcResult<Option<VaultInfo>> {
-    Ok(state.vault().ok().map(|v| VaultInfo::of(&v)))
+    Ok(state.vault.lock().ok().and_then(|v| v.as_ref().map(VaultInfo::of)))
 }
 
 #[tauri::command]
 pub async fn open_vault(state: State<'_, AppState>, path: String) -> IpcResult<VaultInfo> {
-    let root = interim::folder_path(&path)?;
-    let v = blocking(move || Ok(Vault::open(&root)?)).await?;
+    let root = typed_path(&path)?;
+    let v = blocking(move || {
+        let mut v = Vault::open(&root)?;
+        v.refresh()?;
+        Ok(v)
+    })
+    .await?;
     Ok(state.set(v))
 }
 
 #[tauri::command]
 pub async fn create_vault(state: State<'_, AppState>, path: String) -> IpcResult<VaultInfo> {
-    let root = interim::folder_path(&path)?;
-    let v = blocking(move || Ok(Vault::create(&root)?)).await?;
+    let root = typed_path(&path)?;
+    let (v, _report) = blocking(move || Ok(Vault::init(&root)?)).await?;
     Ok(state.set(v))
 }
 
 #[tauri::command]
 pub async fn list_notes(state: State<'_, AppState>) -> IpcResult<Vec<NoteSummary>> {
-    let v = state.vault()?;
-    blocking(move || {
-        let mut out = Vec::new();
-        for path in v.notes()? {
-            let text = v.read(&path)?;
-            let mut categories = BTreeMap::new();
-            for b in husk_core::classify_note(&text, &v.overrides(&path)) {
-                *categories.entry(b.category).or_insert(0) += 1;
+    state
+        .with(|v| {
+            let mut out = Vec::new();
+            for path in v.notes()? {
+                let text = v.read_note(&path)?;
+                let mut categories = BTreeMap::new();
+                for b in husk_core::classify_note(&text, &v.overrides_for(&path)) {
+                    *categories.entry(b.category).or_insert(0) += 1;
+                }
+                out.push(NoteSummary { title: title_of(&path, &text), path, categories });
             }
-            out.push(NoteSummary { title: interim::title_of(&path, &text), path, categories });
-        }
-        Ok(out)
-    })
-    .await
+            Ok(out)
+        })
+        .await
 }
 
 #[tauri::command]
 pub async fn search_notes(state: State<'_, AppState>, query: String) -> IpcResult<Vec<SearchHit>> {
-    let v = state.vault()?;
-    blocking(move || Ok(v.search(&query)?)).await
+    state.with(move |v| Ok(v.search(&query, 50)?)).await
 }
 
 // ---------------------------------------------------------------- note
 
 #[tauri::command]
 pub async fn read_note(state: State<'_, AppState>, path: String) -> IpcResult<String> {
-    Ok(state.vault()?.read(&path)?)
+    state.with(move |v| Ok(v.read_note(&note(v, &path)?)?)).await
 }
 
+/// Save the editor's text atomically (temp file, fsync, rename) and re-index the note.
 #[tauri::command]
 pub async fn save_note(state: State<'_, AppState>, path: String, text: String) -> IpcResult<()> {
-    Ok(state.vault()?.write(&path, &text)?)
+    state
+        .with(move |v| {
+            let rel = note(v, &path)?;
+            let file = v.note_path(&rel);
+            write_atomic(&file, text.as_bytes()).map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot write {}: {e}", file.display())))?;
+            v.refresh_paths(&[rel])?;
+            Ok(())
+        })
+        .await
 }
 
 /// Classify the editor's current text with the note's overrides.
 #[tauri::command]
 pub async fn classify_text(state: State<'_, AppState>, path: String, text: String) -> IpcResult<Vec<Classified>> {
-    Ok(husk_core::classify_note(&text, &state.vault()?.overrides(&path)))
+    state.with(move |v| Ok(husk_core::classify_note(&text, &v.overrides_for(&note(v, &path)?)))).await
 }
 
+/// Override the block(s) at `line` of the saved note: keep, hollow, private or auto.
 #[tauri::command]
-pub async fn set_override(state: State<'_, AppState>, path: String, fingerprint: String, choice: Choice) -> IpcResult<()> {
-    let forced = match choice {
-        Choice::Keep => Some(Forced::Keep),
-        Choice::Hollow => Some(Forced::Hollow),
-        Choice::Private => Some(Forced::Private),
-        Choice::Auto => None,
-    };
-    Ok(state.vault()?.set_override(&path, &fingerprint, forced)?)
+pub async fn set_override(state: State<'_, AppState>, path: String, line: usize, choice: String) -> IpcResult<MarkOutcome> {
+    let mark: Mark = choice.parse()?;
+    state.with(move |v| Ok(v.mark(&note(v, &path)?, line, mark)?)).await
 }
 
 // ---------------------------------------------------------------- husk
@@ -211,7 +280,7 @@ pub async fn set_override(state: State<'_, AppState>, path: String, fingerprint:
 #[tauri::command]
 pub async fn preview_husk(state: State<'_, AppState>, path: String, text: String, level: Level) -> IpcResult<HuskPreview> {
     let mut opts = SanitizeOptions::new(level);
-    opts.overrides = state.vault()?.overrides(&path);
+    opts.overrides = state.with(move |v| Ok(v.overrides_for(&note(v, &path)?))).await?;
     match husk_core::sanitize(&text, &opts) {
         Ok(h) => Ok(HuskPreview { level, husk: h.text, blocks: h.blocks, retention: h.retention, gate: LeakGate { passed: true, message: None } }),
         Err(e @ husk_core::SanitizeError::Leak { .. }) => {
@@ -223,53 +292,58 @@ pub async fn preview_husk(state: State<'_, AppState>, path: String, text: String
 
 // ---------------------------------------------------------------- export and ledger
 
+/// Write a husk of the chosen notes and record it in the ledger.
 #[tauri::command]
-pub async fn export_husk(state: State<'_, AppState>, request: ExportRequest, progress: Channel<Progress>) -> IpcResult<serde_json::Value> {
-    let _ = (state.vault()?, request, progress);
-    Err(unavailable("export"))
+pub async fn export_husk(state: State<'_, AppState>, request: ExportRequest, progress: Channel<Progress>) -> IpcResult<LedgerView> {
+    let mut req = CoreExport::new(request.notes, request.level, request.format, typed_path(&request.to)?);
+    (req.recipient, req.scope, req.until, req.manner) = (opt(request.recipient), opt(request.scope), opt(request.until), opt(request.manner));
+    let total = req.notes.len() as u64;
+    let _ = progress.send(Progress { stage: "write", done: 0, total });
+    let entry = state.with(move |v| Ok(v.export(&req)?)).await?;
+    let _ = progress.send(Progress { stage: "done", done: total, total });
+    Ok(entry.into())
+}
+
+/// Every export, newest first.
+#[tauri::command]
+pub async fn list_ledger(state: State<'_, AppState>) -> IpcResult<Vec<LedgerView>> {
+    state.with(|v| Ok(v.ledger()?.into_iter().rev().map(LedgerView::from).collect())).await
 }
 
 #[tauri::command]
-pub async fn list_ledger(state: State<'_, AppState>) -> IpcResult<Vec<serde_json::Value>> {
-    let _ = state.vault()?;
-    Err(unavailable("ledger"))
-}
-
-#[tauri::command]
-pub async fn verify_ledger(state: State<'_, AppState>, id: String, dir: String) -> IpcResult<serde_json::Value> {
-    let _ = (state.vault()?, id, interim::folder_path(&dir)?);
-    Err(unavailable("ledger"))
+pub async fn verify_ledger(state: State<'_, AppState>, id: String, dir: String) -> IpcResult<VerifyReport> {
+    let dir = typed_path(&dir)?;
+    state.with(move |v| Ok(v.verify_export(&id, &dir)?)).await
 }
 
 // ---------------------------------------------------------------- kernel
 
 #[tauri::command]
 pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<serde_json::Value> {
-    let _ = (state.vault()?, progress);
-    Err(unavailable("kernel"))
+    let _ = progress;
+    state.with(|_| Err(unavailable("kernel"))).await
 }
 
 #[tauri::command]
 pub async fn list_kernels(state: State<'_, AppState>) -> IpcResult<Vec<serde_json::Value>> {
-    let _ = state.vault()?;
-    Err(unavailable("kernel"))
+    state.with(|_| Err(unavailable("kernel"))).await
 }
 
 #[tauri::command]
 pub async fn verify_kernel(kernel: String, identity: Option<String>, passphrase: Option<String>) -> IpcResult<serde_json::Value> {
-    let _ = (interim::folder_path(&kernel)?, identity, passphrase);
+    let _ = (typed_path(&kernel)?, identity, passphrase);
     Err(unavailable("kernel"))
 }
 
 #[tauri::command]
 pub async fn restore_kernel(request: RestoreRequest, progress: Channel<Progress>) -> IpcResult<serde_json::Value> {
-    let _ = (interim::folder_path(&request.kernel)?, interim::folder_path(&request.to)?, progress);
+    let _ = (typed_path(&request.kernel)?, typed_path(&request.to)?, request.identity, request.passphrase, progress);
     Err(unavailable("kernel"))
 }
 
 #[tauri::command]
 pub async fn generate_key(output: String) -> IpcResult<String> {
-    let _ = interim::folder_path(&output)?;
+    let _ = typed_path(&output)?;
     Err(unavailable("kernel"))
 }
 
@@ -277,14 +351,18 @@ pub async fn generate_key(output: String) -> IpcResult<String> {
 
 #[tauri::command]
 pub async fn read_settings(state: State<'_, AppState>) -> IpcResult<Settings> {
-    Ok(state.vault()?.settings())
+    state.with(|_| Ok(())).await?;
+    Ok(state.settings.lock().map(|s| s.clone()).unwrap_or_default())
 }
 
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> IpcResult<()> {
+    state.with(|_| Ok(())).await?;
     if !settings.backup_dir.is_empty() {
-        interim::folder_path(&settings.backup_dir)?;
+        typed_path(&settings.backup_dir)?;
     }
-    state.vault()?.save_settings(settings);
+    if let Ok(mut s) = state.settings.lock() {
+        *s = settings;
+    }
     Ok(())
 }

@@ -66,18 +66,37 @@ impl From<husk_core::model::UnknownName> for IpcError {
     }
 }
 
-impl From<crate::interim::VaultError> for IpcError {
-    fn from(e: crate::interim::VaultError) -> Self {
-        use crate::interim::VaultError as V;
+impl From<husk_core::VaultError> for IpcError {
+    fn from(e: husk_core::VaultError) -> Self {
+        use husk_core::export::ExportError as X;
+        use husk_core::VaultError as V;
         let code = match &e {
-            V::NotAVault { .. } => ErrorCode::NotAVault,
-            V::InvalidPath { .. } => ErrorCode::InvalidPath,
-            V::NotFound { .. } => ErrorCode::NotFound,
-            V::NotMarkdown { .. } => ErrorCode::InvalidInput,
-            V::Io { .. } => ErrorCode::Io,
+            V::NotFound { .. } | V::NotAVault { .. } => ErrorCode::NotAVault,
+            V::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorCode::NotFound,
+            V::UnknownNote { .. } | V::UnknownExport { .. } => ErrorCode::NotFound,
+            V::BadNote { .. } | V::Config { .. } | V::NoBlockAtLine { .. } | V::Import(_) => ErrorCode::InvalidInput,
+            V::StateFile { .. } => ErrorCode::Corrupt,
+            V::Export(X::InsideVault { .. }) => ErrorCode::InvalidPath,
+            V::Export(X::Exists { .. }) => ErrorCode::Exists,
+            V::Export(X::Sanitize { source: husk_core::SanitizeError::PrivateNote, .. }) => ErrorCode::PrivateNote,
+            V::Export(X::Sanitize { source: husk_core::SanitizeError::Leak { .. }, .. }) => ErrorCode::Leak,
+            V::Export(_) => ErrorCode::InvalidInput,
+            _ => ErrorCode::Io,
         };
-        Self::new(code, e.to_string())
+        Self::new(code, chain(&e))
     }
+}
+
+/// An error and its causes on one line (paths and positions only: core errors carry no note text).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 pub type IpcResult<T> = Result<T, IpcError>;

@@ -7,7 +7,7 @@
 mod app;
 mod commands;
 mod error;
-mod interim;
+mod input;
 #[cfg(test)]
 mod tests;
 

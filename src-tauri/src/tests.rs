@@ -77,7 +77,7 @@ fn vault_commands_round_trip_through_ipc() {
     assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".husk-tmp")));
 
     // A path that escapes the vault is refused with a stable code, and nothing is written.
-    assert_eq!(code(invoke(&w, "save_note", json!({ "path": "../outside.md", "text": "x" }))), "invalid_path");
+    assert_eq!(code(invoke(&w, "save_note", json!({ "path": "../outside.md", "text": "x" }))), "not_found");
     assert!(!tmp.path().parent().unwrap().join("outside.md").exists());
     assert_eq!(code(invoke(&w, "read_note", json!({ "path": "missing.md" }))), "not_found");
 }
@@ -100,29 +100,39 @@ fn vault_chooser_validates_typed_paths() {
 fn note_and_husk_commands() {
     let tmp = tempfile::tempdir().unwrap();
     demo_vault(tmp.path());
+    let text = "# T\n\n## Steps\n\n1. Normalise both files to minor currency units.\n2. Never rerun the import after 02:00 or it double-posts refunds; call Zhang Wei.\n";
+    std::fs::write(tmp.path().join("notes.md"), text).unwrap();
     let app = app();
     let w = window(&app, "main");
     invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
-    let text = "# T\n\nAlways restart the worker after 02:00.\n";
     let blocks = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
-    assert!(blocks.is_array());
-    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "private" })).unwrap();
-    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "auto" })).unwrap();
-    // An unknown choice fails argument decoding instead of reaching the command.
-    assert!(invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": "fp", "choice": "maybe" })).is_err());
+    let blocks = blocks.as_array().unwrap();
+    assert_eq!(blocks.len(), 2, "two list items: {blocks:?}");
+    assert!(blocks.iter().all(|b| b["category"].is_string() && b["rule"].is_string() && b["actions"].as_array().unwrap().len() == 3));
+    let line = blocks[0]["line"].as_u64().unwrap();
+
+    // Before the override the shareable step is kept at light level.
+    let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "light" })).unwrap();
+    assert!(p["husk"].as_str().unwrap().contains("minor currency units"));
+    let out = invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "private" })).unwrap();
+    assert_eq!(out["forced"], "private");
+    let b = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
+    assert_eq!(b[0]["forced"], "private");
     for level in ["light", "medium", "heavy"] {
         let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": level })).unwrap();
         assert_eq!(p["level"], level);
-        assert!(p["gate"]["passed"].is_boolean());
-        assert!(p["retention"].as_f64().is_some());
-        assert!(p["husk"].as_str().unwrap().contains("# T"), "headings are never hollowed");
+        assert_eq!(p["gate"]["passed"], true);
+        let husk = p["husk"].as_str().unwrap();
+        assert!(husk.contains("## Steps"), "headings are never hollowed");
+        assert!(!husk.contains("minor currency units"), "{level}: the private block is gone");
     }
+    invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "auto" })).unwrap();
+    assert_eq!(invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap()[0]["forced"], Value::Null);
+    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "maybe" }))), "invalid_input");
+    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "line": 1, "choice": "keep" }))), "invalid_input", "a heading has no block");
+
     let private = "---\nhusk: private\n---\n# T\n\nx\n";
-    let r = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }));
-    // With the real engine a private note is refused; the placeholder engine passes it through.
-    if let Err(e) = r {
-        assert_eq!(e["code"], "private_note");
-    }
+    assert_eq!(code(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }))), "private_note");
     assert!(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "extreme" })).is_err());
 }
 
@@ -132,6 +142,7 @@ fn settings_round_trip() {
     demo_vault(tmp.path());
     let app = app();
     let w = window(&app, "main");
+    assert_eq!(code(invoke(&w, "read_settings", json!({}))), "no_vault");
     invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
     let s = json!({ "backup_dir": "/tmp/kernels", "recipients": ["age1example"], "retention": 5 });
     invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
@@ -141,17 +152,47 @@ fn settings_round_trip() {
 }
 
 #[test]
-fn export_ledger_and_kernel_commands_answer_with_a_code() {
+fn export_and_ledger_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    demo_vault(&vault);
+    let app = app();
+    let w = window(&app, "main");
+    assert_eq!(code(invoke(&w, "list_ledger", json!({}))), "no_vault");
+    invoke(&w, "open_vault", json!({ "path": vault })).unwrap();
+    assert_eq!(invoke(&w, "list_ledger", json!({})).unwrap(), json!([]));
+    let out = tmp.path().join("out/triage-notes");
+    let req = json!({ "notes": ["skills/排查.md"], "level": "medium", "format": "skill", "to": out,
+        "recipient": "ACME", "scope": "internal agents", "until": "2027-01-31", "manner": "read-only" });
+    let entry = invoke(&w, "export_husk", json!({ "request": req, "progress": "__CHANNEL__:7" })).unwrap();
+    assert_eq!(entry["recipient"], "ACME");
+    assert_eq!(entry["notes"], json!(["skills/排查.md"]));
+    assert!(out.join("SKILL.md").is_file());
+    let ledger = invoke(&w, "list_ledger", json!({})).unwrap();
+    assert_eq!(ledger.as_array().unwrap().len(), 1);
+    let id = ledger[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(invoke(&w, "verify_ledger", json!({ "id": id, "dir": out })).unwrap()["ok"], true);
+    std::fs::write(out.join("SKILL.md"), "tampered").unwrap();
+    assert_eq!(invoke(&w, "verify_ledger", json!({ "id": id, "dir": out })).unwrap()["ok"], false);
+    // Exporting into the vault, or over an existing export, is refused with a stable code.
+    let inside = json!({ "notes": ["notes.md"], "level": "heavy", "format": "markdown", "to": vault.join("x"),
+        "recipient": "", "scope": "", "until": "", "manner": "" });
+    assert_eq!(code(invoke(&w, "export_husk", json!({ "request": inside, "progress": "__CHANNEL__:8" }))), "invalid_path");
+    let again = json!({ "notes": ["skills/排查.md"], "level": "medium", "format": "skill", "to": out,
+        "recipient": "", "scope": "", "until": "", "manner": "" });
+    assert_eq!(code(invoke(&w, "export_husk", json!({ "request": again, "progress": "__CHANNEL__:9" }))), "exists");
+    assert_eq!(code(invoke(&w, "verify_ledger", json!({ "id": "nope", "dir": out }))), "not_found");
+}
+
+#[test]
+fn kernel_commands_answer_with_a_code() {
     let tmp = tempfile::tempdir().unwrap();
     demo_vault(tmp.path());
     let app = app();
     let w = window(&app, "main");
-    assert_eq!(code(invoke(&w, "list_ledger", json!({}))), "no_vault");
     invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
     for (cmd, args) in [
-        ("list_ledger", json!({})),
         ("list_kernels", json!({})),
-        ("verify_ledger", json!({ "id": "1", "dir": tmp.path() })),
         ("verify_kernel", json!({ "kernel": tmp.path().join("k.age"), "identity": "/x/key.txt" })),
         ("generate_key", json!({ "output": tmp.path().join("key.txt") })),
     ] {

@@ -41,7 +41,7 @@ export const api = {
   readNote: (path) => call('read_note', { path }),
   saveNote: (path, text) => call('save_note', { path, text }),
   classifyText: (path, text) => call('classify_text', { path, text }),
-  setOverride: (path, fingerprint, choice) => call('set_override', { path, fingerprint, choice }),
+  setOverride: (path, line, choice) => call('set_override', { path, line, choice }),
 
   previewHusk: (path, text, level) => call('preview_husk', { path, text, level }),
 

@@ -53,6 +53,7 @@ export default {
   'export.scope': 'Agreed scope (授权范围)', 'export.until': 'Period: valid until (期限)',
   'export.manner': 'Manner of use (方式)',
   'export.to': 'Target folder (absolute path, outside the vault)',
+  'export.to_help': 'For the skill format the folder\'s name becomes the skill\'s name: lowercase letters, digits and single hyphens, for example /home/me/exports/payment-reconcile.',
   'export.run': 'Export', 'export.again': 'New export',
   'export.need_notes': 'Choose at least one note.',
   'export.need_to': 'Type the folder to export into.',

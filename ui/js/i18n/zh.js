@@ -53,6 +53,7 @@ export default {
   'export.scope': '授权范围', 'export.until': '期限（有效至）',
   'export.manner': '使用方式',
   'export.to': '目标文件夹（绝对路径，须在笔记库之外）',
+  'export.to_help': '技能格式下，文件夹名就是技能名：只能用小写字母、数字和单个连字符，例如 /home/me/exports/payment-reconcile。',
   'export.run': '导出', 'export.again': '再次导出',
   'export.need_notes': '请至少选择一篇笔记。',
   'export.need_to': '请输入导出的目标文件夹。',

@@ -85,8 +85,8 @@ async function run() {
 
 function summary() {
   const el = clear($('export-summary'));
-  el.append(h('p', { class: 'ok', text: t('export.done', { n: result.files.length, dir: result.dir }) }));
-  el.append(h('p', { 'data-testid': 'export-ledger-id', text: t('export.ledger_id', { id: result.ledger_id }) }));
+  el.append(h('p', { class: 'ok', text: t('export.done', { n: result.files.length, dir: result.to }) }));
+  el.append(h('p', { 'data-testid': 'export-ledger-id', dataset: { id: result.id }, text: t('export.ledger_id', { id: result.id }) }));
   const ul = h('ul', { class: 'files' });
   for (const f of result.files) ul.append(h('li', {}, h('code', { text: f.path }), h('span', { class: 'muted small hash', text: f.sha256.slice(0, 16) })));
   el.append(ul);

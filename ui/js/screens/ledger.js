@@ -61,7 +61,7 @@ async function verify() {
   try {
     const r = await api.verifyLedger(current.id, $('ledger-verify-dir').value.trim());
     out.className = `result ${r.ok ? 'ok' : 'bad'}`;
-    out.textContent = r.ok ? t('ledger.verify_ok') : t('ledger.verify_bad', { n: r.mismatched.length });
+    out.textContent = r.ok ? t('ledger.verify_ok') : t('ledger.verify_bad', { n: r.changed.length + r.missing.length + r.extra.length });
   } catch (e) {
     out.className = 'result bad';
     out.textContent = errorText(e);

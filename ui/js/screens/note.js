@@ -99,8 +99,12 @@ async function override(choice) {
   const b = state.note && state.note.blocks.find((x) => x.fingerprint === selected);
   if (!b) return;
   try {
-    await api.setOverride(state.note.path, b.fingerprint, choice);
+    // Overrides are stored against the saved note, so save pending edits first.
+    if (!state.note.saved) await save();
+    if (!state.note.saved) return;
+    await api.setOverride(state.note.path, b.line, choice);
     await classify();
+    emit('note-saved', state.note.path);
   } catch (e) {
     toast(errorText(e), 'error');
   }

@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { $, h, clear, errorText } from '../dom.js';
 import { t, onLanguage } from '../i18n.js';
-import { state, register, emit, refreshNav } from '../state.js';
+import { state, register, emit, on, refreshNav } from '../state.js';
 import { CATEGORIES } from '../render.js';
 
 let searchSeq = 0;
@@ -18,6 +18,7 @@ export function init() {
     if (e.key === 'Enter') { const first = document.querySelector('#search-results .note-item'); if (first) first.click(); }
   });
   onLanguage(() => { renderList(); if ($('search-input').value) search(); showHeader(); });
+  on('note-saved', () => reloadNotes());
   register('vault', { show: () => { showHeader(); if (state.vault) $('search-input').focus(); } });
 }
 
@@ -116,8 +117,8 @@ async function search() {
     $('list-count').textContent = t('vault.hits', { n: hits.length });
     if (!hits.length) results.append(h('div', { class: 'muted empty', text: t('vault.no_hits', { q }) }));
     for (const hit of hits) {
-      const n = state.notes.find((x) => x.path === hit.path) || { path: hit.path, title: hit.title, categories: {} };
-      results.append(noteItem({ ...n, title: hit.title }, hit.snippet));
+      const n = state.notes.find((x) => x.path === hit.path) || { path: hit.path, title: hit.path, categories: {} };
+      results.append(noteItem(n, hit.snippet));
     }
     results.hidden = false; $('note-list').hidden = true;
   } catch (e) {
