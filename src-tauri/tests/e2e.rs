@@ -94,7 +94,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 }
 
 fn kill_pid(pid: u32) {
-    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = Command::new("kill").arg(pid.to_string()).stderr(Stdio::null()).status();
 }
 
 fn kill_tree(pid: u32) {
@@ -235,8 +235,11 @@ impl Session {
         el.send_keys(text).await.expect("type");
     }
 
+    /// The element's text content (WebKitWebDriver's rendered-text call is unreliable for
+    /// ellipsized elements, so read the DOM).
     async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+        let v = self.client.execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", vec![json!(css)]).await.expect("read text");
+        v.as_str().unwrap_or_else(|| panic!("no element {css}")).trim().to_string()
     }
 
     /// Save a PNG of the whole screen under target/e2e-shots/.
