@@ -245,6 +245,9 @@ impl Session {
     /// Save a PNG of the whole screen under target/e2e-shots/.
     async fn shot(&self, name: &str) {
         let path = shots_dir().join(format!("{name}.png"));
+        // Let the page paint the current state first (two animation frames).
+        let _ = self.client.execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![]).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         match self.client.screenshot().await {
             Ok(png) => std::fs::write(&path, png).expect("write screenshot"),
             Err(_) => {
@@ -366,5 +369,69 @@ async fn e2e_5_language_switch() {
     s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("en").await.expect("choose en");
     s.wait_js("document.documentElement.lang === 'en'", "English").await;
     assert_eq!(s.text("#nav-vault span[data-i18n]").await, "Vault");
+    s.finish().await;
+}
+
+/// 3. Export as `skill`: the folder on disk, the ledger entry, and valid SKILL.md front matter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_3_export_skill_and_ledger() {
+    let _g = serial();
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    let out_root = tempfile::Builder::new().prefix("husk-e2e-out-").tempdir().expect("out dir");
+    let target = out_root.path().join("payment-reconcile");
+    s.open_note("skills/payment-reconcile/SKILL.md").await;
+
+    s.click("nav-export").await;
+    // The open note is preselected.
+    let checked = s.js("return [...document.querySelectorAll('#export-notes input:checked')].map(i => i.value);").await;
+    assert_eq!(checked, json!(["skills/payment-reconcile/SKILL.md"]));
+    s.click("export-next").await;
+    s.client.find(Locator::Id("export-format")).await.expect("format").select_by_value("skill").await.expect("skill");
+    s.client.find(Locator::Id("export-level")).await.expect("level").select_by_value("medium").await.expect("medium");
+    s.click("export-next").await;
+    // Step 3 refuses to go on without a recipient.
+    s.click("export-next").await;
+    assert!(!s.text("#export-error").await.is_empty(), "a recipient is required");
+    s.type_into("export-recipient", "ACME Payments").await;
+    s.type_into("export-scope", "internal support agents").await;
+    s.js("document.getElementById('export-until').value = '2027-06-30'; return true;").await;
+    s.type_into("export-manner", "read-only, no redistribution").await;
+    s.click("export-next").await;
+    s.type_into("export-to", &target.display().to_string()).await;
+    s.click("export-run").await;
+    s.wait_js("!document.querySelector('.step[data-step=\"5\"]').hidden", "the export summary").await;
+    let id = s.js("return document.querySelector('[data-testid=export-ledger-id]').dataset.id;").await;
+    let id = id.as_str().expect("ledger id").to_string();
+    assert!(s.text("#export-summary").await.contains("SKILL.md"));
+    s.shot("3-export-summary").await;
+
+    // On disk: SKILL.md with valid front matter whose name is the folder's name.
+    let skill = std::fs::read_to_string(target.join("SKILL.md")).expect("SKILL.md written");
+    let fm = skill.strip_prefix("---\n").and_then(|r| r.split_once("\n---\n")).map(|(fm, _)| fm).expect("SKILL.md starts with front matter");
+    let field = |k: &str| fm.lines().find_map(|l| l.strip_prefix(&format!("{k}:")).map(|v| v.trim().trim_matches('"').to_string()));
+    assert_eq!(field("name").as_deref(), Some("payment-reconcile"));
+    let desc = field("description").expect("description");
+    assert!(!desc.is_empty() && desc.chars().count() <= 1024, "description is 1-1024 chars");
+    assert!(skill.contains("# Payment reconciliation"), "headings are kept");
+    assert!(!skill.contains("021-5555-0199") && !skill.contains("RX-7"), "the private section never leaves");
+    assert!(!skill.contains("husk:private"), "markers never appear in an export");
+
+    // The ledger: on disk and on the Ledger screen, with the agreed terms and file hashes.
+    let ledger = std::fs::read_to_string(s.vault.path().join(".husk/ledger.jsonl")).expect("ledger");
+    let entry: Value = serde_json::from_str(ledger.lines().last().expect("one entry")).expect("ledger json");
+    assert_eq!(entry["id"], json!(id));
+    assert_eq!(entry["recipient"], "ACME Payments");
+    assert_eq!(entry["until"], "2027-06-30");
+    assert_eq!(entry["format"], "skill");
+    assert!(entry["files"].as_array().expect("files").iter().any(|f| f["path"] == "SKILL.md"));
+    s.click("nav-ledger").await;
+    s.wait_js("document.querySelectorAll('#ledger-table [data-testid=ledger-row]').length === 1", "the ledger row").await;
+    s.client.find(Locator::Css("#ledger-table [data-testid=ledger-row] td")).await.expect("row").click().await.expect("select");
+    s.wait_js("document.getElementById('ledger-detail').textContent.includes('ACME Payments')", "the entry's details").await;
+    s.type_into("ledger-verify-dir", &target.display().to_string()).await;
+    s.click("ledger-verify").await;
+    s.wait_js("document.getElementById('ledger-verify-result').classList.contains('ok')", "the folder verified").await;
+    s.shot("3-ledger").await;
     s.finish().await;
 }

@@ -58,7 +58,7 @@ export default {
   'export.need_notes': 'Choose at least one note.',
   'export.need_to': 'Type the folder to export into.',
   'export.need_recipient': 'Say who receives this export.',
-  'export.done': 'Exported {n} files to {dir}.',
+  'export.done': 'Exported {n} file(s) to {dir}.',
   'export.ledger_id': 'Ledger entry: {id}',
   'format.skill': 'Agent skill (SKILL.md)', 'format.colleague': 'Colleague skill (work.md + persona.md)',
   'format.markdown': 'Plain markdown',

@@ -87,6 +87,7 @@ function summary() {
   const el = clear($('export-summary'));
   el.append(h('p', { class: 'ok', text: t('export.done', { n: result.files.length, dir: result.to }) }));
   el.append(h('p', { 'data-testid': 'export-ledger-id', dataset: { id: result.id }, text: t('export.ledger_id', { id: result.id }) }));
+  el.append(h('p', { class: 'muted', text: `${result.format} · ${t(`level.${result.level}`)} · ${result.recipient || '—'}` }));
   const ul = h('ul', { class: 'files' });
   for (const f of result.files) ul.append(h('li', {}, h('code', { text: f.path }), h('span', { class: 'muted small hash', text: f.sha256.slice(0, 16) })));
   el.append(ul);

@@ -45,11 +45,18 @@ async function refresh() {
   draw();
 }
 
-// Split a document into sections: [{heading, start, end}] where start..end is the body.
+// Split a document into sections: [{heading, start, end}] where start..end is the body, without
+// the blank lines around it (so rows stay compact and aligned).
 function sections(bt) {
   const hs = headings(bt);
-  const out = [{ heading: null, hStart: 0, start: 0, end: hs.length ? hs[0].start : bt.length }];
-  hs.forEach((hd, i) => out.push({ heading: hd, hStart: hd.start, start: hd.end, end: i + 1 < hs.length ? hs[i + 1].start : bt.length }));
+  const ws = (i) => bt.bytes[i] === 10 || bt.bytes[i] === 13 || bt.bytes[i] === 32;
+  const trim = (s) => {
+    while (s.start < s.end && ws(s.start)) s.start++;
+    while (s.end > s.start && ws(s.end - 1)) s.end--;
+    return s;
+  };
+  const out = [trim({ heading: null, start: 0, end: hs.length ? hs[0].start : bt.length })];
+  hs.forEach((hd, i) => out.push(trim({ heading: hd, start: hd.end, end: i + 1 < hs.length ? hs[i + 1].start : bt.length })));
   return out;
 }
 
@@ -80,6 +87,7 @@ function draw() {
     // Pair sections by heading text, in order; an original section with no partner shows empty.
     let j = 0;
     for (const s of os) {
+      if (!s.heading && s.start === s.end) continue;
       let partner = null;
       const key = s.heading ? s.heading.text : null;
       for (let k = j; k < hsec.length; k++) {
@@ -97,11 +105,12 @@ function draw() {
       if (partner) {
         if (partner.heading) right.append(h('span', { class: `md-h md-h${partner.heading.level}`, text: hb.slice(partner.heading.start, partner.heading.end) }));
         const rb = h('div', { class: 'cell-body' });
-        for (const line of hb.slice(partner.start, partner.end).split('\n')) {
+        hb.slice(partner.start, partner.end).split('\n').forEach((line, i) => {
           const trimmed = line.trim();
           const isNew = trimmed && !origLines.has(trimmed);
-          rb.append(isNew ? h('span', { class: 'changed-line', text: line }) : line, '\n');
-        }
+          if (i > 0) rb.append('\n');
+          rb.append(isNew ? h('span', { class: 'changed-line', text: line }) : line);
+        });
         right.append(rb);
       } else {
         right.append(h('div', { class: 'muted small', text: t('husk.withheld') }));

@@ -15,6 +15,9 @@ export function init() {
   register('ledger', { show: load });
 }
 
+// RFC 3339 UTC, shown as `YYYY-MM-DD HH:MM UTC`.
+const when = (s) => (s || '').replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+
 async function load() {
   try {
     entries = await api.listLedger();
@@ -32,7 +35,7 @@ function table() {
   $('ledger-empty').hidden = entries.length > 0;
   for (const e of entries) {
     const tr = h('tr', { class: current && current.id === e.id ? 'selected' : '', 'data-testid': 'ledger-row', dataset: { id: e.id }, onclick: () => { current = e; table(); detail(); } },
-      h('td', { text: e.created }), h('td', { text: e.recipient || '—' }), h('td', { text: t(`level.${e.level}`) }), h('td', { text: String(e.files.length) }));
+      h('td', { text: when(e.created) }), h('td', { text: e.recipient || '—' }), h('td', { text: t(`level.${e.level}`) }), h('td', { text: String(e.files.length) }));
     body.append(tr);
   }
 }
@@ -42,7 +45,7 @@ function detail() {
   if (!current) { el.className = 'muted'; el.textContent = t('ledger.pick'); return; }
   el.className = '';
   const e = current;
-  el.append(h('h2', { text: `${e.created} · ${e.format} · ${t(`level.${e.level}`)}` }));
+  el.append(h('h2', { text: `${when(e.created)} · ${e.format} · ${t(`level.${e.level}`)}` }));
   el.append(h('h3', { text: t('ledger.detail_notes') }), h('ul', {}, e.notes.map((n) => h('li', { text: n }))));
   el.append(h('h3', { text: t('ledger.detail_terms') }),
     h('dl', { class: 'terms' },
