@@ -24,6 +24,14 @@ pub enum Command {
     Sanitize(cmd::sanitize::SanitizeArgs),
     /// Show every block with its category, rule and action at each level.
     Classify(cmd::sanitize::ClassifyArgs),
+    /// Write an age identity file and print its recipient.
+    Keygen(cmd::kernel::KeygenArgs),
+    /// Write the kernel (encrypted private backup of the vault), verify it, print its path.
+    Backup(cmd::kernel::BackupArgs),
+    /// Decrypt a kernel and check every hash; writes nothing.
+    Verify(cmd::kernel::VerifyArgs),
+    /// Restore a vault from a kernel.
+    Restore(cmd::kernel::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +39,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sanitize(a) => cmd::sanitize::sanitize(a),
         Command::Classify(a) => cmd::sanitize::classify(a, cli.vault.as_deref()),
+        Command::Keygen(a) => cmd::kernel::keygen(a),
+        Command::Backup(a) => cmd::kernel::backup(a, cli.vault.as_deref()),
+        Command::Verify(a) => cmd::kernel::verify(a),
+        Command::Restore(a) => cmd::kernel::restore(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -40,6 +52,9 @@ fn main() -> ExitCode {
                 msg.push_str(&format!(": {cause}"));
             }
             eprintln!("{msg}");
+            if e.downcast_ref::<cmd::UsageError>().is_some() {
+                return ExitCode::from(2);
+            }
             ExitCode::from(1)
         }
     }

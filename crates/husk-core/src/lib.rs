@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod husk;
+pub mod kernel;
 pub mod leak;
 pub mod lexicon;
 pub mod markdown;
