@@ -140,6 +140,8 @@ pub(crate) struct HeaderScan {
     /// Byte length of the binary header including the `---` line (None: not found / armored).
     #[allow(dead_code)]
     pub header_len: Option<usize>,
+    /// Whitespace before an armored file, to be skipped (age's armor reader does not).
+    pub skip: usize,
 }
 
 /// Look at the start of the file before age parses it: refuse an scrypt work factor above
@@ -151,12 +153,9 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
     if buf.is_empty() {
         return Err(KernelError::NotAgeFile { detail: "the file is empty" });
     }
-    let trimmed: &[u8] = {
-        let start = buf.iter().position(|b| !b" \t\r\n".contains(b)).unwrap_or(buf.len());
-        &buf[start..]
-    };
-    if trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
-        return Ok(HeaderScan::default());
+    let start = buf.iter().position(|b| !b" \t\r\n".contains(b)).unwrap_or(buf.len());
+    if buf[start..].starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Ok(HeaderScan { header_len: None, skip: start });
     }
     const V1: &[u8] = b"age-encryption.org/v1\n";
     const PREFIX: &[u8] = b"age-encryption.org/";
@@ -167,18 +166,31 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
             return Err(KernelError::UnsupportedVersion { found });
         }
         if V1.starts_with(buf) {
-            return Err(KernelError::Truncated { detail: "the file ends inside the age header" });
+            return Err(KernelError::NotAgeFile { detail: "the header is incomplete (the file is truncated)" });
         }
         return Err(KernelError::NotAgeFile { detail: "it does not start with the age v1 header line" });
     }
     let mut pos = 0usize;
     let mut header_len = None;
-    for line in buf.split_inclusive(|&b| b == b'\n') {
+    let mut in_body = false;
+    for line in buf[V1.len()..].split_inclusive(|&b| b == b'\n') {
         pos += line.len();
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        if in_body {
+            // Stanza bodies are 64-column base64 lines ending with a shorter (maybe empty) one.
+            if bare.starts_with(b"-") {
+                return Err(KernelError::NotAgeFile { detail: "a header stanza lacks its final short body line" });
+            }
+            if bare.len() < 64 {
+                in_body = false;
+            }
+            continue;
+        }
         if line.starts_with(b"---") {
-            header_len = Some(pos);
+            header_len = Some(V1.len() + pos);
             break;
         }
+        in_body = line.starts_with(b"-> ");
         if let Some(rest) = line.strip_prefix(b"-> scrypt ") {
             let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
             let args: Vec<&[u8]> = rest.split(|&b| b == b' ').collect();
@@ -192,7 +204,7 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
             }
         }
     }
-    Ok(HeaderScan { header_len })
+    Ok(HeaderScan { header_len, skip: 0 })
 }
 
 /// Map age's header-stage errors onto Husk's classes.
@@ -204,6 +216,7 @@ pub(crate) fn map_decrypt_error(e: age::DecryptError) -> KernelError {
         D::InvalidHeader => KernelError::NotAgeFile { detail: "the age header is malformed" },
         D::InvalidMac => KernelError::Tampered { detail: "the header MAC does not match" },
         D::UnknownFormat => KernelError::UnsupportedVersion { found: "an unknown age format version".into() },
+        D::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => KernelError::NotAgeFile { detail: "the header is incomplete (the file is truncated)" },
         D::Io(e) => map_stream_error(&e, "<kernel>"),
         #[allow(unreachable_patterns)]
         _ => KernelError::NotAgeFile { detail: "age rejected the header" },
@@ -263,7 +276,7 @@ mod tests {
         let mut r = io::BufReader::new(&b"age-encryption.org/v2\n-> x\n"[..]);
         assert!(matches!(precheck_header(&mut r), Err(KernelError::UnsupportedVersion { .. })));
         let mut r = io::BufReader::new(&b"age-encrypt"[..]);
-        assert!(matches!(precheck_header(&mut r), Err(KernelError::Truncated { .. })));
+        assert!(matches!(precheck_header(&mut r), Err(KernelError::NotAgeFile { .. })));
         let mut r = io::BufReader::new(&b"hello world"[..]);
         assert!(matches!(precheck_header(&mut r), Err(KernelError::NotAgeFile { .. })));
     }

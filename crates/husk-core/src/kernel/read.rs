@@ -130,7 +130,8 @@ fn mode_mtime(h: &tar::Header) -> (u32, u64) {
 /// authenticated and every manifest entry was seen exactly once.
 pub fn read_kernel<R: Read>(input: R, key: &Key, limits: &Limits, sink: &mut dyn EntrySink, phase: Phase, progress: &mut dyn FnMut(Progress)) -> Result<Manifest> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
-    keys::precheck_header(&mut input)?;
+    let scan = keys::precheck_header(&mut input)?;
+    std::io::BufRead::consume(&mut input, scan.skip);
     let stream = keys::open(input, key)?;
     let mut tap = Tap { inner: stream, err: None };
     let res = read_entries(&mut tap, limits, sink, phase, progress);
