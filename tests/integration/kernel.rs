@@ -495,3 +495,88 @@ fn age_vectors_conformance() {
     assert!(checked >= 120, "only {checked} vectors class-checked; exempt: {exempt:?}");
     eprintln!("age vectors: {checked} class-checked, {} exempt (post-quantum): {exempt:?}", exempt.len());
 }
+
+// ---------------------------------------------------------------- damage
+
+const CHUNK: usize = 64 * 1024 + 16;
+
+/// A kernel of a few chunks, with its key, in `dir`.
+fn sample_kernel(dir: &Path, notes: usize) -> (PathBuf, Key, PathBuf) {
+    let v = make_vault(dir, notes, 4000);
+    let id = age::x25519::Identity::generate();
+    let lock = Lock::Recipients(vec![id.to_public()]);
+    let key = Key::Identities(vec![id]);
+    let rep = kernel::backup(&v, &dir.join("kernels"), &lock, Some(&key), &mut kernel::no_progress).unwrap();
+    (rep.path, key, v)
+}
+
+/// Restore and verify `bytes` as a kernel: both must fail with the same class and leave
+/// nothing behind. Returns the class code.
+fn must_fail(bytes: &[u8], key: &Key, work: &Path, what: &str) -> &'static str {
+    let f = work.join("damaged.age");
+    fs::write(&f, bytes).unwrap();
+    let parent = work.join("parent");
+    fs::create_dir_all(&parent).unwrap();
+    let ve = kernel::verify_file(&f, key, &mut kernel::no_progress).err().unwrap_or_else(|| panic!("{what}: verify accepted it"));
+    let re = restore_lib(&f, key, &parent).err().unwrap_or_else(|| panic!("{what}: restore accepted it"));
+    assert_eq!(ve.code(), re.code(), "{what}");
+    assert!(entries(&parent).is_empty(), "{what}: left {:?}", entries(&parent));
+    ve.code()
+}
+
+#[test]
+fn damage_is_detected_and_restore_writes_nothing() {
+    let t = tempdir();
+    let (k, key, _) = sample_kernel(t.path(), 80);
+    let good = fs::read(&k).unwrap();
+    let header_end = good.windows(4).position(|w| w == b"\n---").unwrap() + 1;
+    let header_len = header_end + good[header_end..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let payload = header_len + 16;
+    let chunks = (good.len() - payload).div_ceil(CHUNK);
+    assert!(chunks >= 4, "sample kernel too small: {chunks} chunks");
+    let work = t.path().join("work");
+    fs::create_dir(&work).unwrap();
+
+    // Truncation: inside the header, inside the nonce, at every chunk boundary ±1, the last byte.
+    for cut in [0, 10, header_end + 2, header_len - 1, header_len + 5] {
+        let c = must_fail(&good[..cut], &key, &work, &format!("cut at {cut}"));
+        assert!(["not_age_file", "truncated"].contains(&c), "cut at {cut}: {c}");
+    }
+    for i in 1..chunks {
+        let b = payload + i * CHUNK;
+        assert_eq!(must_fail(&good[..b], &key, &work, &format!("cut at chunk {i}")), "truncated", "cut exactly at chunk boundary {i}");
+        for cut in [b - 1, b + 1] {
+            let c = must_fail(&good[..cut], &key, &work, &format!("cut at {cut}"));
+            assert!(["truncated", "tampered"].contains(&c), "cut at {cut}: {c}");
+        }
+    }
+    let c = must_fail(&good[..good.len() - 1], &key, &work, "last byte cut");
+    assert!(["truncated", "tampered"].contains(&c), "{c}");
+
+    // Single bit flips in the header stanza, the MAC and the body.
+    let flip = |pos: usize, bit: u8| {
+        let mut b = good.clone();
+        b[pos] ^= 1 << bit;
+        b
+    };
+    for pos in [3, 30, 60, header_end - 3] {
+        must_fail(&flip(pos, 0), &key, &work, &format!("header flip at {pos}"));
+    }
+    for pos in [header_end + 5, header_len - 3] {
+        let c = must_fail(&flip(pos, 2), &key, &work, &format!("MAC flip at {pos}"));
+        assert!(["tampered", "not_age_file"].contains(&c), "MAC flip: {c}");
+    }
+    for pos in [header_len + 3, payload + 10, payload + CHUNK + 7, good.len() / 2, good.len() - 20, good.len() - 1] {
+        assert_eq!(must_fail(&flip(pos, 5), &key, &work, &format!("body flip at {pos}")), "tampered", "body flip at {pos}");
+    }
+    // Appended garbage.
+    for extra in [1usize, 100, 70_000] {
+        let mut b = good.clone();
+        b.extend(std::iter::repeat_n(0x5a, extra));
+        assert_eq!(must_fail(&b, &key, &work, &format!("{extra} bytes appended")), "tampered");
+    }
+    // The intact kernel still restores (the harness can tell good from bad).
+    let parent = work.join("parent");
+    restore_lib(&k, &key, &parent).unwrap();
+    assert!(parent.join("target/判断直觉.md").is_file());
+}

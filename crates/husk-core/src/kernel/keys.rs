@@ -142,6 +142,8 @@ pub(crate) struct HeaderScan {
     pub header_len: Option<usize>,
     /// Whitespace before an armored file, to be skipped (age's armor reader does not).
     pub skip: usize,
+    /// The input starts with the binary age v1 version line.
+    pub binary_v1: bool,
 }
 
 /// Look at the start of the file before age parses it: refuse an scrypt work factor above
@@ -155,7 +157,7 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
     }
     let start = buf.iter().position(|b| !b" \t\r\n".contains(b)).unwrap_or(buf.len());
     if buf[start..].starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
-        return Ok(HeaderScan { header_len: None, skip: start });
+        return Ok(HeaderScan { header_len: None, skip: start, binary_v1: false });
     }
     const V1: &[u8] = b"age-encryption.org/v1\n";
     const PREFIX: &[u8] = b"age-encryption.org/";
@@ -204,7 +206,7 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
             }
         }
     }
-    Ok(HeaderScan { header_len, skip: 0 })
+    Ok(HeaderScan { header_len, skip: 0, binary_v1: true })
 }
 
 /// Map age's header-stage errors onto Husk's classes.
@@ -240,7 +242,13 @@ pub(crate) fn map_stream_error(e: &io::Error, path: &str) -> KernelError {
 }
 
 /// Decrypt `input` with `key`, after the header pre-scan.
-pub(crate) fn open<R: Read>(input: R, key: &Key) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<io::BufReader<R>>>> {
+/// `binary_v1`: the pre-scan saw the v1 version line, so age's "unknown format" can only mean
+/// a malformed v1 header.
+pub(crate) fn open<R: Read>(input: R, key: &Key, binary_v1: bool) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<io::BufReader<R>>>> {
+    let map_decrypt_error = |e: age::DecryptError| match e {
+        age::DecryptError::UnknownFormat if binary_v1 => KernelError::NotAgeFile { detail: "the age header is malformed" },
+        e => map_decrypt_error(e),
+    };
     let dec = age::Decryptor::new(age::armor::ArmoredReader::new(input)).map_err(map_decrypt_error)?;
     match key {
         Key::Identities(ids) => {

@@ -132,7 +132,7 @@ pub fn read_kernel<R: Read>(input: R, key: &Key, limits: &Limits, sink: &mut dyn
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let scan = keys::precheck_header(&mut input)?;
     std::io::BufRead::consume(&mut input, scan.skip);
-    let stream = keys::open(input, key)?;
+    let stream = keys::open(input, key, scan.binary_v1)?;
     let mut tap = Tap { inner: stream, err: None };
     let res = read_entries(&mut tap, limits, sink, phase, progress);
     match res {
