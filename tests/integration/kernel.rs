@@ -580,3 +580,145 @@ fn damage_is_detected_and_restore_writes_nothing() {
     restore_lib(&k, &key, &parent).unwrap();
     assert!(parent.join("target/判断直觉.md").is_file());
 }
+
+// ---------------------------------------------------------------- hostile archives
+
+/// A tar header with a raw path (the tar crate refuses to write `..` or absolute paths).
+fn raw_header(path: &[u8], kind: tar::EntryType, size: u64, link: Option<&[u8]>) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.as_old_mut().name[..path.len()].copy_from_slice(path);
+    if let Some(l) = link {
+        h.as_old_mut().linkname[..l.len()].copy_from_slice(l);
+    }
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+    h.set_mtime(1_700_000_000);
+    h.set_cksum();
+    h
+}
+
+fn manifest_of(files: &[(&str, &[u8])]) -> Manifest {
+    Manifest {
+        format: kernel::FORMAT.into(),
+        version: kernel::FORMAT_VERSION,
+        created: "2026-01-01T00:00:00Z".into(),
+        husk_version: "test".into(),
+        dirs: vec!["vault".into()],
+        files: files.iter().map(|(p, d)| ManifestFile { path: p.to_string(), size: d.len() as u64, sha256: hex::encode(Sha256::digest(d)) }).collect(),
+    }
+}
+
+type Entry<'a> = (&'a [u8], tar::EntryType, &'a [u8], Option<&'a [u8]>);
+
+fn hostile_tar<W: Write>(out: W, manifest_json: &[u8], entries: &[Entry]) -> tar::Builder<W> {
+    let mut b = tar::Builder::new(out);
+    b.append(&raw_header(b"husk-backup.json", tar::EntryType::Regular, manifest_json.len() as u64, None), manifest_json).unwrap();
+    b.append(&raw_header(b"vault", tar::EntryType::Directory, 0, None), std::io::empty()).unwrap();
+    for (p, kind, data, link) in entries {
+        b.append(&raw_header(p, *kind, data.len() as u64, *link), *data).unwrap();
+    }
+    b
+}
+
+/// Restore `kernel` with the CLI into a fresh folder; returns (exit code, stderr), and checks
+/// that nothing at all was written next to the target.
+fn cli_restore_in(t: &Path, kernel_path: &Path, key: &Path) -> (Option<i32>, String) {
+    let parent = t.join("restore-parent");
+    let _ = fs::remove_dir_all(&parent);
+    fs::create_dir(&parent).unwrap();
+    let o = run(husk().arg("restore").arg(kernel_path).arg("--to").arg(parent.join("vault")).arg("-i").arg(key));
+    if !o.status.success() {
+        assert!(entries(&parent).is_empty(), "left {:?}", entries(&parent));
+        assert!(!Path::new("/tmp/x").exists() || !Path::new("/tmp/x/husk-evil").exists());
+    }
+    (o.status.code(), stderr(&o))
+}
+
+#[test]
+fn hostile_archives_are_refused_with_nothing_written() {
+    let t = tempdir();
+    let (key, r) = keygen(t.path());
+    let a: &[u8] = b"# a\n";
+    let m = serde_json::to_vec(&manifest_of(&[("vault/a.md", a)])).unwrap();
+    let reg = tar::EntryType::Regular;
+    let good: Entry = (b"vault/a.md", reg, a, None);
+    let cases: Vec<(&str, Vec<u8>, Vec<Entry>, &str)> = vec![
+        ("control", m.clone(), vec![good], ""),
+        ("dotdot", m.clone(), vec![good, (b"../husk-evil", reg, b"x", None)], "contains .."),
+        ("inner dotdot", m.clone(), vec![good, (b"vault/../../husk-evil", reg, b"x", None)], "contains .."),
+        ("absolute", m.clone(), vec![good, (b"/tmp/husk-evil", reg, b"x", None)], "absolute path"),
+        ("symlink out", m.clone(), vec![good, (b"vault/link", tar::EntryType::Symlink, b"", Some(b"/etc/passwd"))], "symbolic links"),
+        ("hardlink", m.clone(), vec![good, (b"vault/h", tar::EntryType::Link, b"", Some(b"vault/a.md"))], "hard links"),
+        ("device", m.clone(), vec![good, (b"vault/dev", tar::EntryType::Char, b"", None)], "devices"),
+        ("duplicate", m.clone(), vec![good, good], "duplicate"),
+        ("mismatch", m.clone(), vec![(b"vault/a.md", reg, b"# b\n", None)], "does not match the manifest"),
+        ("not in manifest", m.clone(), vec![(b"vault/extra.md", reg, b"x", None), good], "not listed in the manifest"),
+        ("more than declared", m.clone(), vec![good, (b"vault/extra.md", reg, b"x", None)], "more entries than the 3 the manifest declares"),
+        ("missing from archive", m.clone(), vec![], "missing from the archive"),
+        ("manifest escapes", serde_json::to_vec(&manifest_of(&[("vault/../x", a)])).unwrap(), vec![good], "not a Husk kernel"),
+        ("newer format", serde_json::to_vec(&serde_json::json!({"format": "husk-kernel", "version": 9})).unwrap(), vec![good], "unsupported version"),
+    ];
+    for (name, manifest, ents, want) in cases {
+        let plain = hostile_tar(Vec::new(), &manifest, &ents).into_inner().unwrap();
+        let k = t.path().join("hostile.age");
+        age_encrypt(&plain, &r, &k);
+        let (code, err) = cli_restore_in(t.path(), &k, &key);
+        if name == "control" {
+            assert_eq!(code, Some(0), "{name}: {err}");
+            assert_eq!(fs::read(t.path().join("restore-parent/vault/a.md")).unwrap(), a);
+            continue;
+        }
+        assert_eq!(code, Some(1), "{name} was not refused");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!Path::new("/tmp/husk-evil").exists() && !t.path().join("husk-evil").exists(), "{name} escaped");
+        // verify agrees.
+        let o = run(husk().arg("verify").arg(&k).arg("-i").arg(&key));
+        assert_eq!(o.status.code(), Some(1), "{name}: verify accepted it");
+    }
+}
+
+#[test]
+fn a_million_tiny_entries_are_refused_fast() {
+    let t = tempdir();
+    let (key, r) = keygen(t.path());
+    let a: &[u8] = b"# a\n";
+    let k = t.path().join("million.age");
+    // Streamed straight into the stock age: 1,000,000 empty entries after a one-file manifest.
+    let mut child = age().args(["-r", &r, "-o"]).arg(&k).stdin(Stdio::piped()).spawn().unwrap();
+    {
+        let stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+        let m = serde_json::to_vec(&manifest_of(&[("vault/a.md", a)])).unwrap();
+        let mut b = hostile_tar(stdin, &m, &[(b"vault/a.md", tar::EntryType::Regular, a, None)]);
+        for i in 0..1_000_000u32 {
+            let p = format!("vault/m/{i:07}");
+            b.append(&raw_header(p.as_bytes(), tar::EntryType::Regular, 0, None), std::io::empty()).unwrap();
+        }
+        b.into_inner().unwrap().flush().unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let start = Instant::now();
+    let (code, err) = cli_restore_in(t.path(), &k, &key);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("exceeds a limit: more entries than the 3 the manifest declares"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    fs::remove_file(&k).unwrap();
+
+    // A manifest that declares a million files is refused by the caps before any entry.
+    let mut json = String::from("{\"format\":\"husk-kernel\",\"version\":1,\"created\":\"x\",\"husk_version\":\"x\",\"dirs\":[\"vault\"],\"files\":[");
+    let empty_sha = hex::encode(Sha256::digest(b""));
+    for i in 0..1_000_000u32 {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!("{{\"path\":\"vault/m/{i:07}\",\"size\":0,\"sha256\":\"{empty_sha}\"}}"));
+    }
+    json.push_str("]}");
+    let plain = hostile_tar(Vec::new(), json.as_bytes(), &[]).into_inner().unwrap();
+    age_encrypt(&plain, &r, &k);
+    let start = Instant::now();
+    let (code, err) = cli_restore_in(t.path(), &k, &key);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("exceeds a limit"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+}

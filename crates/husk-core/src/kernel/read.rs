@@ -208,9 +208,6 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
         for entry in entries {
             let mut entry = entry.map_err(bad_tar)?;
             count += 1;
-            if count > m.entry_count() {
-                return Err(KernelError::TooLarge { detail: format!("more entries than the {} the manifest declares", m.entry_count()) });
-            }
             let raw = entry.path_bytes().into_owned();
             let shown = String::from_utf8_lossy(&raw).into_owned();
             let kind = entry.header().entry_type();
@@ -224,6 +221,13 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
                 tar::EntryType::Link => return Err(refuse("hard links are refused")),
                 tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => return Err(refuse("devices and fifos are refused")),
                 _ => return Err(refuse("this entry type is refused")),
+            }
+            let already = if kind == tar::EntryType::Directory { dirs.get(path) == Some(&true) } else { files.get(path).map(|f| f.2) == Some(true) };
+            if already {
+                return Err(refuse("duplicate entry"));
+            }
+            if count > m.entry_count() {
+                return Err(KernelError::TooLarge { detail: format!("more entries than the {} the manifest declares", m.entry_count()) });
             }
             let (mode, mtime) = mode_mtime(entry.header());
             if kind == tar::EntryType::Directory {
