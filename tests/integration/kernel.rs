@@ -722,3 +722,162 @@ fn a_million_tiny_entries_are_refused_fast() {
     assert!(err.contains("exceeds a limit"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
 }
+
+// ---------------------------------------------------------------- failing disk
+
+/// A file that fails like a full (ENOSPC) or broken (EIO) disk after `left` bytes.
+struct FailingDisk {
+    inner: fs::File,
+    left: usize,
+    errno: i32,
+}
+
+impl Write for FailingDisk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::from_raw_os_error(self.errno));
+        }
+        let n = buf.len().min(self.left);
+        let n = self.inner.write(&buf[..n])?;
+        self.left -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[test]
+fn failing_disk_surfaces_the_error_and_removes_the_temp_file() {
+    let t = tempdir();
+    let v = make_vault(t.path(), 30, 4000);
+    let id = age::x25519::Identity::generate();
+    let lock = Lock::Recipients(vec![id.to_public()]);
+    let key = Key::Identities(vec![id]);
+    let out = t.path().join("kernels");
+    let prev = kernel::backup(&v, &out, &lock, Some(&key), &mut kernel::no_progress).unwrap();
+    let prev_sha = sha(&prev.path);
+    for errno in [libc::ENOSPC, libc::EIO] {
+        for after in [0usize, 1, 200, 65_536, 65_553, 100_000, prev.size as usize - 100] {
+            let err = kernel::backup_with_writer(&v, &out, &lock, Some(&key), &mut kernel::no_progress, |f| Box::new(FailingDisk { inner: f, left: after, errno })).unwrap_err();
+            let mut found = false;
+            let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+            while let Some(e) = cur {
+                if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                    found |= io.raw_os_error() == Some(errno);
+                }
+                cur = e.source();
+            }
+            assert!(found, "errno {errno} after {after} bytes: got {err:?}");
+            assert!(err.to_string().contains(".husk-tmp-"), "{err}");
+            assert_eq!(entries(&out), vec![prev.path.file_name().unwrap().to_string_lossy().into_owned()], "errno {errno} after {after}");
+        }
+    }
+    assert_eq!(sha(&prev.path), prev_sha);
+    // /dev/full through the streaming API: the error surfaces too.
+    let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let scratch = t.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let err = kernel::write_kernel(&v, &scratch, &lock, full, &mut kernel::no_progress).err().unwrap();
+    assert_eq!(err.code(), "io", "{err}");
+    assert!(entries(&scratch).is_empty(), "{:?}", entries(&scratch));
+}
+
+// ---------------------------------------------------------------- crashes
+
+fn spawn_and_kill(cmd: &mut Command, after: Duration) -> bool {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(after);
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap();
+    finished
+}
+
+fn timed(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    start.elapsed()
+}
+
+#[test]
+fn kill_9_during_backup_never_leaves_a_partial_kernel() {
+    let t = tempdir();
+    let v = make_vault(t.path(), 250, 8000);
+    let (key_path, r) = keygen(t.path());
+    let key = identity_key(&key_path);
+    let out = t.path().join("kernels");
+    let prev = backup(&v, &out, &r, None);
+    let prev_sha = sha(&prev);
+    let mut cmd = husk();
+    cmd.arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).args(["--recipient", &r]).arg("--identity").arg(&key_path);
+    let full = timed(&mut cmd);
+    let s = seed();
+    let mut rng = Lcg(s);
+    let mut checked = std::collections::HashSet::new();
+    checked.insert(prev.clone());
+    let mut completed = 0;
+    for i in 0..50 {
+        let after = Duration::from_micros(rng.below(full.as_micros() as u64 * 11 / 10));
+        if spawn_and_kill(&mut cmd, after) {
+            completed += 1;
+        }
+        assert_eq!(sha(&prev), prev_sha, "seed {s} run {i}: the previous kernel changed");
+        for e in entries(&out) {
+            let p = out.join(&e);
+            if e.starts_with("husk-") && checked.insert(p.clone()) {
+                // Every file with a final name is a whole, verifiable kernel.
+                kernel::verify_file(&p, &key, &mut kernel::no_progress).unwrap_or_else(|err| panic!("seed {s} run {i}: {e} is partial: {err}"));
+            } else {
+                assert!(e.starts_with(".husk-tmp-") || checked.contains(&p), "seed {s}: unexpected {e}");
+            }
+        }
+    }
+    eprintln!("kill -9 during backup: seed {s}, full run {full:?}, {completed} of 50 had finished");
+}
+
+#[test]
+fn kill_9_during_restore_leaves_the_target_untouched_or_complete() {
+    let t = tempdir();
+    let v = make_vault(t.path(), 150, 4000);
+    let (key_path, r) = keygen(t.path());
+    let k = backup(&v, &t.path().join("kernels"), &r, None);
+    let parent = t.path().join("restores");
+    fs::create_dir(&parent).unwrap();
+    let target = parent.join("vault");
+    let mut fresh = husk();
+    fresh.arg("restore").arg(&k).arg("--to").arg(&target).arg("-i").arg(&key_path);
+    let mut force = husk();
+    force.arg("restore").arg(&k).arg("--to").arg(&target).arg("-i").arg(&key_path).arg("--force");
+    let full = timed(&mut fresh);
+    fs::remove_dir_all(&target).unwrap();
+    let s = seed();
+    let mut rng = Lcg(s);
+    let (mut untouched, mut complete) = (0, 0);
+    for i in 0..50 {
+        let with_force = i % 2 == 1;
+        if with_force {
+            fs::create_dir(&target).unwrap();
+            fs::write(target.join("old.md"), "old contents").unwrap();
+        }
+        let after = Duration::from_micros(rng.below(full.as_micros() as u64 * 11 / 10));
+        spawn_and_kill(if with_force { &mut force } else { &mut fresh }, after);
+        let old_intact = with_force && entries(&target) == vec!["old.md"] && fs::read_to_string(target.join("old.md")).unwrap() == "old contents";
+        let absent = !with_force && !target.exists();
+        if old_intact || absent {
+            untouched += 1;
+        } else {
+            // Otherwise it must be the complete vault.
+            assert_same_tree(&v, &target);
+            assert!(target.join(".husk/index.db").is_file(), "seed {s} run {i}");
+            complete += 1;
+        }
+        let _ = fs::remove_dir_all(&target);
+        for e in entries(&parent) {
+            assert!(e.starts_with(".husk-restore-"), "seed {s} run {i}: unexpected {e}");
+            fs::remove_dir_all(parent.join(e)).unwrap();
+        }
+    }
+    eprintln!("kill -9 during restore: seed {s}, full run {full:?}: {untouched} untouched, {complete} complete");
+}

@@ -131,7 +131,7 @@ pub(crate) fn encrypt_to<W: Write>(lock: &Lock, out: W) -> Result<age::stream::S
                 .map_err(|e| KernelError::Encrypt { detail: e.to_string() })?
         }
     };
-    enc.wrap_output(out).map_err(|e| KernelError::Encrypt { detail: e.to_string() })
+    enc.wrap_output(out).map_err(|e| KernelError::io("write", "<kernel stream>", e))
 }
 
 /// What the header pre-scan learned.

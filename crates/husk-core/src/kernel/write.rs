@@ -251,6 +251,36 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Keeps the first write error of the output, because age turns some of them into strings and
+/// the caller deserves the real one (ENOSPC, EIO).
+struct WriteTap<W> {
+    inner: W,
+    first_err: std::rc::Rc<std::cell::RefCell<Option<io::Error>>>,
+}
+
+impl<W: Write> Write for WriteTap<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.keep(e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().map_err(|e| self.keep(e))
+    }
+}
+
+impl<W> WriteTap<W> {
+    fn keep(&self, e: io::Error) -> io::Error {
+        let copy = match e.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(e.kind(), e.to_string()),
+        };
+        let mut slot = self.first_err.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        copy
+    }
+}
+
 fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header {
     let mut h = tar::Header::new_ustar();
     h.set_entry_type(kind);
@@ -290,9 +320,16 @@ pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W,
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
 
-    let enc = keys::encrypt_to(lock, out)?;
+    let first_err = std::rc::Rc::new(std::cell::RefCell::new(None));
+    // Buffered so that age's header always goes out whole (age treats a short write as fatal).
+    let tap = io::BufWriter::with_capacity(BUF, WriteTap { inner: out, first_err: first_err.clone() });
+    let werr = |e: io::Error| KernelError::io("write", "<kernel stream>", first_err.borrow_mut().take().unwrap_or(e));
+    let enc = match keys::encrypt_to(lock, tap) {
+        Ok(enc) => enc,
+        Err(KernelError::Io { source, .. }) => return Err(werr(source)),
+        Err(e) => return Err(e),
+    };
     let mut tar = tar::Builder::new(enc);
-    let werr = |e: io::Error| KernelError::io("write", "<kernel stream>", e);
     tar.append_data(&mut header(tar::EntryType::Regular, json.len() as u64, 0o600, now), MANIFEST_NAME, &json[..]).map_err(werr)?;
     for d in &scan.dirs {
         tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(werr)?;
@@ -320,7 +357,7 @@ pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W,
         progress(Progress { phase: Phase::Write, done, total });
     }
     let enc = tar.into_inner().map_err(werr)?;
-    let out = enc.finish().map_err(werr)?;
+    let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?.inner;
     Ok((out, manifest, scan))
 }
 
@@ -387,7 +424,10 @@ pub fn backup_with_writer(
     }
     let file = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
     let sink = HashingWriter { inner: wrap(file), hash: Sha256::new(), n: 0 };
-    let (mut sink, manifest, scan) = write_kernel(&vault, &dir, lock, sink, progress)?;
+    let (mut sink, manifest, scan) = write_kernel(&vault, &dir, lock, sink, progress).map_err(|e| match e {
+        KernelError::Io { action, path, source } if path.as_os_str() == "<kernel stream>" => KernelError::Io { action, path: tmp.path().to_path_buf(), source },
+        other => other,
+    })?;
     sink.flush().map_err(|e| KernelError::io("write", tmp.path(), e))?;
     let written_sha = hex::encode(sink.hash.clone().finalize());
     let size = sink.n;
