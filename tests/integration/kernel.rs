@@ -881,3 +881,108 @@ fn kill_9_during_restore_leaves_the_target_untouched_or_complete() {
     }
     eprintln!("kill -9 during restore: seed {s}, full run {full:?}: {untouched} untouched, {complete} complete");
 }
+
+// ---------------------------------------------------------------- automatic backups
+
+#[test]
+fn auto_backup_verifies_records_and_prunes_only_verified_old_kernels() {
+    let t = tempdir();
+    let v = make_vault(t.path(), 5, 300);
+    let (key_path, r) = keygen(t.path());
+    let dir = t.path().join("auto");
+    let cfg_text = format!(
+        "[index]\nother = \"kept\"\n\n[kernel]\nrecipients = [\"{r}\"]\ndir = \"{}\"\nidentity = \"{}\"\nkeep_last = 2\nkeep_daily_days = 0\ndebounce_secs = 1\n",
+        dir.display(),
+        key_path.display()
+    );
+    fs::write(v.join(".husk/config.toml"), &cfg_text).unwrap();
+    let cfg = kernel::KernelConfig::load(&v).unwrap();
+    assert_eq!(cfg.keep_last, 2);
+    assert_eq!(cfg.debounce(), Duration::from_secs(1));
+    // An old kernel without a verification record, and one whose record no longer matches.
+    fs::create_dir_all(&dir).unwrap();
+    let first = kernel::auto_backup(&v, &cfg, &mut kernel::no_progress).unwrap();
+    assert_eq!(first.backup.verified, kernel::Verified::Full);
+    let unverified = dir.join("husk-20200101T000000Z-00000000000000aa.age");
+    fs::copy(&first.backup.path, &unverified).unwrap();
+    let stale = dir.join("husk-20200102T000000Z-00000000000000bb.age");
+    fs::copy(&first.backup.path, &stale).unwrap();
+    fs::write(format!("{}.verified", stale.display()), fs::read(format!("{}.verified", first.backup.path.display())).unwrap()).unwrap();
+    fs::OpenOptions::new().append(true).open(&stale).unwrap().write_all(b"x").unwrap();
+    let mut made = vec![first.backup.path.clone()];
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(1100)); // distinct timestamps
+        let rep = kernel::auto_backup(&v, &cfg, &mut kernel::no_progress).unwrap();
+        assert!(Path::new(&format!("{}.verified", rep.backup.path.display())).is_file());
+        made.push(rep.backup.path);
+    }
+    let left: Vec<String> = entries(&dir).into_iter().filter(|e| e.ends_with(".age")).collect();
+    let want: Vec<String> = {
+        let mut w: Vec<String> = made[2..].iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        w.push(unverified.file_name().unwrap().to_string_lossy().into_owned());
+        w.push(stale.file_name().unwrap().to_string_lossy().into_owned());
+        w.sort();
+        w
+    };
+    assert_eq!(left, want);
+    // Without an identity the kernel is verified by reading it back, and still recorded.
+    let mut cfg2 = cfg.clone();
+    cfg2.identity = None;
+    let rep = kernel::auto_backup(&v, &cfg2, &mut kernel::no_progress).unwrap();
+    assert_eq!(rep.backup.verified, kernel::Verified::Readback);
+    assert!(kernel::verify_file(&rep.backup.path, &identity_key(&key_path), &mut kernel::no_progress).is_ok());
+    // The newest is never deleted, whatever the policy.
+    let files = kernel::list_kernels(&dir).unwrap();
+    let newest = files.iter().max_by_key(|f| (f.created, f.path.clone())).unwrap().path.clone();
+    kernel::prune(&dir, &kernel::Retention { keep_last: 0, keep_daily_days: 0 }, std::time::SystemTime::now()).unwrap();
+    assert!(newest.is_file());
+    assert!(unverified.is_file() && stale.is_file());
+}
+
+#[test]
+fn index_snapshot_is_consistent_while_the_index_is_being_written() {
+    let t = tempdir();
+    let v = make_vault(t.path(), 5, 300);
+    let id = age::x25519::Identity::generate();
+    let lock = Lock::Recipients(vec![id.to_public()]);
+    let key = Key::Identities(vec![id]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let db_path = v.join(".husk/index.db");
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut db = rusqlite::Connection::open(&db_path).unwrap();
+            db.busy_timeout(Duration::from_secs(5)).unwrap();
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Two rows per transaction: a consistent snapshot always holds an even number.
+                let tx = db.transaction().unwrap();
+                tx.execute("INSERT INTO notes VALUES (?1, ?2)", rusqlite::params![format!("a{i}"), "x".repeat(500)]).unwrap();
+                tx.execute("INSERT INTO notes VALUES (?1, ?2)", rusqlite::params![format!("b{i}"), "y".repeat(500)]).unwrap();
+                tx.commit().unwrap();
+                i += 1;
+            }
+            i
+        })
+    };
+    let out = t.path().join("k");
+    let mut counts = Vec::new();
+    for n in 0..5 {
+        std::thread::sleep(Duration::from_millis(30));
+        let rep = kernel::backup(&v, &out, &lock, Some(&key), &mut kernel::no_progress).unwrap();
+        let target = t.path().join(format!("r{n}"));
+        kernel::restore(&rep.path, &target, &key, &RestoreOptions::default(), &mut kernel::no_progress).unwrap();
+        // No WAL or SHM file is ever backed up, and no snapshot leftovers stay in the kernel folder.
+        assert!(!target.join(".husk/index.db-wal").exists() && !target.join(".husk/index.db-shm").exists());
+        assert!(entries(&out).iter().all(|e| e.starts_with("husk-") && e.ends_with(".age")), "{:?}", entries(&out));
+        let db = rusqlite::Connection::open(target.join(".husk/index.db")).unwrap();
+        let ok: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        let c: i64 = db.query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).unwrap();
+        assert_eq!((c - 1) % 2, 0, "torn snapshot: {c} rows");
+        counts.push(c);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let total = writer.join().unwrap();
+    assert!(total > 0 && counts.last() > counts.first(), "{counts:?}");
+}
