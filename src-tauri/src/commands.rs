@@ -6,24 +6,26 @@
 //! backup, restore) reports progress over a [`Channel`]. The names here must match `build.rs`.
 
 use crate::error::{ErrorCode, IpcError, IpcResult};
-use crate::input::{typed_path, Settings};
+use crate::input::typed_path;
+use crate::settings::Settings;
 use husk_core::export::ExportRequest as CoreExport;
 use husk_core::index::SearchHit;
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
-use husk_core::vault::{write_atomic, Mark, MarkOutcome};
+use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
+use husk_core::vault::{now_rfc3339, write_atomic, Mark, MarkOutcome};
+use secrecy::SecretString;
 use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tauri::ipc::Channel;
 use tauri::State;
 
-/// What the app holds between calls: the open vault, if any, and the settings stand-in.
+/// What the app holds between calls: the open vault, if any.
 #[derive(Default)]
 pub struct AppState {
     vault: Arc<Mutex<Option<Vault>>>,
-    settings: Mutex<Settings>,
 }
 
 impl AppState {
@@ -187,10 +189,6 @@ pub struct RestoreRequest {
     pub passphrase: Option<String>,
 }
 
-fn unavailable(what: &str) -> IpcError {
-    IpcError::new(ErrorCode::Unavailable, format!("{what} needs the husk-core {what} API, which this build does not include yet"))
-}
-
 // ---------------------------------------------------------------- vault
 
 #[tauri::command]
@@ -318,51 +316,122 @@ pub async fn verify_ledger(state: State<'_, AppState>, id: String, dir: String) 
 
 // ---------------------------------------------------------------- kernel
 
-#[tauri::command]
-pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<serde_json::Value> {
-    let _ = progress;
-    state.with(|_| Err(unavailable("kernel"))).await
+/// The open vault's root and its `[kernel]` settings.
+async fn kernel_config(state: &AppState) -> IpcResult<(PathBuf, KernelConfig)> {
+    state.with(|v| Ok((v.root().to_path_buf(), KernelConfig::load(v.root())?))).await
 }
 
-#[tauri::command]
-pub async fn list_kernels(state: State<'_, AppState>) -> IpcResult<Vec<serde_json::Value>> {
-    state.with(|_| Err(unavailable("kernel"))).await
+fn stage(p: kernel::Progress) -> Progress {
+    let stage = match p.phase {
+        Phase::Scan => "scan",
+        Phase::Snapshot => "snapshot",
+        Phase::Write => "encrypt",
+        Phase::Verify => "verify",
+        Phase::Restore => "decrypt",
+        _ => "write",
+    };
+    Progress { stage, done: p.done, total: p.total }
 }
 
-#[tauri::command]
-pub async fn verify_kernel(kernel: String, identity: Option<String>, passphrase: Option<String>) -> IpcResult<serde_json::Value> {
-    let _ = (typed_path(&kernel)?, identity, passphrase);
-    Err(unavailable("kernel"))
+/// A kernel just written.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupView {
+    pub path: String,
+    pub size: u64,
+    /// True when it was decrypted and every hash checked; false when only read back.
+    pub verified: bool,
+    pub files: usize,
 }
 
+/// Back up the vault now to the configured folder and recipients, then verify it.
 #[tauri::command]
-pub async fn restore_kernel(request: RestoreRequest, progress: Channel<Progress>) -> IpcResult<serde_json::Value> {
-    let _ = (typed_path(&request.kernel)?, typed_path(&request.to)?, request.identity, request.passphrase, progress);
-    Err(unavailable("kernel"))
+pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<BackupView> {
+    let (root, cfg) = kernel_config(&state).await?;
+    let dir = cfg.dir.clone().ok_or_else(|| IpcError::new(ErrorCode::InvalidInput, "set a backup folder in Settings first"))?;
+    let r = blocking(move || {
+        let key = cfg.identity.as_deref().map(kernel::read_identity_file).transpose()?;
+        Ok(kernel::backup(&root, &dir, &cfg.lock()?, key.as_ref(), &mut |p| drop(progress.send(stage(p))))?)
+    })
+    .await?;
+    Ok(BackupView { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files })
 }
 
+/// A kernel in the backup folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelView {
+    pub path: String,
+    /// Unix seconds (UTC).
+    pub created: u64,
+    pub size: u64,
+    pub verified: bool,
+}
+
+/// The kernels in the configured backup folder, newest first (none when no folder is set).
+#[tauri::command]
+pub async fn list_kernels(state: State<'_, AppState>) -> IpcResult<Vec<KernelView>> {
+    let (_, cfg) = kernel_config(&state).await?;
+    let Some(dir) = cfg.dir else { return Ok(Vec::new()) };
+    let mut ks = blocking(move || Ok(kernel::list_kernels(&dir)?)).await?;
+    ks.sort_by(|a, b| b.created.cmp(&a.created));
+    Ok(ks
+        .into_iter()
+        .map(|k| KernelView { size: std::fs::metadata(&k.path).map_or(0, |m| m.len()), path: k.path.display().to_string(), created: k.created, verified: k.verified })
+        .collect())
+}
+
+/// The key the user gave: an identity file or a passphrase (never both, never logged).
+fn key_of(identity: Option<String>, passphrase: Option<String>) -> IpcResult<Key> {
+    match (identity.filter(|s| !s.trim().is_empty()), passphrase.filter(|s| !s.is_empty())) {
+        (Some(id), None) => Ok(kernel::read_identity_file(&typed_path(&id)?)?),
+        (None, Some(pass)) => Ok(Key::Passphrase(SecretString::from(pass))),
+        _ => Err(IpcError::new(ErrorCode::InvalidInput, "give either an identity file or a passphrase")),
+    }
+}
+
+/// What a verify found.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelCheck {
+    pub files: usize,
+    pub bytes: u64,
+    pub created: String,
+}
+
+/// Decrypt a kernel and check every hash; writes nothing.
+#[tauri::command]
+pub async fn verify_kernel(kernel: String, identity: Option<String>, passphrase: Option<String>, progress: Channel<Progress>) -> IpcResult<KernelCheck> {
+    let path = typed_path(&kernel)?;
+    let key = key_of(identity, passphrase)?;
+    let r = blocking(move || Ok(kernel::verify_file(&path, &key, &mut |p| drop(progress.send(stage(p))))?)).await?;
+    Ok(KernelCheck { files: r.files, bytes: r.content_bytes, created: r.manifest.created })
+}
+
+/// Restore a kernel into a new (or empty) folder, through a staging folder; never overwrites.
+#[tauri::command]
+pub async fn restore_kernel(request: RestoreRequest, progress: Channel<Progress>) -> IpcResult<RestoreReport> {
+    let (from, to) = (typed_path(&request.kernel)?, typed_path(&request.to)?);
+    let key = key_of(request.identity, request.passphrase)?;
+    let opts = RestoreOptions { force: false };
+    blocking(move || Ok(kernel::restore(&from, &to, &key, &opts, &mut |p| drop(progress.send(stage(p))))?)).await
+}
+
+/// Write a new age identity file (never overwriting) and return its recipient.
 #[tauri::command]
 pub async fn generate_key(output: String) -> IpcResult<String> {
-    let _ = typed_path(&output)?;
-    Err(unavailable("kernel"))
+    let path = typed_path(&output)?;
+    blocking(move || Ok(kernel::write_identity_file(&path, &now_rfc3339())?)).await
 }
 
 // ---------------------------------------------------------------- settings
 
 #[tauri::command]
 pub async fn read_settings(state: State<'_, AppState>) -> IpcResult<Settings> {
-    state.with(|_| Ok(())).await?;
-    Ok(state.settings.lock().map(|s| s.clone()).unwrap_or_default())
+    let (_, cfg) = kernel_config(&state).await?;
+    Ok(Settings::from(&cfg))
 }
 
+/// Store the settings in the `[kernel]` table of `.husk/config.toml` (other tables untouched).
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> IpcResult<()> {
-    state.with(|_| Ok(())).await?;
-    if !settings.backup_dir.is_empty() {
-        typed_path(&settings.backup_dir)?;
-    }
-    if let Ok(mut s) = state.settings.lock() {
-        *s = settings;
-    }
-    Ok(())
+    settings.check()?;
+    state.with(move |v| settings.save(v)).await
 }

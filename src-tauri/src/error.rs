@@ -30,8 +30,6 @@ pub enum ErrorCode {
     Corrupt,
     /// Reading or writing a file failed.
     Io,
-    /// The feature's core API is not available in this build.
-    Unavailable,
 }
 
 /// An error as the UI sees it.
@@ -82,6 +80,23 @@ impl From<husk_core::VaultError> for IpcError {
             V::Export(X::Sanitize { source: husk_core::SanitizeError::Leak { .. }, .. }) => ErrorCode::Leak,
             V::Export(_) => ErrorCode::InvalidInput,
             _ => ErrorCode::Io,
+        };
+        Self::new(code, chain(&e))
+    }
+}
+
+impl From<husk_core::kernel::KernelError> for IpcError {
+    fn from(e: husk_core::kernel::KernelError) -> Self {
+        use husk_core::kernel::KernelError as K;
+        let code = match &e {
+            K::WrongKey => ErrorCode::WrongKey,
+            K::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorCode::NotFound,
+            K::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => ErrorCode::Exists,
+            K::Io { .. } | K::Snapshot { .. } | K::Encrypt { .. } => ErrorCode::Io,
+            K::TargetNotEmpty { .. } => ErrorCode::Exists,
+            K::TargetRefused { .. } => ErrorCode::InvalidPath,
+            K::NoKey { .. } | K::InvalidRecipient { .. } | K::InvalidIdentity { .. } | K::Config { .. } | K::VaultChanged { .. } => ErrorCode::InvalidInput,
+            _ => ErrorCode::Corrupt,
         };
         Self::new(code, chain(&e))
     }

@@ -2,7 +2,6 @@
 //! text field (there is no dialog plugin), so they must be absolute and free of `..`.
 
 use crate::error::{ErrorCode, IpcError, IpcResult};
-use serde::{Deserialize, Serialize};
 use std::path::{Component, PathBuf};
 
 /// Check that a typed path is absolute and clean.
@@ -20,14 +19,4 @@ pub fn typed_path(typed: &str) -> IpcResult<PathBuf> {
         return Err(bad("must not contain `..`"));
     }
     Ok(p)
-}
-
-/// Settings shown on the Settings screen. STAND-IN: held in memory until the kernel's
-/// `KernelConfig` (the `[kernel]` table of `.husk/config.toml`) lands with a writer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Settings {
-    pub backup_dir: String,
-    pub recipients: Vec<String>,
-    /// How many kernels to keep; 0 keeps all.
-    pub retention: u32,
 }

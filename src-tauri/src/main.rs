@@ -8,6 +8,7 @@ mod app;
 mod commands;
 mod error;
 mod input;
+mod settings;
 #[cfg(test)]
 mod tests;
 

@@ -144,11 +144,19 @@ fn settings_round_trip() {
     let w = window(&app, "main");
     assert_eq!(code(invoke(&w, "read_settings", json!({}))), "no_vault");
     invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
-    let s = json!({ "backup_dir": "/tmp/kernels", "recipients": ["age1example"], "retention": 5 });
+    let defaults = invoke(&w, "read_settings", json!({})).unwrap();
+    assert_eq!(defaults["recipients"], json!([]));
+    let r = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+    let s = json!({ "backup_dir": "/tmp/kernels", "recipients": [r], "identity": "/tmp/key.txt", "keep_last": 5 });
     invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
     assert_eq!(invoke(&w, "read_settings", json!({})).unwrap(), s);
-    let bad = json!({ "backup_dir": "kernels", "recipients": [], "retention": 0 });
+    let cfg = std::fs::read_to_string(tmp.path().join(".husk/config.toml")).unwrap();
+    assert!(cfg.contains("[kernel]") && cfg.contains(r), "stored in the [kernel] table");
+    let bad = json!({ "backup_dir": "kernels", "recipients": [], "identity": "", "keep_last": 1 });
     assert_eq!(code(invoke(&w, "save_settings", json!({ "settings": bad }))), "invalid_path");
+    let bad = json!({ "backup_dir": "", "recipients": ["not-a-recipient"], "identity": "", "keep_last": 1 });
+    assert_eq!(code(invoke(&w, "save_settings", json!({ "settings": bad }))), "invalid_input");
+    assert_eq!(invoke(&w, "read_settings", json!({})).unwrap(), s, "a refused save changes nothing");
 }
 
 #[test]
@@ -185,20 +193,54 @@ fn export_and_ledger_commands() {
 }
 
 #[test]
-fn kernel_commands_answer_with_a_code() {
+fn kernel_backup_verify_restore_and_keygen() {
     let tmp = tempfile::tempdir().unwrap();
-    demo_vault(tmp.path());
+    let vault = tmp.path().join("vault");
+    demo_vault(&vault);
     let app = app();
     let w = window(&app, "main");
-    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
-    for (cmd, args) in [
-        ("list_kernels", json!({})),
-        ("verify_kernel", json!({ "kernel": tmp.path().join("k.age"), "identity": "/x/key.txt" })),
-        ("generate_key", json!({ "output": tmp.path().join("key.txt") })),
-    ] {
-        let c = code(invoke(&w, cmd, args));
-        assert!(["unavailable", "not_found", "invalid_input"].contains(&c.as_str()), "{cmd}: {c}");
+    invoke(&w, "open_vault", json!({ "path": vault })).unwrap();
+    assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap(), json!([]), "no backup folder yet");
+    assert_eq!(code(invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:1" }))), "invalid_input");
+
+    let key = tmp.path().join("key.txt");
+    let recipient = invoke(&w, "generate_key", json!({ "output": key })).unwrap();
+    assert!(recipient.as_str().unwrap().starts_with("age1"));
+    assert_eq!(code(invoke(&w, "generate_key", json!({ "output": key }))), "exists", "never overwrites a key");
+    let kernels = tmp.path().join("kernels");
+    let s = json!({ "backup_dir": kernels, "recipients": [recipient], "identity": key, "keep_last": 10 });
+    invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
+
+    let b = invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:2" })).unwrap();
+    assert_eq!(b["verified"], true);
+    let path = b["path"].as_str().unwrap().to_string();
+    let listed = invoke(&w, "list_kernels", json!({})).unwrap();
+    assert_eq!(listed[0]["path"], json!(path));
+
+    let check = invoke(&w, "verify_kernel", json!({ "kernel": path, "identity": key, "progress": "__CHANNEL__:3" })).unwrap();
+    assert!(check["files"].as_u64().unwrap() >= 2);
+
+    let target = tmp.path().join("restored");
+    let r = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:4" })).unwrap();
+    assert!(r["files"].as_u64().unwrap() >= 2);
+    for note in ["notes.md", "skills/排查.md"] {
+        assert_eq!(std::fs::read(vault.join(note)).unwrap(), std::fs::read(target.join(note)).unwrap(), "{note} restored byte for byte");
     }
+    // Restoring over a non-empty folder is refused.
+    let again = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:5" }));
+    assert_eq!(code(again), "exists");
+
+    // A wrong key: one clear error, nothing written.
+    let other = tmp.path().join("other.txt");
+    invoke(&w, "generate_key", json!({ "output": other })).unwrap();
+    let fresh = tmp.path().join("fresh");
+    let wrong = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": fresh, "identity": other }, "progress": "__CHANNEL__:6" }));
+    assert_eq!(code(wrong), "wrong_key");
+    assert!(!fresh.exists());
+    let wrong_pass = invoke(&w, "verify_kernel", json!({ "kernel": path, "passphrase": "not it", "progress": "__CHANNEL__:7" }));
+    assert_eq!(code(wrong_pass), "wrong_key");
+    let none = invoke(&w, "verify_kernel", json!({ "kernel": path, "progress": "__CHANNEL__:8" }));
+    assert_eq!(code(none), "invalid_input", "a key or a passphrase is required");
 }
 
 #[test]

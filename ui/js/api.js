@@ -51,7 +51,7 @@ export const api = {
 
   backupKernel: (onProgress) => call('backup_kernel', { progress: progressChannel(onProgress) }),
   listKernels: () => call('list_kernels'),
-  verifyKernel: (kernel, identity, passphrase) => call('verify_kernel', { kernel, identity, passphrase }),
+  verifyKernel: (kernel, identity, passphrase, onProgress) => call('verify_kernel', { kernel, identity, passphrase, progress: progressChannel(onProgress) }),
   restoreKernel: (request, onProgress) => call('restore_kernel', { request, progress: progressChannel(onProgress) }),
   generateKey: (output) => call('generate_key', { output }),
 

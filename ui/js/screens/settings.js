@@ -22,7 +22,8 @@ async function load() {
     const s = await api.readSettings();
     $('settings-backup-dir').value = s.backup_dir || '';
     $('settings-recipients').value = (s.recipients || []).join('\n');
-    $('settings-retention').value = String(s.retention ?? 0);
+    $('settings-identity').value = s.identity || '';
+    $('settings-retention').value = String(s.keep_last ?? 10);
   } catch (e) {
     $('settings-error').textContent = errorText(e);
   }
@@ -43,7 +44,8 @@ async function save() {
   const settings = {
     backup_dir: $('settings-backup-dir').value.trim(),
     recipients: $('settings-recipients').value.split('\n').map((s) => s.trim()).filter(Boolean),
-    retention: Math.max(0, parseInt($('settings-retention').value, 10) || 0),
+    identity: $('settings-identity').value.trim(),
+    keep_last: Math.max(1, parseInt($('settings-retention').value, 10) || 10),
   };
   try {
     await api.saveSettings(settings);
