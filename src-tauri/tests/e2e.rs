@@ -435,3 +435,115 @@ async fn e2e_3_export_skill_and_ledger() {
     s.shot("3-ledger").await;
     s.finish().await;
 }
+
+/// Through the UI: generate a key, use it for backups, set the backup folder, back up now.
+/// Records every value the progress bar shows. Returns (kernel path, key path, bar values).
+async fn make_kernel(s: &Session, work: &Path) -> (PathBuf, PathBuf, Vec<u64>) {
+    let key = work.join("identity.txt");
+    s.click("nav-kernel").await;
+    s.type_into("keygen-output", &key.display().to_string()).await;
+    s.click("keygen-run").await;
+    assert!(s.text("#keygen-result").await.contains("Tick the box"), "keygen needs the acknowledgement first");
+    assert!(!key.exists());
+    s.click("keygen-ack").await;
+    s.click("keygen-run").await;
+    s.wait_js("document.querySelector('[data-testid=keygen-recipient]')", "the new recipient").await;
+    assert!(s.text("[data-testid=keygen-recipient]").await.starts_with("age1"));
+    assert!(key.is_file());
+    s.click("keygen-use").await;
+    s.wait_js("!document.getElementById('keygen-use')", "the key saved in settings").await;
+
+    s.click("nav-settings").await;
+    s.wait_js("document.getElementById('settings-identity').value !== ''", "the settings loaded").await;
+    s.type_into("settings-backup-dir", &work.join("kernels").display().to_string()).await;
+    s.click("settings-save").await;
+    s.wait_js("document.getElementById('settings-status').textContent !== ''", "settings saved").await;
+
+    s.click("nav-kernel").await;
+    s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
+    s.click("kernel-backup").await;
+    s.wait_js("document.getElementById('kernel-backup-result').classList.contains('ok')", "a verified kernel").await;
+    let path = s.js("return document.getElementById('kernel-backup-result').dataset.path;").await;
+    let bar = s.js("return window.__bar;").await;
+    let bar: Vec<u64> = bar.as_array().expect("bar values").iter().filter_map(|v| v.as_u64()).collect();
+    (PathBuf::from(path.as_str().expect("kernel path")), key, bar)
+}
+
+fn md_files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if p.is_dir() { md_files(&p, base, out) } else { out.push(p.strip_prefix(base).expect("rel").to_path_buf()); }
+    }
+}
+
+/// 4. Make a kernel with a generated key (the progress bar reaches 100%), then restore it into a
+/// new folder through the wizard; the files are byte-identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_4_backup_and_restore_through_the_wizard() {
+    let _g = serial();
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    let work = tempfile::Builder::new().prefix("husk-e2e-kernel-").tempdir().expect("work dir");
+    let (kernel, key, bar) = make_kernel(&s, work.path()).await;
+    assert!(kernel.is_file() && kernel.starts_with(work.path().join("kernels")));
+    assert_eq!(bar.last(), Some(&100), "the bar ends at 100%: {bar:?}");
+    assert!(bar.iter().any(|v| *v > 0 && *v < 100), "the bar showed progress on the way: {bar:?}");
+    assert!(bar.windows(2).all(|w| w[0] <= w[1]), "the bar never moves back: {bar:?}");
+    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    s.shot("4-kernel-backup").await;
+
+    // Restore wizard: pick the kernel from the list, the identity file, a new folder.
+    s.client.find(Locator::Css("[data-testid=kernel-row] td")).await.expect("kernel row").click().await.expect("pick kernel");
+    assert_eq!(s.js("return document.getElementById('restore-kernel').value;").await, json!(kernel.display().to_string()));
+    s.type_into("restore-identity", &key.display().to_string()).await;
+    let target = work.path().join("restored vault");
+    s.type_into("restore-to", &target.display().to_string()).await;
+    s.click("restore-run").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result").await;
+    assert_eq!(s.js("return document.getElementById('restore-progress').dataset.value;").await, json!("100"));
+    s.shot("4-kernel-restored").await;
+
+    let mut files = Vec::new();
+    md_files(s.vault.path(), s.vault.path(), &mut files);
+    assert!(files.len() >= 5);
+    for f in &files {
+        let a = std::fs::read(s.vault.path().join(f)).expect("original");
+        let b = std::fs::read(target.join(f)).unwrap_or_else(|_| panic!("{} restored", f.display()));
+        assert!(a == b, "{} is byte-identical", f.display());
+    }
+    s.finish().await;
+}
+
+/// 6. A wrong key during restore shows a clear error, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_6_wrong_key_restores_nothing() {
+    let _g = serial();
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    let work = tempfile::Builder::new().prefix("husk-e2e-wrongkey-").tempdir().expect("work dir");
+    let (kernel, _key, _) = make_kernel(&s, work.path()).await;
+    // A second, unrelated key.
+    let other = work.path().join("other-identity.txt");
+    s.type_into("keygen-output", &other.display().to_string()).await;
+    s.click("keygen-run").await;
+    s.wait_js("document.querySelector('[data-testid=keygen-recipient]') && document.getElementById('keygen-use')", "the second key").await;
+    assert!(other.is_file());
+
+    s.type_into("restore-kernel", &kernel.display().to_string()).await;
+    s.type_into("restore-identity", &other.display().to_string()).await;
+    let target = work.path().join("must-not-exist");
+    s.type_into("restore-to", &target.display().to_string()).await;
+    s.click("restore-run").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('bad')", "the error").await;
+    let msg = s.text("#restore-result").await;
+    assert!(msg.contains("does not open the kernel") && msg.contains("Nothing was written"), "clear error: {msg}");
+    assert!(!target.exists(), "nothing written at the target");
+    let leftovers: Vec<_> = std::fs::read_dir(work.path()).expect("work").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(leftovers.iter().all(|n| !n.contains("must-not-exist")), "no staging folder left: {leftovers:?}");
+    assert_eq!(s.js("return document.getElementById('restore-progress').dataset.value;").await, json!("0"));
+    s.shot("6-wrong-key").await;
+    s.finish().await;
+}
