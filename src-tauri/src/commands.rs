@@ -341,19 +341,21 @@ pub struct BackupView {
     /// True when it was decrypted and every hash checked; false when only read back.
     pub verified: bool,
     pub files: usize,
+    /// Old kernels removed by the retention policy.
+    pub pruned: usize,
 }
 
-/// Back up the vault now to the configured folder and recipients, then verify it.
+/// Back up the vault now to the configured folder and recipients, verify it, record that, and
+/// apply the retention policy (husk-core's `auto_backup`).
 #[tauri::command]
 pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<BackupView> {
     let (root, cfg) = kernel_config(&state).await?;
-    let dir = cfg.dir.clone().ok_or_else(|| IpcError::new(ErrorCode::InvalidInput, "set a backup folder in Settings first"))?;
-    let r = blocking(move || {
-        let key = cfg.identity.as_deref().map(kernel::read_identity_file).transpose()?;
-        Ok(kernel::backup(&root, &dir, &cfg.lock()?, key.as_ref(), &mut |p| drop(progress.send(stage(p))))?)
-    })
-    .await?;
-    Ok(BackupView { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files })
+    if cfg.dir.is_none() {
+        return Err(IpcError::new(ErrorCode::InvalidInput, "set a backup folder in Settings first"));
+    }
+    let a = blocking(move || Ok(kernel::auto_backup(&root, &cfg, &mut |p| drop(progress.send(stage(p))))?)).await?;
+    let r = a.backup;
+    Ok(BackupView { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files, pruned: a.pruned.len() })
 }
 
 /// A kernel in the backup folder.

@@ -493,6 +493,7 @@ async fn e2e_4_backup_and_restore_through_the_wizard() {
     assert!(bar.iter().any(|v| *v > 0 && *v < 100), "the bar showed progress on the way: {bar:?}");
     assert!(bar.windows(2).all(|w| w[0] <= w[1]), "the bar never moves back: {bar:?}");
     s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    assert_eq!(s.text("[data-testid=kernel-row] td:last-child").await, "yes", "listed as verified");
     s.shot("4-kernel-backup").await;
 
     // Restore wizard: pick the kernel from the list, the identity file, a new folder.
