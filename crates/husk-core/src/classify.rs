@@ -56,6 +56,9 @@ pub struct Verdict {
     pub score: f32,
     pub rule: String,
     pub spans: Vec<Span>,
+    /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
+    /// kinds of knowledge is handled as the most sensitive of them.
+    pub also: Vec<(Category, String)>,
 }
 
 /// Document-wide facts that single blocks cannot see: who is named, which identifiers are
@@ -99,6 +102,7 @@ fn is_cjk_punct(c: char) -> bool {
 }
 
 struct Regexes {
+    url: Regex,
     number: Regex,
     hex: Regex,
     plain_ident: Regex,
@@ -114,8 +118,9 @@ fn rx() -> &'static Regexes {
     RX.get_or_init(|| {
         let r = |s: &str| Regex::new(s).expect("static regex");
         Regexes {
+            url: r(r"https?://[^\s)>\]]+|\]\([^)\s]*\)|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|cn|edu|gov)(?:/[^\s)]*)?"),
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
-            number: r(r"[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
+            number: r(r"\d{4}-\d{2}-\d{2}|[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
             hex: r(r"#[0-9A-Fa-f]{6}\b|#[0-9A-Fa-f]{3}\b"),
             plain_ident: r(r"\b[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+\b|\b[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}\b|\b[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+\b"),
             camel: r(r"\b[a-z]+[A-Z][A-Za-z0-9]*\b"),
@@ -172,9 +177,12 @@ fn is_word_byte(b: u8) -> bool {
 fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     for m in rx().number.find_iter(text) {
-        let (s, mut e) = (m.start(), m.end());
+        let (mut s, mut e) = (m.start(), m.end());
+        if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
+            s -= 1; // "-0.5%": the sign belongs to the figure
+        }
         // Digits glued to letters (SEV1, p95, v3, 5xx) belong to a word, not a quantity.
-        if s > 0 && (is_word_byte(bytes[s - 1]) || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphabetic()) {
+        if s > 0 && (is_word_byte(bytes[s - 1]) || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphanumeric()) {
             continue;
         }
         if e < bytes.len() && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x']) || bytes[e] == b'_') {
@@ -187,6 +195,11 @@ fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             continue;
         }
         let num = m.as_str();
+        // "WCAG 2.2", "Python 3.11", "v5": a version after a name is not a figure.
+        let word_before = text[..s].trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
+        if num.contains('.') && !num.contains(':') && word_before.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !text[e..].trim_start().starts_with(|c: char| c.is_alphabetic() && c.is_lowercase()) {
+            continue;
+        }
         let mut kind = if num.ends_with('%') || num.starts_with(['$', '€', '¥', '£']) {
             Some(if num.ends_with('%') { MeasureKind::Threshold } else { MeasureKind::Amount })
         } else if num.contains(':') {
@@ -229,6 +242,9 @@ fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
     }
     for m in rx().zh_numeral.find_iter(text) {
+        if m.as_str() == "千万" || m.as_str() == "万一" {
+            continue; // adverbs: "by all means", "in case"
+        }
         out.push(Span { range: m.range(), kind: SpanKind::ZhNumeral });
     }
 }
@@ -254,7 +270,7 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
         match text[s + 1..].find('`') {
             Some(e) => {
                 let r = s + 1..s + 1 + e;
-                if !text[r.clone()].trim().is_empty() {
+                if is_shaped_identifier(&text[r.clone()], lex) {
                     out.push(Span { range: r, kind: SpanKind::Identifier });
                 }
                 from = s + 2 + e;
@@ -296,6 +312,18 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
     }
 }
 
+/// Backticked text names an internal thing when it is shaped like code: separators, digits,
+/// camelCase or spaces (a command line). A plain word (`checkout`, `KEYS`) is just emphasis.
+fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
+    let t = t.trim();
+    if t.is_empty() || lex.topic_map.contains_key(&t.to_lowercase()) {
+        return false;
+    }
+    let plain = t.chars().all(|c| c.is_alphabetic());
+    let camel = t.chars().skip(1).any(|c| c.is_uppercase()) && t.chars().any(|c| c.is_lowercase());
+    !plain || camel
+}
+
 /// Named people in English text.
 fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     for m in rx().en_name.find_iter(text) {
@@ -305,7 +333,15 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let before = text[..m.start()].trim_end().to_lowercase();
         let ctx_before = lex.contexts_en_before.iter().any(|c| before.ends_with(c.as_str()))
             || lex.titles_en.iter().any(|t| before.ends_with(&t.to_lowercase()));
-        if words.len() >= 2 && (known_first || ctx_before && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
+        // Mid-sentence, two capitalized words that are not calendar, place or title words.
+        let mid_sentence = {
+            let b = text[..m.start()].trim_end();
+            !b.is_empty() && !b.ends_with(['.', '!', '?', ':', '|', '"', '“', '(', '*']) && !b.ends_with("- ")
+        };
+        let plain_pair = words.len() >= 2
+            && mid_sentence
+            && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()));
+        if words.len() >= 2 && (known_first || plain_pair || ctx_before && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
         } else if words.len() == 1 && known_first && m.start() > 0 {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
@@ -338,11 +374,15 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             i += 1;
             continue;
         }
+        // A name needs one strong boundary (a context word, a space, brackets or @) and at least a
+        // weak one (punctuation, start or end of text) on the other side.
         let before = &text[..pos];
-        let before_ok = before.is_empty()
-            || before.ends_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c == '@' || c == '(' || c.is_ascii_punctuation())
+        // "2000 万行": a space after a number is not a name boundary.
+        let after_number = before.trim_end().ends_with(|c: char| c.is_ascii_digit());
+        let strong_before = before.ends_with(|c: char| c.is_whitespace() && !after_number || matches!(c, '@' | '（' | '(' | '“'))
             || lex.contexts_zh_before.iter().any(|w| before.ends_with(w.as_str()));
-        if !before_ok {
+        let weak_before = before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
+        if !strong_before && !weak_before {
             i += 1;
             continue;
         }
@@ -353,17 +393,20 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             if end_idx > chars.len() {
                 continue;
             }
-            let given_ok = chars[i + s_chars..end_idx].iter().all(|(_, ch)| is_cjk(*ch) && !ZH_FUNCTION_CHARS.contains(*ch));
+            let given_ok = chars[i + s_chars..end_idx]
+                .iter()
+                .all(|(_, ch)| is_cjk(*ch) && !ZH_FUNCTION_CHARS.contains(*ch) && !lex.given_name_stop_zh.contains(ch));
             if !given_ok {
                 continue;
             }
             let end = chars.get(end_idx).map_or(text.len(), |(p, _)| *p);
             let after = &text[end..];
-            let after_ok = after.is_empty()
-                || after.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation())
-                || after.starts_with(|c: char| "的和说批".contains(c))
+            let strong_after = after.starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
                 || lex.contexts_zh_after.iter().any(|w| after.starts_with(w.as_str()));
-            if after_ok {
+            let weak_after = after.is_empty()
+                || after.starts_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation())
+                || after.starts_with(|c: char| "的和说批".contains(c));
+            if (strong_before && (strong_after || weak_after)) || (weak_before && strong_after) {
                 best = Some(pos..end);
                 break;
             }
@@ -383,6 +426,8 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
 pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
     let lex = lexicon();
     let mut spans = Vec::new();
+    // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
+    let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
     quotes(text, &mut spans);
     identifiers(text, ctx, lex, &mut spans);
     numbers(text, lex, &mut spans);
@@ -397,6 +442,7 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.skeleton.contains(&text[s.range.clone()].to_lowercase()));
     }
+    spans.retain(|s| !urls.iter().any(|u| u.start < s.range.end && s.range.start < u.end));
     resolve_overlaps(spans)
 }
 
@@ -507,7 +553,10 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
         }
     }
     for m in lex.cue_zh.find_iter(text) {
-        *hits.entry(lex.cue_zh_ids[m.pattern().as_usize()]).or_default() += 1;
+        let id = lex.cue_zh_ids[m.pattern().as_usize()];
+        if id != usize::MAX {
+            *hits.entry(id).or_default() += 1;
+        }
     }
     for (idx, n) in hits {
         let cue = &lex.cues[idx];
@@ -529,6 +578,7 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
             SpanKind::ZhNumeral => "zh_numeral",
             SpanKind::Identifier => "identifier",
             SpanKind::Name => "name",
+            SpanKind::Quote { .. } if is_phrasing(text, &s.range, lex) => "quote_phrasing",
             SpanKind::Quote { long: true } => "quote_long",
             SpanKind::Quote { long: false } => "quote_short",
         };
@@ -537,9 +587,20 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
     if rx().first_person_en.is_match(text) || text.contains('我') && !text.contains("我们") {
         *seen.entry("first_person").or_default() += 1;
     }
+    // Neutral specifics raise the score; the category comes from cues and typed signals.
+    let mut neutral: (f32, String, f32) = (0.0, String::new(), 0.0);
     for (name, n) in seen {
         let sig = lex.signal(name);
-        add(sig.category, sig.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), &format!("signal.{name}"));
+        let w = sig.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0));
+        match sig.category {
+            Some(c) => add(c, w, &format!("signal.{name}")),
+            None => {
+                neutral.0 += w;
+                if w > neutral.2 {
+                    neutral = (neutral.0, format!("signal.{name}"), w);
+                }
+            }
+        }
     }
     if matches!(kind, BlockKind::Code { .. }) {
         // Code carries concrete values by nature; what matters is how many.
@@ -547,12 +608,54 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
         add(Category::Context, 0.1 * specifics.min(6) as f32, "code.specifics");
     }
 
-    let total: f32 = by_cat.values().map(|v| v.0).sum();
+    let total: f32 = by_cat.values().map(|v| v.0).sum::<f32>() + neutral.0;
+    // Specifics join a category only when its evidence is real; else they make a judgment.
+    if neutral.0 > 0.0 && by_cat.values().all(|v| v.0 < MIN_CATEGORY_EVIDENCE) {
+        let e = by_cat.entry(Category::Judgment).or_insert((0.0, String::new(), 0.0));
+        e.0 += neutral.0;
+        if e.1.is_empty() {
+            e.1 = neutral.1.clone();
+        }
+    }
+    let mut also: Vec<(Category, String)> =
+        by_cat.iter().filter(|(_, v)| v.0 >= MIN_CATEGORY_EVIDENCE).map(|(c, v)| (*c, v.1.clone())).collect();
+    // A hard figure (a number with its unit) is a judgment whatever else the block is.
+    if spans.iter().any(|s| matches!(s.kind, SpanKind::Measure(_))) && !also.iter().any(|(c, _)| *c == Category::Judgment) {
+        also.push((Category::Judgment, "signal.number_unit".into()));
+    }
+    also.sort();
+    // Ties go to the category listed first (pitfall before incident before judgment …).
     let best = by_cat.into_iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)));
     match best {
-        Some((cat, (_, rule, _))) if total > 0.0 => Verdict { category: cat, score: total.min(1.0), rule, spans },
-        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans },
+        Some((cat, (w, rule, _))) if total > 0.0 => {
+            // Specifics join the strongest kind of evidence; the rule named is the strongest
+            // single piece of evidence, cue or specific.
+            let rule = if neutral.2 > w { neutral.1 } else { rule };
+            Verdict { category: cat, score: total.min(1.0), rule, spans, also }
+        }
+        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans, also },
+        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
     }
+}
+
+/// Evidence a category needs before specifics are counted with it rather than as judgment.
+const MIN_CATEGORY_EVIDENCE: f32 = 0.25;
+
+/// A quotation is a phrasing someone uses (style) when a say-verb comes right before it, when it
+/// ends like an utterance, or when it is a whole sentence; otherwise it is a quoted term.
+fn is_phrasing(text: &str, r: &Range<usize>, lex: &Lexicon) -> bool {
+    let inner = text[r.clone()].trim();
+    if inner.ends_with(['?', '？', '!', '！', '。', '…', '：', ':']) {
+        return true;
+    }
+    let cjk = inner.chars().filter(|c| is_cjk(*c)).count();
+    if cjk >= 10 || inner.split_whitespace().count() >= 5 {
+        return true;
+    }
+    let before: String = text[..r.start].chars().rev().skip(1).take(12).collect::<Vec<_>>().into_iter().rev().collect();
+    let before = before.trim_end().to_lowercase();
+    lex.say_verbs_zh.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v}了")) || before.ends_with(&format!("{v}清楚")))
+        || lex.say_verbs_en.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v} with")) || before.ends_with(&format!("{v} for")))
 }
 
 #[cfg(test)]

@@ -15,8 +15,10 @@ pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<Stri
     for s in spans {
         let keep = match s.kind {
             SpanKind::Name | SpanKind::Identifier | SpanKind::Measure(_) | SpanKind::Quote { long: true } => true,
-            SpanKind::BareNumber | SpanKind::ZhNumeral => private || text[s.range.clone()].len() >= 3,
-            SpanKind::Quote { long: false } => private,
+            SpanKind::BareNumber => private || text[s.range.clone()].len() >= 3,
+            // "两个" is everyday Chinese; "十次里" is not.
+            SpanKind::ZhNumeral => text[s.range.clone()].chars().count() >= 3,
+            SpanKind::Quote { long: false } => private && text[s.range.clone()].chars().count() >= 3,
         };
         if !keep {
             continue;
@@ -41,16 +43,26 @@ pub struct Finding {
     pub len: usize,
 }
 
-/// Find every occurrence in `husk` of any owner's tokens, ignoring tokens present in `public`
-/// (lowercased skeleton text). Matching is ASCII case-insensitive with word boundaries at
-/// alphanumeric edges.
-pub fn find_leaks(husk: &str, tokens: &[(usize, Vec<String>)], public: &str) -> Vec<Finding> {
+/// The tokens one withheld block gives up. `strict` tokens (from private content) are checked
+/// even where they also appear in the public skeleton.
+#[derive(Debug, Clone)]
+pub struct Withheld {
+    pub owner: usize,
+    pub tokens: Vec<String>,
+    pub strict: bool,
+}
+
+/// Find every occurrence in `husk` of any owner's tokens, ignoring non-strict tokens present in
+/// `public` (lowercased skeleton text). Matching is ASCII case-insensitive with word boundaries
+/// at alphanumeric edges.
+pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Finding> {
     let mut pats: Vec<String> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
-    for (owner, toks) in tokens {
-        for t in toks {
+    for w in withheld {
+        let owner = &w.owner;
+        for t in &w.tokens {
             let lower = t.to_ascii_lowercase();
-            if public.contains(&lower) {
+            if !w.strict && public.contains(&lower) {
                 continue;
             }
             pats.push(lower);
@@ -88,7 +100,10 @@ mod tests {
 
     #[test]
     fn tokens_respect_boundaries_and_public_text() {
-        let toks = vec![(0, vec!["2%".to_string(), "Marta".to_string()]), (1, vec!["status".to_string()])];
+        let toks = vec![
+            Withheld { owner: 0, tokens: vec!["2%".to_string(), "Marta".to_string()], strict: false },
+            Withheld { owner: 1, tokens: vec!["status".to_string()], strict: false },
+        ];
         let f = find_leaks("up 12% then 2% for marta and Martain; status page", &toks, "## status page");
         assert_eq!(f.len(), 2, "{f:?}");
         assert_eq!(f[0], Finding { owner: 0, at: 12, len: 2 });
@@ -96,13 +111,20 @@ mod tests {
     }
 
     #[test]
+    fn strict_tokens_are_found_even_in_the_skeleton() {
+        let toks = vec![Withheld { owner: 3, tokens: vec!["zq-secret".to_string()], strict: true }];
+        let f = find_leaks("## About zq-secret\n", &toks, "## about zq-secret");
+        assert_eq!(f, [Finding { owner: 3, at: 9, len: 9 }]);
+    }
+
+    #[test]
     fn private_blocks_give_up_more_tokens() {
-        let text = "预算其实有 260 万, \"ok\" 3";
+        let text = "预算其实有 260 万, \"okay\" 3";
         let spans = vec![
             Span { range: 16..23, kind: SpanKind::Measure(MeasureKind::Amount) },
-            Span { range: 26..28, kind: SpanKind::Quote { long: false } },
+            Span { range: 26..30, kind: SpanKind::Quote { long: false } },
         ];
         assert_eq!(distinctive_tokens(text, &spans, false), ["260 万"]);
-        assert_eq!(distinctive_tokens(text, &spans, true), ["260 万", "ok"]);
+        assert_eq!(distinctive_tokens(text, &spans, true), ["260 万", "okay"]);
     }
 }

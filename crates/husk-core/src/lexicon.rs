@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 const POLICY: &str = include_str!("../../../assets/rules/policy.toml");
+const DILUTE: &str = include_str!("../../../assets/rules/dilute.toml");
 const CUES: &str = include_str!("../../../assets/rules/cues.toml");
 const SIGNALS: &str = include_str!("../../../assets/rules/signals.toml");
 const FILLER_EN: &str = include_str!("../../../assets/filler/en.toml");
@@ -34,12 +35,64 @@ pub enum Lang {
 struct PolicyFile {
     threshold: HashMap<String, f32>,
     actions: HashMap<String, [String; 3]>,
+    #[serde(default)]
+    mask: MaskRaw,
+}
+
+#[derive(Deserialize, Default)]
+struct MaskRaw {
+    #[serde(default)]
+    always: bool,
+}
+
+#[derive(Deserialize)]
+struct DiluteFile {
+    files: FilesRaw,
+    heads: LangLists,
+    adjectives: LangLists,
+    en: Vec<DiluteRuleRaw>,
+    en_fallback: HashMap<String, String>,
+    zh_fallback: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct FilesRaw {
+    extensions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct LangLists {
+    en: Vec<String>,
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DiluteRuleRaw {
+    kinds: Vec<String>,
+    before: String,
+    replace: String,
+}
+
+/// One dilution rule: a measure of one of `kinds` preceded by text matching `before`.
+#[derive(Debug, Clone)]
+pub struct DiluteRule {
+    pub kinds: Vec<String>,
+    pub before: Regex,
+    pub replace: String,
 }
 
 #[derive(Deserialize)]
 struct CueFile {
     cue: Vec<CueRaw>,
     pattern: Vec<PatternRaw>,
+    #[serde(default)]
+    zh_compounds: Compounds,
+}
+
+#[derive(Deserialize, Default)]
+struct Compounds {
+    #[serde(default)]
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +117,7 @@ struct PatternRaw {
 #[derive(Deserialize)]
 struct SignalFile {
     signal: HashMap<String, SignalRaw>,
+    say_verbs: UnitsRaw,
     units: UnitsRaw,
     zh_numerals: ZhNumeralsRaw,
 }
@@ -121,6 +175,10 @@ struct NamesFile {
     contexts_en_before: Vec<String>,
     #[serde(default)]
     titles_en: Vec<String>,
+    #[serde(default)]
+    given_name_stop_zh: String,
+    #[serde(default)]
+    not_name_words_en: Vec<String>,
 }
 
 // ---- compiled forms ----
@@ -133,10 +191,10 @@ pub struct Cue {
     pub weight: f32,
 }
 
-/// A named signal's category and weight.
+/// A named signal's category (None: a neutral specific) and weight.
 #[derive(Debug, Clone, Copy)]
 pub struct Signal {
-    pub category: Category,
+    pub category: Option<Category>,
     pub weight: f32,
 }
 
@@ -150,21 +208,38 @@ pub struct Bank {
     pub dialogue: Vec<String>,
     pub phrases: Vec<String>,
     pub vague: HashMap<String, Vec<String>>,
+    /// Topic used when a block and its heading name none, per category.
+    pub topic_defaults: HashMap<Category, String>,
 }
 
 /// Everything the engine knows, compiled.
 pub struct Lexicon {
     pub threshold: [f32; 3],
+    /// Mask names and internal identifiers even in kept blocks.
+    pub always_mask: bool,
+    pub dilute_en: Vec<DiluteRule>,
+    pub dilute_fallback_en: HashMap<String, String>,
+    pub dilute_fallback_zh: HashMap<String, String>,
+    /// Head nouns after an internal name (kept when the name is masked), longest first.
+    pub file_extensions: HashSet<String>,
+    pub heads_en: Vec<String>,
+    pub heads_zh: Vec<String>,
+    pub adjectives_en: Vec<String>,
+    pub adjectives_zh: Vec<String>,
     pub policy: HashMap<Category, [Action; 3]>,
     pub cues: Vec<Cue>,
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
     pub cue_en: AhoCorasick,
     pub cue_en_ids: Vec<usize>,
+    /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
     pub cue_zh: AhoCorasick,
     pub cue_zh_ids: Vec<usize>,
     pub patterns: Vec<(Cue, Regex)>,
     pub signals: HashMap<String, Signal>,
     pub units_en: HashSet<String>,
+    /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
+    pub say_verbs_en: Vec<String>,
+    pub say_verbs_zh: Vec<String>,
     pub units_zh: Vec<String>,
     pub zh_numerals: Vec<char>,
     pub bank_en: Bank,
@@ -185,6 +260,8 @@ pub struct Lexicon {
     pub contexts_zh_before: Vec<String>,
     pub contexts_zh_after: Vec<String>,
     pub contexts_en_before: Vec<String>,
+    pub given_name_stop_zh: HashSet<char>,
+    pub not_name_words_en: HashSet<String>,
 }
 
 /// The process-wide lexicon.
@@ -229,6 +306,11 @@ fn matcher(words: &[String], case_insensitive: bool) -> Result<AhoCorasick, Lexi
         .map_err(|e| LexiconError::Invalid { file: "lexicon", what: e.to_string() })
 }
 
+fn longest_first(mut v: Vec<String>) -> Vec<String> {
+    v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    v
+}
+
 fn strings(v: Option<&toml::Value>) -> Vec<String> {
     v.and_then(|v| v.as_array())
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
@@ -243,6 +325,15 @@ fn bank(file: &'static str, text: &str) -> Result<Bank, LexiconError> {
             "roles" => b.roles = strings(v.get("names")),
             "dialogue" => b.dialogue = strings(v.get("lines")),
             "phrases" => b.phrases = strings(v.get("lines")),
+            "topic_defaults" => {
+                if let Some(t) = v.as_table() {
+                    for (k, d) in t {
+                        if let Some(d) = d.as_str() {
+                            b.topic_defaults.insert(category(file, k)?, d.to_string());
+                        }
+                    }
+                }
+            }
             "vague" => {
                 if let Some(t) = v.as_table() {
                     for (k, list) in t {
@@ -288,6 +379,13 @@ impl Lexicon {
             return Err(LexiconError::Invalid { file: "rules/policy.toml", what: "every category needs actions".into() });
         }
 
+        let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
+        let mut dilute_en = Vec::new();
+        for r in dil.en {
+            let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+            dilute_en.push(DiluteRule { kinds: r.kinds, before, replace: r.replace });
+        }
+
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
         let mut cues = Vec::new();
         let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -303,6 +401,10 @@ impl Lexicon {
                 zh_ids.push(idx);
             }
         }
+        for w in cue_file.zh_compounds.words {
+            zh_words.push(w);
+            zh_ids.push(usize::MAX);
+        }
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
             let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
@@ -312,9 +414,10 @@ impl Lexicon {
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
         let mut signals = HashMap::new();
         for (k, v) in sig.signal {
-            signals.insert(k, Signal { category: category("rules/signals.toml", &v.category)?, weight: v.weight });
+            let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
+            signals.insert(k, Signal { category: c, weight: v.weight });
         }
-        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_long", "quote_short", "first_person"] {
+        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"] {
             if !signals.contains_key(required) {
                 return Err(LexiconError::Invalid { file: "rules/signals.toml", what: format!("missing signal.{required}") });
             }
@@ -335,6 +438,15 @@ impl Lexicon {
 
         Ok(Lexicon {
             threshold,
+            always_mask: policy.mask.always,
+            dilute_en,
+            dilute_fallback_en: dil.en_fallback,
+            dilute_fallback_zh: dil.zh_fallback,
+            file_extensions: dil.files.extensions.into_iter().collect(),
+            heads_en: longest_first(dil.heads.en),
+            heads_zh: longest_first(dil.heads.zh),
+            adjectives_en: dil.adjectives.en,
+            adjectives_zh: dil.adjectives.zh,
             policy: pol,
             cues,
             cue_en: matcher(&en_words, true)?,
@@ -344,6 +456,8 @@ impl Lexicon {
             patterns,
             signals,
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_en: sig.say_verbs.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_zh: sig.say_verbs.zh,
             units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
             bank_en: bank("filler/en.toml", FILLER_EN)?,
@@ -363,6 +477,8 @@ impl Lexicon {
             contexts_zh_before: names.contexts_zh_before,
             contexts_zh_after: names.contexts_zh_after,
             contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
+            given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
+            not_name_words_en: names.not_name_words_en.into_iter().collect(),
         })
     }
 
@@ -383,7 +499,7 @@ impl Lexicon {
     }
 
     pub fn signal(&self, name: &str) -> Signal {
-        self.signals.get(name).copied().unwrap_or(Signal { category: Category::Judgment, weight: 0.0 })
+        self.signals.get(name).copied().unwrap_or(Signal { category: None, weight: 0.0 })
     }
 }
 

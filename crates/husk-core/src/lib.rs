@@ -21,6 +21,9 @@ pub mod markdown;
 pub mod model;
 pub mod rewrite;
 
+#[cfg(test)]
+mod proptests;
+
 pub use husk::{classify_note, sanitize, sanitize_fragment, BlockOutcome, Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
 pub use model::{Action, Category, Forced, Level, Visibility};
 pub use vault::{Vault, VaultError};

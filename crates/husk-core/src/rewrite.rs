@@ -101,14 +101,33 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         None => {}
     }
     if v.score < lex.threshold(level) {
+        if lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+            return (Action::Mask, None, "mask.names-and-systems".into());
+        }
         let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
         return (Action::Keep, None, rule);
     }
+    // The most sensitive kind of knowledge in the block decides; ties keep the main category.
     let mut action = lex.action(v.category, level);
+    let mut rule = v.rule.clone();
+    for (c, r) in &v.also {
+        let a = lex.action(*c, level);
+        if a > action {
+            action = a;
+            rule = format!("{r}+{c}");
+        }
+    }
     if b.kind == BlockKind::Description && action == Action::Hollow {
         action = Action::Dilute;
     }
-    (action, None, v.rule.clone())
+    if action == Action::Keep && lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+        return (Action::Mask, None, "mask.names-and-systems".into());
+    }
+    (action, None, rule)
+}
+
+fn is_maskable(k: SpanKind) -> bool {
+    matches!(k, SpanKind::Name | SpanKind::Identifier)
 }
 
 /// Chooses filler variants: deterministic, closest in length, never the same variant twice.
@@ -155,44 +174,59 @@ impl Chooser {
 }
 
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
-/// generic noun in the text, else the heading, else a neutral noun.
-fn topic(text: &str, heading: Option<&str>, lang: Lang, lex: &Lexicon) -> String {
-    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
-        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
-        return match lang {
-            Lang::En => en.clone(),
-            Lang::Zh => zh.clone(),
-        };
+/// generic noun in the text, else one in the heading (or the heading itself when it is a short
+/// noun phrase), else the category's default topic.
+fn topic(text: &str, heading: Option<&str>, lang: Lang, cat: Category, lex: &Lexicon) -> String {
+    if let Some(t) = topic_in(text, lang, lex) {
+        return t;
     }
-    let (ac, list) = match lang {
-        Lang::En => (&lex.topics_en, &lex.topics_en_list),
-        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
-    };
-    let best = ac
-        .find_iter(text)
-        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
-        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())));
-    if let Some(m) = best {
-        return list[m.pattern().as_usize()].clone();
-    }
-    if let Some(h) = heading {
-        let h = h.trim();
+    if let Some(h) = heading.map(str::trim) {
+        if let Some(t) = topic_in(h, lang, lex) {
+            return t;
+        }
         let n = h.chars().count();
-        let fits = match lang {
-            Lang::En => (3..=40).contains(&n) && !h.chars().any(|c| c.is_ascii_digit() || is_cjk(c)) && !h.contains(':'),
-            Lang::Zh => (2..=10).contains(&n) && h.chars().all(|c| is_cjk(c)),
+        let noun_like = match lang {
+            Lang::En => {
+                let words: Vec<&str> = h.split_whitespace().collect();
+                (1..=3).contains(&words.len())
+                    && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+                    && !words.iter().any(|w| ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of"].contains(&w.to_ascii_lowercase().as_str()))
+            }
+            Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
         };
-        if fits {
+        if noun_like {
             return match lang {
                 Lang::En => lower_first(h),
                 Lang::Zh => h.to_string(),
             };
         }
     }
-    match lang {
+    lex.bank(lang).topic_defaults.get(&cat).cloned().unwrap_or_else(|| match lang {
         Lang::En => "this area".into(),
         Lang::Zh => "这类工作".into(),
+    })
+}
+
+/// Characters that make a short Chinese heading a clause rather than a noun phrase.
+const ZH_NOT_TOPIC: &str = "的了是不也就都还又再很最更他她它我你们谁怎样么吗呢吧和与及或在对把被给让要会能";
+
+/// A mapped specific term or the longest generic topic noun in `text`.
+fn topic_in(text: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
+    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
+        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
+        return Some(match lang {
+            Lang::En => en.clone(),
+            Lang::Zh => zh.clone(),
+        });
     }
+    let (ac, list) = match lang {
+        Lang::En => (&lex.topics_en, &lex.topics_en_list),
+        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
+    };
+    ac.find_iter(text)
+        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
+        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())))
+        .map(|m| list[m.pattern().as_usize()].clone())
 }
 
 fn word_bounded(text: &str, r: Range<usize>) -> bool {
@@ -220,7 +254,27 @@ fn upper_first(s: &str) -> String {
 }
 
 fn fill(template: &str, topic: &str, lang: Lang) -> String {
-    let out = template.replacen("{topic}", topic, 1);
+    // "{topic}告警" with topic "告警" must not read "告警告警", nor "alerts alerts": drop the echo.
+    let (head, tail) = template.split_once("{topic}").unwrap_or((template, ""));
+    let overlap = match lang {
+        Lang::Zh => (2..=topic.chars().count())
+            .rev()
+            .map(|n| topic.char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i))
+            .map(|i| &topic[i..])
+            .find(|suffix| tail.starts_with(*suffix))
+            .map_or(0, str::len),
+        Lang::En => {
+            let last = topic.rsplit(' ').next().unwrap_or(topic);
+            let rest = tail.strip_prefix(' ').unwrap_or("");
+            let echoes = last.len() >= 3 && rest.len() >= last.len() && rest[..last.len()].eq_ignore_ascii_case(last);
+            if echoes && !rest[last.len()..].starts_with(|c: char| c.is_alphanumeric()) {
+                1 + last.len()
+            } else {
+                0
+            }
+        }
+    };
+    let out = format!("{head}{topic}{}", &tail[overlap..]);
     match lang {
         Lang::En => upper_first(&out),
         Lang::Zh => out,
@@ -246,17 +300,18 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
     match p.action {
         Action::Keep | Action::Withhold => None,
         Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
-        Action::Mask => Some(replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, heading, ctx, ch, lex)),
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
             }
-            let d = dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint);
-            // Dilution that still carries figures has not diluted: hollow instead.
-            if d.chars().any(|c| c.is_ascii_digit()) && b.kind != BlockKind::Description {
-                hollow(text, b, p, heading, ctx, ch, lex)
-            } else {
-                Some(d)
+            if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
+                return hollow(text, b, p, heading, ctx, ch, lex);
+            }
+            // Dilution that cannot replace a figure naturally, or still carries one, hollows.
+            match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
+                Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
+                _ => hollow(text, b, p, heading, ctx, ch, lex),
             }
         }
         Action::Hollow => hollow(text, b, p, heading, ctx, ch, lex),
@@ -274,12 +329,14 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, heading, p.lang, lex)
+        topic(text, heading, p.lang, cat, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
         BlockKind::TableCell { .. } => {
-            let list = if cat == Category::Network { &bank.roles } else { &bank.cells[&cat] };
+            // A cell that named someone gets a role; any other cell a short generic phrase.
+            let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
+            let list = if named { &bank.roles } else { &bank.cells[&cat] };
             let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
             Some(pick.map(|s| upper_first_if_en(&s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
         }
@@ -294,7 +351,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             // Keep a short, plain label ("Role: …", "角色：…") and use it as the topic.
             if let Some((label, sep, rest)) = label_split(text) {
                 if classify::scan(label, Some(ctx)).is_empty() {
-                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang) };
+                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
                         .map(|s| fill(&s, &t, p.lang))
@@ -394,18 +451,23 @@ fn label_split(text: &str) -> Option<(&str, &str, &str)> {
     Some((label, &text[idx..rest_start + ws], rest))
 }
 
-fn label_topic(label: &str, lang: Lang) -> String {
+/// A label doubles as the topic when it is a short noun phrase ("Role", "角色").
+fn label_topic(label: &str, lang: Lang) -> Option<String> {
     let l = label.trim_matches('*').trim();
     match lang {
-        Lang::En => lower_first(l),
-        Lang::Zh => l.to_string(),
+        Lang::En if l.split_whitespace().count() <= 3 && l.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-') => Some(lower_first(l)),
+        Lang::Zh if (1..=4).contains(&l.chars().count()) && l.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)) => Some(l.to_string()),
+        _ => None,
     }
 }
 
-/// Replace names and identifiers (mask), and with `dilute` also measures and quotes.
-fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> String {
+/// Replace names and identifiers (mask), and with `dilute` also measures and quotes. None when a
+/// specific cannot be replaced naturally.
+fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> Option<String> {
     let lex = lexicon();
     let bank = lex.bank(lang);
+    let merged = if dilute { merge_measure_pairs(text, spans) } else { spans.to_vec() };
+    let spans = &merged[..];
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     for (i, s) in spans.iter().enumerate() {
@@ -416,10 +478,44 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
                     r = r.start - 1..r.end + 1;
                 }
-                vague(bank, "identifier", key, i)
+                match head_noun_after(&text[r.end..], lang) {
+                    Some(gap) => {
+                        // "the `x` flag" → "the relevant flag"; "用 `x` 前缀" → "用相关前缀"
+                        let adjs = match lang {
+                            Lang::En => &lex.adjectives_en,
+                            Lang::Zh => &lex.adjectives_zh,
+                        };
+                        let adj = adjs.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % adjs.len().max(1) as u64) as usize).cloned().unwrap_or_default();
+                        let before = &text[pos..r.start];
+                        let (before, adj) = match lang {
+                            Lang::En if has_determiner(before) => (before, format!("{adj} ")),
+                            Lang::En => (before, format!("the {adj} ")),
+                            Lang::Zh => (before.strip_suffix(' ').filter(|b| b.ends_with(is_cjk)).unwrap_or(before), adj),
+                        };
+                        if r.start < pos {
+                            continue;
+                        }
+                        out.push_str(before);
+                        out.push_str(&adj);
+                        pos = r.end + gap;
+                        continue;
+                    }
+                    None if is_file_name(&text[s.range.clone()]) => Some(dilute_fallback(lang, "file")),
+                    None => vague(bank, "identifier", key, i),
+                }
             }
-            SpanKind::Measure(k) if dilute => vague(bank, measure_bank(k), key, i),
-            SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => vague(bank, "count", key, i),
+            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
+                let Some((start, repl)) = dilute_measure(text, r.clone(), s.kind, lang, pos) else {
+                    return None;
+                };
+                if start < pos {
+                    continue;
+                }
+                out.push_str(&text[pos..start]);
+                out.push_str(&repl);
+                pos = r.end;
+                continue;
+            }
             SpanKind::Quote { long: true } if dilute => {
                 let p = bank.phrases.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % bank.phrases.len().max(1) as u64) as usize);
                 p.cloned()
@@ -442,11 +538,32 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    if lang == Lang::En {
-        upper_first(&out)
-    } else {
-        out
+    Some(if lang == Lang::En { upper_first(&out) } else { out })
+}
+
+/// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
+fn head_noun_after(after: &str, lang: Lang) -> Option<usize> {
+    let lex = lexicon();
+    let trimmed = after.trim_start_matches(' ');
+    let gap = after.len() - trimmed.len();
+    match lang {
+        Lang::En => {
+            if gap == 0 {
+                return None;
+            }
+            let lower = trimmed.to_ascii_lowercase();
+            lex.heads_en
+                .iter()
+                .find(|h| lower.starts_with(h.as_str()) && !lower[h.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+                .map(|_| gap)
+        }
+        Lang::Zh => lex.heads_zh.iter().find(|h| trimmed.starts_with(h.as_str())).map(|_| gap),
     }
+}
+
+fn has_determiner(before: &str) -> bool {
+    let b = before.to_ascii_lowercase();
+    ["the ", "a ", "an ", "our ", "this ", "that ", "each ", "every ", "any ", "its ", "their ", "your "].iter().any(|d| b.ends_with(d))
 }
 
 fn strip_trailing_article(s: &str) -> &str {
@@ -458,6 +575,88 @@ fn strip_trailing_article(s: &str) -> &str {
         }
     }
     s
+}
+
+/// "between 02:00 and 02:20 UTC", "3 to 5 days", "周二或周四": two measures read as one.
+fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
+    let is_num = |k: SpanKind| matches!(k, SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral);
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if let Some(last) = out.last_mut() {
+            if is_num(last.kind) && is_num(s.kind) && last.range.end <= s.range.start {
+                let between = text[last.range.end..s.range.start].trim();
+                if ["and", "to", "or", "-", "–", "~", "或", "到", "至", "和"].contains(&between) {
+                    last.range.end = s.range.end;
+                    if let SpanKind::Measure(_) = s.kind {
+                        last.kind = s.kind;
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push(s.clone());
+    }
+    out
+}
+
+fn is_file_name(t: &str) -> bool {
+    t.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && lexicon().file_extensions.contains(&ext.to_ascii_lowercase()))
+}
+
+fn dilute_fallback(lang: Lang, kind: &str) -> String {
+    let lex = lexicon();
+    let map = match lang {
+        Lang::En => &lex.dilute_fallback_en,
+        Lang::Zh => &lex.dilute_fallback_zh,
+    };
+    map.get(kind).cloned().unwrap_or_default()
+}
+
+/// The replacement of one measure when diluting: (start of replaced text, replacement), or None
+/// when no phrase reads naturally in its place (the block is then hollowed instead).
+fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
+    let lex = lexicon();
+    let kname = match kind {
+        SpanKind::Measure(MeasureKind::Time) if text[r.clone()].contains(':') => "clock",
+        SpanKind::Measure(k) => measure_bank(k),
+        SpanKind::ZhNumeral => "count",
+        _ => "number",
+    };
+    let span = &text[r.clone()];
+    match lang {
+        Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
+        Lang::En => {
+            let before = &text[floor..r.start];
+            for rule in &lex.dilute_en {
+                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
+                    continue;
+                }
+                if let Some(c) = rule.before.captures(before) {
+                    let m = c.get(0).map_or(0..0, |m| m.range());
+                    if m.end == before.len() {
+                        let mut out = String::new();
+                        c.expand(&rule.replace, &mut out);
+                        return Some((floor + m.start, out));
+                    }
+                }
+            }
+            if kname == "count" {
+                // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
+                let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
+                if before.to_ascii_lowercase().ends_with("the ") && !unit.is_empty() {
+                    return Some((r.start, unit.to_string()));
+                }
+                let several = lex.dilute_fallback_en.get("count").cloned().unwrap_or_default();
+                return Some((r.start, if unit.is_empty() { several } else { format!("{several} {unit}") }));
+            }
+            if kname == "number" {
+                return None; // "Regular 400": a bare number has no natural stand-in
+            }
+            let fb = lex.dilute_fallback_en.get(kname).cloned().unwrap_or_default();
+            let start = if fb.starts_with("a ") || fb.starts_with("the ") { r.start - (before.len() - strip_trailing_article(before).len()) } else { r.start };
+            Some((start, fb))
+        }
+    }
 }
 
 fn measure_bank(k: MeasureKind) -> &'static str {
@@ -479,9 +678,9 @@ fn vague(bank: &crate::lexicon::Bank, kind: &str, key: &str, i: usize) -> Option
 }
 
 /// Dilute: specifics become vague phrases and reason clauses are dropped.
-fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -> String {
-    let out = replace_spans(text, spans, lang, ch, key, true);
-    drop_reason(&out, lang)
+fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -> Option<String> {
+    let out = replace_spans(text, spans, lang, ch, key, true)?;
+    Some(drop_reason(&out, lang))
 }
 
 fn drop_reason(text: &str, lang: Lang) -> String {
@@ -683,24 +882,38 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         let text = markdown::splice(src, &plain);
 
         // Leak gate.
-        let tokens: Vec<(usize, Vec<String>)> = map
+        let tokens: Vec<leak::Withheld> = map
             .blocks
             .iter()
             .zip(&plans)
             .enumerate()
             .filter(|(_, (_, p))| p.action != Action::Keep)
-            .map(|(i, (b, p))| (i, leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, p.action == Action::Withhold)))
+            .map(|(i, (b, p))| {
+                let private = p.action == Action::Withhold;
+                // Masking withholds names and systems only; its other specifics stay by policy.
+                let spans: Vec<Span> = if p.action == Action::Mask {
+                    p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect()
+                } else {
+                    p.verdict.spans.clone()
+                };
+                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &spans, private), strict: private }
+            })
             .collect();
-        let findings = leak::find_leaks(&text, &tokens, &public);
+        let offsets = output_ranges(&map, &edits);
+        let holder_of = |at: usize| offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= at && at < r.end));
+        // Text the user ruled public (a marker or a keep override) is shown as written: a token
+        // it shares with a withheld block is the user's own decision, not a leak.
+        let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)
+            .into_iter()
+            .filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep)))
+            .collect();
         if findings.is_empty() {
             return Ok(finish(src, &map, &plans, text, &lines));
         }
         // Map each finding to the block whose output holds it and escalate that block.
-        let offsets = output_ranges(&map, &edits);
         let mut escalated = false;
         for f in &findings {
-            let holder = offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= f.at && f.at < r.end));
-            match holder {
+            match holder_of(f.at).filter(|h| plans[*h].forced != Some(Forced::Keep)) {
                 Some(h) => {
                     let is_code = matches!(map.blocks[h].kind, BlockKind::Code { .. });
                     let p = &mut plans[h];
@@ -726,7 +939,6 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             }
         }
         if !escalated || round + 1 == MAX_ROUNDS {
-            if std::env::var_os("HUSK_DEBUG_LEAK").is_some() { for f in &findings { eprintln!("leak {:?} {:?}", &text[f.at..f.at + f.len], map.blocks[f.owner].line); } }
             let owner = &map.blocks[findings[0].owner];
             let (line, column) = lines.locate(owner.range.start);
             return Err(SanitizeError::Leak { line, column });
@@ -843,5 +1055,30 @@ pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
             };
             fill(&bank.sentences[&Category::Context][0], t, lang)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_drops_a_repeated_topic() {
+        assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
+        assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
+        assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
+        assert_eq!(fill("Review {topic} alerting often.", "alert", Lang::En), "Review alert alerting often.");
+    }
+
+    #[test]
+    fn dilution_reads_naturally() {
+        let lex = lexicon();
+        let _ = lex;
+        let mut ch = Chooser { seed: 0, used: HashSet::new(), roles: HashMap::new() };
+        let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
+        let ctx = classify::doc_context(text, &markdown::block_map(text));
+        let spans = classify::scan(text, Some(&ctx));
+        let out = dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes");
+        assert_eq!(out, "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us.");
     }
 }
