@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "create_vault",
     "list_notes",
     "search_notes",
+    "watch_vault",
     "read_note",
     "save_note",
     "classify_text",

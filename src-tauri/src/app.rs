@@ -12,6 +12,7 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
         commands::create_vault,
         commands::list_notes,
         commands::search_notes,
+        commands::watch_vault,
         commands::read_note,
         commands::save_note,
         commands::classify_text,

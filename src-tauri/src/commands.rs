@@ -13,19 +13,22 @@ use husk_core::index::SearchHit;
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
 use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
 use husk_core::vault::{now_rfc3339, write_atomic, Mark, MarkOutcome};
+use husk_core::watch::{WatchEvent, WatchOptions};
 use secrecy::SecretString;
 use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::ipc::Channel;
 use tauri::State;
 
-/// What the app holds between calls: the open vault, if any.
+/// What the app holds between calls: the open vault, if any, and the stop flag of its watcher.
 #[derive(Default)]
 pub struct AppState {
     vault: Arc<Mutex<Option<Vault>>>,
+    watcher: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 impl AppState {
@@ -36,11 +39,17 @@ impl AppState {
         Ok(self.set(v))
     }
     fn set(&self, v: Vault) -> VaultInfo {
+        self.stop_watching();
         let info = VaultInfo::of(&v);
         if let Ok(mut cur) = self.vault.lock() {
             *cur = Some(v);
         }
         info
+    }
+    fn stop_watching(&self) {
+        if let Some(stop) = self.watcher.lock().ok().and_then(|mut w| w.take()) {
+            stop.store(true, Ordering::SeqCst);
+        }
     }
     /// Run `f` on the open vault on a blocking thread.
     async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Vault) -> IpcResult<T> + Send + 'static) -> IpcResult<T> {
@@ -236,6 +245,34 @@ pub async fn list_notes(state: State<'_, AppState>) -> IpcResult<Vec<NoteSummary
 #[tauri::command]
 pub async fn search_notes(state: State<'_, AppState>, query: String) -> IpcResult<Vec<SearchHit>> {
     state.with(move |v| Ok(v.search(&query, 50)?)).await
+}
+
+/// Files that changed on disk, pushed to the UI by the watcher.
+#[derive(Debug, Clone, Serialize)]
+pub struct VaultChanges {
+    pub paths: Vec<String>,
+    pub rescanned: bool,
+}
+
+/// Watch the open vault (husk-core's watcher, on its own thread and index connection) and push
+/// every settled batch of changes to `changes`. Replaces any earlier watcher.
+#[tauri::command]
+pub async fn watch_vault(state: State<'_, AppState>, changes: Channel<VaultChanges>) -> IpcResult<()> {
+    let (root, opts) = state.with(|v| Ok((v.root().to_path_buf(), WatchOptions::from_config(&v.config()?)))).await?;
+    state.stop_watching();
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Ok(mut w) = state.watcher.lock() {
+        *w = Some(stop.clone());
+    }
+    std::thread::spawn(move || {
+        let Ok(mut v) = Vault::open(&root) else { return };
+        let _ = v.watch(&opts, &stop, &mut |_, ev| {
+            if let WatchEvent::Settled(b) = ev {
+                let _ = changes.send(VaultChanges { paths: b.paths.clone(), rescanned: b.rescanned });
+            }
+        });
+    });
+    Ok(())
 }
 
 // ---------------------------------------------------------------- note

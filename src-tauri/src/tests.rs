@@ -56,11 +56,13 @@ fn vault_commands_round_trip_through_ipc() {
 
     assert_eq!(invoke(&w, "current_vault", json!({})).unwrap(), Value::Null);
     assert_eq!(code(invoke(&w, "list_notes", json!({}))), "no_vault");
+    assert_eq!(code(invoke(&w, "watch_vault", json!({ "changes": "__CHANNEL__:1" }))), "no_vault");
 
     let info = invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
     assert_eq!(info["root"], json!(tmp.path()));
     assert_eq!(invoke(&w, "current_vault", json!({})).unwrap()["root"], json!(tmp.path()));
 
+    invoke(&w, "watch_vault", json!({ "changes": "__CHANNEL__:2" })).unwrap();
     let notes = invoke(&w, "list_notes", json!({})).unwrap();
     let paths: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["notes.md", "skills/排查.md"]);

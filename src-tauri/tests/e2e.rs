@@ -303,6 +303,13 @@ async fn e2e_1_chinese_search_opens_a_tinted_note() {
     let bg = s.js("const b=[...document.querySelectorAll('#note-preview .blk')].find(b=>b.dataset.category!=='shareable'); return getComputedStyle(b).backgroundColor;").await;
     assert_ne!(bg, json!("rgba(0, 0, 0, 0)"), "blocks are tinted");
     s.shot("1-note-tinted").await;
+
+    // A note written by another program shows up in the tree (watcher events).
+    std::fs::write(s.vault.path().join("外部笔记.md"), "# 外部笔记\n\n从别的编辑器写入。\n").expect("external note");
+    s.click("nav-vault").await;
+    s.client.find(Locator::Id("search-input")).await.expect("search").clear().await.expect("clear search");
+    s.js("document.getElementById('search-input').dispatchEvent(new Event('input')); return true;").await;
+    s.wait_js("document.querySelector('#note-list .note-item[data-path=\"外部笔记.md\"]')", "the external note in the tree").await;
     s.finish().await;
 }
 

@@ -37,6 +37,12 @@ export const api = {
   createVault: (path) => call('create_vault', { path }),
   listNotes: () => call('list_notes'),
   searchNotes: (query) => call('search_notes', { query }),
+  // `onChange({paths, rescanned})` runs after each settled batch of changes on disk.
+  watchVault: (onChange) => {
+    const ch = new (core().Channel)();
+    ch.onmessage = (m) => onChange(m);
+    return call('watch_vault', { changes: ch });
+  },
 
   readNote: (path) => call('read_note', { path }),
   saveNote: (path, text) => call('save_note', { path, text }),

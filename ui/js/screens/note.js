@@ -23,6 +23,18 @@ export function init() {
   });
   document.querySelectorAll('#inspector [data-choice]').forEach((b) => b.addEventListener('click', () => override(b.dataset.choice)));
   on('open-note', open);
+  on('disk-changed', async (c) => {
+    // Reload the open note when it changed on disk and has no unsaved edits here.
+    if (!state.note || !state.note.saved || !(c.rescanned || c.paths.includes(state.note.path))) return;
+    try {
+      const text = await api.readNote(state.note.path);
+      if (text !== state.note.text && state.note.saved) {
+        state.note.text = text;
+        $('note-editor').value = text;
+        await classify();
+      }
+    } catch { /* deleted or unreadable: keep what is shown */ }
+  });
   onLanguage(() => { legend(); status(); preview(); inspect(); });
   register('note', { show: () => { if (!state.note) $('note-title').textContent = t('note.none'); } });
   legend();

@@ -41,6 +41,12 @@ export async function opened(info) {
   showHeader();
   await reloadNotes();
   emit('vault', info);
+  // Changes made outside Husk (another editor, a sync tool) show up without a reload.
+  let timer = null;
+  api.watchVault((c) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { reloadNotes(); emit('disk-changed', c); }, 100);
+  }).catch(() => { /* the tree still works without live updates */ });
 }
 
 function showHeader() {
