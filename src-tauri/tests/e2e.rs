@@ -555,3 +555,44 @@ async fn e2e_6_wrong_key_restores_nothing() {
     s.shot("6-wrong-key").await;
     s.finish().await;
 }
+
+/// Every screen works at the smallest supported size, 1024×700: nothing overflows the window
+/// horizontally and each screen's main controls are on screen. Keyboard shortcuts switch level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_7_smallest_window_and_shortcuts() {
+    let _g = serial();
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    s.client.set_window_size(1024, 700).await.expect("resize");
+    s.wait_js("window.innerWidth <= 1024 && window.innerHeight <= 700", "the smaller window").await;
+    s.open_note("skills/线上故障排查.md").await;
+    let checks = [
+        ("vault", "search-input"),
+        ("note", "note-save"),
+        ("husk", "level-heavy"),
+        ("export", "export-next"),
+        ("ledger", "ledger-verify"),
+        ("kernel", "keygen-run"),
+        ("settings", "settings-save"),
+    ];
+    for (screen, control) in checks {
+        s.click(&format!("nav-{screen}")).await;
+        s.wait_js(&format!("!document.getElementById('screen-{screen}').hidden"), screen).await;
+        let fits = s.js(&format!(
+            "const r = document.getElementById('{control}').getBoundingClientRect(); \
+             return document.documentElement.scrollWidth <= window.innerWidth && r.right <= window.innerWidth && r.bottom <= window.innerHeight && r.width > 0;"
+        )).await;
+        assert_eq!(fits, json!(true), "{screen}: #{control} is on screen and nothing overflows at 1024x700");
+        if matches!(screen, "note" | "husk" | "kernel") {
+            s.shot(&format!("7-{screen}-1024x700")).await;
+        }
+    }
+    // Ctrl+3 / Ctrl+1 switch the husk level (and open the husk preview).
+    s.click("nav-note").await;
+    let editor = s.client.find(Locator::Id("note-editor")).await.expect("editor");
+    editor.send_keys("\u{E009}3").await.expect("ctrl+3");
+    s.wait_js("!document.getElementById('screen-husk').hidden && document.getElementById('level-heavy').classList.contains('on')", "heavy via Ctrl+3").await;
+    s.client.find(Locator::Id("level-heavy")).await.expect("level").send_keys("\u{E009}1").await.expect("ctrl+1");
+    s.wait_js("document.getElementById('level-light').classList.contains('on')", "light via Ctrl+1").await;
+    s.finish().await;
+}
