@@ -267,3 +267,59 @@ fn commands_outside_the_capability_are_refused() {
     // A command that does not exist is refused.
     assert!(invoke(&main, "delete_everything", json!({})).is_err());
 }
+
+/// The keys of a translation table (`'key': 'text'` entries of `ui/js/i18n/<lang>.js`).
+fn table_keys(lang: &str) -> std::collections::BTreeSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../ui/js/i18n/{lang}.js"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut keys = std::collections::BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('\'') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('\'') else { break };
+        let key = &after[..j];
+        let tail = &after[j + 1..];
+        if tail.starts_with(':') && key.contains('.') && !key.contains(' ') {
+            keys.insert(key.to_string());
+        }
+        // Skip the value string too.
+        rest = match tail.find('\'') {
+            Some(k) if tail.starts_with(':') => {
+                let v = &tail[k + 1..];
+                let mut end = 0;
+                let b = v.as_bytes();
+                while end < b.len() && !(b[end] == b'\'' && (end == 0 || b[end - 1] != b'\\')) {
+                    end += 1;
+                }
+                &v[(end + 1).min(v.len())..]
+            }
+            _ => tail,
+        };
+    }
+    keys
+}
+
+#[test]
+fn every_ui_string_is_in_both_translation_tables() {
+    let en = table_keys("en");
+    let zh = table_keys("zh");
+    assert!(en.len() > 150, "parsed the tables ({} keys)", en.len());
+    assert_eq!(en.difference(&zh).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in zh");
+    assert_eq!(zh.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "missing in en");
+    // Every key the page and the screens use exists.
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
+    let mut sources = vec![std::fs::read_to_string(ui.join("index.html")).unwrap()];
+    for e in std::fs::read_dir(ui.join("js/screens")).unwrap() {
+        sources.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    for src in &sources {
+        for marker in ["data-i18n=\"", "data-i18n-placeholder=\"", "t('"] {
+            for part in src.split(marker).skip(1) {
+                let key: String = part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect();
+                if key.contains('.') && !key.ends_with('.') {
+                    assert!(en.contains(&key), "{key} is used but not translated");
+                }
+            }
+        }
+    }
+}
