@@ -411,7 +411,7 @@ pub async fn list_kernels(state: State<'_, AppState>) -> IpcResult<Vec<KernelVie
     let (_, cfg) = kernel_config(&state).await?;
     let Some(dir) = cfg.dir else { return Ok(Vec::new()) };
     let mut ks = blocking(move || Ok(kernel::list_kernels(&dir)?)).await?;
-    ks.sort_by(|a, b| b.created.cmp(&a.created));
+    ks.sort_by_key(|k| std::cmp::Reverse(k.created));
     Ok(ks
         .into_iter()
         .map(|k| KernelView { size: std::fs::metadata(&k.path).map_or(0, |m| m.len()), path: k.path.display().to_string(), created: k.created, verified: k.verified })

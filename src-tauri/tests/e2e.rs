@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+/// One app at a time: the tests share two cores. (An async mutex: it is held across awaits.)
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const APP: &str = env!("CARGO_BIN_EXE_husk-desktop");
 
@@ -272,14 +272,14 @@ impl Session {
     }
 }
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
 }
 
 /// 1. Open the vault, find a note by a Chinese search term, open it, see its blocks tinted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_1_chinese_search_opens_a_tinted_note() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, false).await;
     // No vault yet: the chooser is shown. Open the temp vault by typing its path.
@@ -316,7 +316,7 @@ async fn e2e_1_chinese_search_opens_a_tinted_note() {
 /// 2. Mark a block private and see it disappear from the husk preview at every level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_2_private_block_leaves_the_husk_at_every_level() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     s.open_note("skills/payment-reconcile/SKILL.md").await;
@@ -358,7 +358,7 @@ async fn e2e_2_private_block_leaves_the_husk_at_every_level() {
 /// 5. Switch the language and see the UI in the other language.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_5_language_switch() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     assert_eq!(s.text("#nav-vault span[data-i18n]").await, "Vault", "follows the English system locale");
@@ -382,7 +382,7 @@ async fn e2e_5_language_switch() {
 /// 3. Export as `skill`: the folder on disk, the ledger entry, and valid SKILL.md front matter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_3_export_skill_and_ledger() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     let out_root = tempfile::Builder::new().prefix("husk-e2e-out-").tempdir().expect("out dir");
@@ -490,7 +490,7 @@ fn md_files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
 /// new folder through the wizard; the files are byte-identical.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_4_backup_and_restore_through_the_wizard() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     let work = tempfile::Builder::new().prefix("husk-e2e-kernel-").tempdir().expect("work dir");
@@ -528,7 +528,7 @@ async fn e2e_4_backup_and_restore_through_the_wizard() {
 /// 6. A wrong key during restore shows a clear error, and nothing is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_6_wrong_key_restores_nothing() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     let work = tempfile::Builder::new().prefix("husk-e2e-wrongkey-").tempdir().expect("work dir");
@@ -560,7 +560,7 @@ async fn e2e_6_wrong_key_restores_nothing() {
 /// horizontally and each screen's main controls are on screen. Keyboard shortcuts switch level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_7_smallest_window_and_shortcuts() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     s.client.set_window_size(1024, 700).await.expect("resize");
