@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "open_vault",
     "create_vault",
     "list_notes",
+    "vault_status",
     "search_notes",
     "watch_vault",
     "read_note",

@@ -11,6 +11,7 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
         commands::open_vault,
         commands::create_vault,
         commands::list_notes,
+        commands::vault_status,
         commands::search_notes,
         commands::watch_vault,
         commands::read_note,

@@ -12,7 +12,7 @@ use husk_core::export::ExportRequest as CoreExport;
 use husk_core::index::SearchHit;
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
 use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
-use husk_core::vault::{now_rfc3339, write_atomic, Mark, MarkOutcome};
+use husk_core::vault::{now_rfc3339, write_atomic, Mark, MarkOutcome, Status};
 use husk_core::watch::{WatchEvent, WatchOptions};
 use secrecy::SecretString;
 use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
@@ -240,6 +240,12 @@ pub async fn list_notes(state: State<'_, AppState>) -> IpcResult<Vec<NoteSummary
             Ok(out)
         })
         .await
+}
+
+/// Notes, overrides, exports, changes since the last export, last kernel (`husk status`).
+#[tauri::command]
+pub async fn vault_status(state: State<'_, AppState>) -> IpcResult<Status> {
+    state.with(|v| Ok(v.status()?)).await
 }
 
 #[tauri::command]

@@ -323,3 +323,17 @@ fn every_ui_string_is_in_both_translation_tables() {
         }
     }
 }
+
+#[test]
+fn vault_status_reports_notes_and_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    demo_vault(tmp.path());
+    let app = app();
+    let w = window(&app, "main");
+    assert_eq!(code(invoke(&w, "vault_status", json!({}))), "no_vault");
+    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    let s = invoke(&w, "vault_status", json!({})).unwrap();
+    assert_eq!(s["notes"], 2);
+    assert_eq!(s["exports"], 0);
+    assert_eq!(s["never_exported"], 2);
+}

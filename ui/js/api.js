@@ -36,6 +36,7 @@ export const api = {
   openVault: (path) => call('open_vault', { path }),
   createVault: (path) => call('create_vault', { path }),
   listNotes: () => call('list_notes'),
+  vaultStatus: () => call('vault_status'),
   searchNotes: (query) => call('search_notes', { query }),
   // `onChange({paths, rescanned})` runs after each settled batch of changes on disk.
   watchVault: (onChange) => {

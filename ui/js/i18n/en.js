@@ -17,6 +17,9 @@ export default {
   'vault.no_hits': 'Nothing matches “{q}”.',
   'vault.empty': 'This vault has no notes yet.',
   'vault.root': 'Top level',
+  'vault.status_exports': '{n} exports', 'vault.status_overrides': '{n} overrides',
+  'vault.status_changed': '{n} changed since their last export', 'vault.status_never': '{n} never exported',
+  'vault.status_kernel': 'Last kernel {when}', 'vault.status_no_kernel': 'No kernel yet: back up from the Kernel screen',
   'vault.unclassified': 'not classified yet',
 
   'note.none': 'No note open', 'note.save': 'Save', 'note.to_husk': 'Husk preview',

@@ -17,6 +17,9 @@ export default {
   'vault.no_hits': '没有与“{q}”匹配的内容。',
   'vault.empty': '这个笔记库还没有笔记。',
   'vault.root': '根目录',
+  'vault.status_exports': '已导出 {n} 次', 'vault.status_overrides': '{n} 处手动设定',
+  'vault.status_changed': '{n} 篇自上次导出后有改动', 'vault.status_never': '{n} 篇从未导出',
+  'vault.status_kernel': '最近一次内核备份：{when}', 'vault.status_no_kernel': '还没有内核备份：请到“内核备份”页面备份',
   'vault.unclassified': '尚未分类',
 
   'note.none': '未打开笔记', 'note.save': '保存', 'note.to_husk': '外壳预览',

@@ -19,7 +19,7 @@ export function init() {
   });
   onLanguage(() => { renderList(); if ($('search-input').value) search(); showHeader(); });
   on('note-saved', () => reloadNotes());
-  register('vault', { show: () => { showHeader(); if (state.vault) $('search-input').focus(); } });
+  register('vault', { show: () => { showHeader(); if (state.vault) { status(); $('search-input').focus(); } } });
 }
 
 async function choose(fn) {
@@ -55,7 +55,23 @@ function showHeader() {
   if (state.vault) $('vault-title').textContent = state.vault.name || state.vault.root;
 }
 
+async function status() {
+  const el = clear($('vault-status'));
+  try {
+    const s = await api.vaultStatus();
+    const item = (text, cls) => el.append(h('span', { class: cls || '', text }));
+    item(t('vault.status_exports', { n: s.exports }));
+    item(t('vault.status_overrides', { n: s.overrides }));
+    if (s.changed_since_export.length) item(t('vault.status_changed', { n: s.changed_since_export.length }), 'warn');
+    item(t('vault.status_never', { n: s.never_exported }));
+    const kernels = await api.listKernels().catch(() => []);
+    const when = kernels.length ? new Date(kernels[0].created * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : null;
+    item(when ? t('vault.status_kernel', { when }) : t('vault.status_no_kernel'), when ? '' : 'warn');
+  } catch { /* the status line is informative only */ }
+}
+
 export async function reloadNotes() {
+  status();
   try {
     state.notes = await api.listNotes();
   } catch (e) {
