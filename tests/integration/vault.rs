@@ -99,6 +99,8 @@ fn vault_init_indexes_existing_notes_and_status_reports_them() {
     assert_eq!(s["notes"], 22);
     assert_eq!(s["index"]["state"], "ok");
     assert_eq!(s["never_exported"], 22);
+    assert_eq!(s["unclassified"], 0);
+    assert!(s["blocks"].as_u64().unwrap() >= 22 * 3, "blocks are classified and stored: {s}");
     let text = ok(in_vault(&v).arg("status"));
     assert!(text.contains("integrity ok"), "{text}");
 }
@@ -123,6 +125,10 @@ fn vault_search_finds_chinese_and_english_terms() {
     // Two-character Chinese terms are below the trigram size and still found.
     assert_eq!(search_paths(&v, "备份"), vec!["数据库.md"]);
     assert_eq!(search_paths(&v, "发布"), vec!["ops/deploy.md"]);
+    // Mixed queries: every term must match.
+    assert_eq!(search_paths(&v, "预发环境 发布 Wang"), vec!["ops/deploy.md"]);
+    assert!(search_paths(&v, "预发环境 备份").is_empty());
+    assert_eq!(search_paths(&v, "丢"), vec!["数据库.md"], "one character still works");
     let out = ok(in_vault(&v).args(["search", "全量备份", "--json"]));
     let hits: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(hits[0]["line"], 3);
@@ -249,7 +255,7 @@ fn vault_kill_9_during_indexing_leaves_a_consistent_index() {
         fs::write(dir.join(format!("{i}.md")), format!("# N{i}\n\nbody {i} with some words to index and classify.\n")).unwrap();
     }
     fs::create_dir_all(v.join(".husk")).unwrap();
-    for delay in [30u64, 120, 400] {
+    for delay in [40u64, 500, 2000] {
         let _ = fs::remove_file(v.join(".husk/index.db"));
         let mut child = husk().arg("init").arg(&v).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay));
@@ -344,7 +350,7 @@ fn vault_export_colleague_has_the_colleague_skill_layout() {
     fs::write(src.join("SKILL.md"), "---\nname: zhangsan\ndescription: Zhang San\n---\n\n# Zhang San\n").unwrap();
     fs::write(src.join("versions/v1/work.md"), "# Work v1\n\nOlder notes.\n").unwrap();
     let meta = serde_json::json!({"name": "张三", "slug": "zhangsan", "version": "v2", "impression": "Very direct, distrusts dashboards",
-        "tags": {"personality": ["direct"], "culture": ["data-first"]}, "knowledge_sources": ["billing wiki"], "profile": {"role": "SRE"}});
+        "tags": {"personality": ["direct"], "culture": ["data-first"]}, "knowledge_sources": ["billing wiki"], "profile": {"role": "SRE", "company": "ACME Pay"}});
     fs::write(src.join("meta.json"), serde_json::to_string_pretty(&meta).unwrap()).unwrap();
     let o = ok(in_vault(&v).args(["import", "colleague"]).arg(d.path().join("src")));
     assert!(o.contains("imported 1 colleague(s): 5 note(s) written"), "{o}");
@@ -364,9 +370,12 @@ fn vault_export_colleague_has_the_colleague_skill_layout() {
     let m: serde_json::Value = serde_json::from_slice(&fs::read(to.join("meta.json")).unwrap()).unwrap();
     assert_eq!(m["slug"], "zhangsan");
     assert_eq!(m["version"], "v2");
-    assert!(m["impression"].is_string());
-    assert!(m["tags"]["personality"].is_array());
-    assert!(m["knowledge_sources"].is_array());
+    // Content fields are sanitized, not copied: at heavy the persona fields are emptied.
+    assert_eq!(m["impression"], "");
+    assert_eq!(m["tags"]["personality"], serde_json::json!([]));
+    assert_eq!(m["knowledge_sources"], serde_json::json!([]));
+    assert_eq!(m["profile"]["company"], "the company");
+    assert!(!fs::read_to_string(to.join("meta.json")).unwrap().contains("billing wiki"));
     assert!(fs::read_to_string(to.join("work.md")).unwrap().contains("## Systems"));
     // Importing again is harmless; a different note in the way is refused.
     ok(in_vault(&v).args(["import", "colleague"]).arg(&src));
@@ -457,9 +466,19 @@ fn vault_trace_finds_the_right_export_in_a_lightly_edited_copy() {
     assert!(!exports.is_empty(), "{r}");
     assert_eq!(exports[0]["id"], ids[1].as_str(), "{r}");
     assert!(exports.iter().all(|e| e["id"] != ids[0].as_str()), "{r}");
-    assert_eq!(r["notes"][0]["path"], "ops/incident.md");
+    assert_eq!(r["withheld_shows"], false, "a copy of the husk shows nothing withheld: {r}");
     let text = ok(in_vault(&v).arg("trace").arg(&suspect));
     assert!(text.contains(&ids[1]), "{text}");
+    // A lightly edited copy of the note itself: the note is found, and if the export withheld
+    // any of it, trace says that withheld knowledge shows.
+    let original = fs::read_to_string(v.join("ops/incident.md")).unwrap().replace("at night", "overnight");
+    let leaked = d.path().join("leaked.md");
+    fs::write(&leaked, format!("From a chat log:\n\n{original}")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    assert_eq!(r["notes"][0]["path"], "ops/incident.md", "{r}");
+    assert!(!ledger(&v)[1]["withheld"].as_array().unwrap().is_empty(), "the incident rule is hollowed at every level");
+    assert_eq!(r["withheld_shows"], true, "{r}");
+    assert_eq!(r["withheld"][0]["category"], "incident", "{r}");
     let unrelated = d.path().join("unrelated.md");
     fs::write(&unrelated, "A recipe for tomato soup with basil and a little cream, simmered slowly.\n").unwrap();
     let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&unrelated).arg("--json"))).unwrap();
@@ -554,4 +573,85 @@ fn vault_status_lists_notes_changed_since_their_last_export() {
     fs::write(v.join("ops/deploy.md"), format!("{DEPLOY}\n- One more step\n")).unwrap();
     let s: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).args(["status", "--json"]))).unwrap();
     assert_eq!(s["changed_since_export"], serde_json::json!(["ops/deploy.md"]));
+}
+
+#[test]
+fn vault_classify_shows_the_effective_action_after_mark() {
+    let (_d, v) = make_vault(0);
+    let rows = |v: &Path| -> Vec<serde_json::Value> {
+        let out = ok(in_vault(&v.join("ops")).args(["classify", "deploy.md", "--json"]));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().clone()
+    };
+    let line6 = |rows: &[serde_json::Value]| rows.iter().find(|r| r["line"] == 6).cloned().expect("a block on line 6");
+    assert!(line6(&rows(&v))["forced"].is_null());
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
+    let r = line6(&rows(&v));
+    assert_eq!(r["forced"], "private");
+    assert_eq!(r["actions"], serde_json::json!(["withhold", "withhold", "withhold"]));
+    // The index's blocks table follows the override too.
+    let c = rusqlite::Connection::open(v.join(".husk/index.db")).unwrap();
+    let (forced, light): (String, String) = c
+        .query_row("SELECT b.forced, b.light FROM blocks b JOIN notes n ON n.id = b.note_id WHERE n.path = 'ops/deploy.md' AND b.line = 6", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((forced.as_str(), light.as_str()), ("private", "withhold"));
+    // Outside the vault the same file has no overrides.
+    let copy = tempdir();
+    fs::copy(v.join("ops/deploy.md"), copy.path().join("deploy.md")).unwrap();
+    let out = ok(husk().current_dir(copy.path()).args(["classify", "deploy.md", "--json"]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert!(line6(&rows)["forced"].is_null());
+}
+
+#[test]
+fn vault_trace_reports_withheld_knowledge_that_shows() {
+    let (d, v) = make_vault(0);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
+    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    let e = &ledger(&v)[0];
+    let w = e["withheld"].as_array().unwrap().iter().find(|w| w["line"] == 6).expect("line 6 withheld").clone();
+    assert_eq!(w["action"], "withhold");
+    assert!(!serde_json::to_string(e).unwrap().contains("double charge"), "the ledger holds no withheld text");
+    let husk_text = fs::read_to_string(d.path().join("o/ops/deploy.md")).unwrap();
+    assert!(!husk_text.contains("double charge"));
+    let leaked = d.path().join("leaked.md");
+    fs::write(&leaked, "Tip from a colleague: always drain the payment queue before restarting the billing workers, otherwise the retries double charge customers.\n").unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    assert_eq!(r["withheld_shows"], true, "{r}");
+    assert_eq!(r["withheld"][0]["note"], "ops/deploy.md");
+    assert_eq!(r["withheld"][0]["line"], 6);
+    let text = ok(in_vault(&v).arg("trace").arg(&leaked));
+    assert!(text.contains("WITHHELD KNOWLEDGE SHOWS"), "{text}");
+    // The husk itself does not show it.
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(d.path().join("o/ops/deploy.md")).arg("--json"))).unwrap();
+    assert_eq!(r["withheld_shows"], false, "{r}");
+}
+
+#[test]
+fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
+    let (d, v) = make_vault(300);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "keep"]));
+    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "heavy", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    let db = v.join(".husk/index.db");
+    // Checkpoint the WAL into the main file so the damage lands on live pages.
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    }
+    let mut bytes = fs::read(&db).unwrap();
+    assert!(bytes.len() > 64 * 1024, "a 300-note index spans many pages");
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 16 * 1024] {
+        *b = 0xa5;
+    }
+    fs::write(&db, bytes).unwrap();
+    let o = run(in_vault(&v).args(["status", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("index was rebuilt"), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(s["index"]["state"], "rebuilt");
+    assert_eq!((s["notes"].as_u64(), s["overrides"].as_u64(), s["exports"].as_u64()), (Some(302), Some(1), Some(1)));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    assert_eq!(search_paths(&v, "预发环境"), vec!["ops/deploy.md"]);
 }

@@ -70,6 +70,25 @@ pub struct DocContext {
     pub identifiers: HashSet<String>,
     /// Lowercased text of headings and other skeleton: tokens found there are public.
     pub skeleton: String,
+    /// One matcher over `names` and `identifiers` (built by [`DocContext::seal`]).
+    matcher: Option<(aho_corasick::AhoCorasick, Vec<SpanKind>)>,
+}
+
+impl DocContext {
+    /// Build the document-wide matcher once the name and identifier sets are final.
+    pub fn seal(&mut self) {
+        let mut pats: Vec<&str> = Vec::new();
+        let mut kinds = Vec::new();
+        for n in &self.names {
+            pats.push(n);
+            kinds.push(SpanKind::Name);
+        }
+        for i in &self.identifiers {
+            pats.push(i);
+            kinds.push(SpanKind::Identifier);
+        }
+        self.matcher = aho_corasick::AhoCorasick::new(&pats).ok().map(|ac| (ac, kinds));
+    }
 }
 
 /// The share of CJK among letters decides the language.
@@ -298,16 +317,19 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
             out.push(Span { range: m.range(), kind: SpanKind::Identifier });
         }
     }
-    if let Some(ctx) = ctx {
-        for id in &ctx.identifiers {
-            for (i, _) in text.match_indices(id.as_str()) {
-                let end = i + id.len();
-                let before_ok = i == 0 || !is_word_byte(text.as_bytes()[i - 1]);
-                let after_ok = end >= text.len() || !is_word_byte(text.as_bytes()[end]);
-                if before_ok && after_ok {
-                    out.push(Span { range: i..end, kind: SpanKind::Identifier });
-                }
-            }
+    let _ = ctx;
+}
+
+/// Occurrences of the document's known names and identifiers (one Aho-Corasick pass).
+fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
+    let Some((ac, kinds)) = &ctx.matcher else { return };
+    let b = text.as_bytes();
+    for m in ac.find_overlapping_iter(text) {
+        let kind = kinds[m.pattern().as_usize()];
+        let (i, end) = (m.start(), m.end());
+        let bounded = (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
+        if kind == SpanKind::Name || bounded {
+            out.push(Span { range: i..end, kind });
         }
     }
 }
@@ -366,7 +388,7 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             i += 1;
             continue;
         }
-        let Some(surname) = lex.surnames_zh.iter().find(|s| text[pos..].starts_with(s.as_str())) else {
+        let Some(surname) = lex.surnames_by_char.get(&c).and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
             i += 1;
             continue;
         };
@@ -434,11 +456,7 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
     names_en(text, lex, &mut spans);
     names_zh(text, lex, &mut spans);
     if let Some(ctx) = ctx {
-        for n in &ctx.names {
-            for (i, _) in text.match_indices(n.as_str()) {
-                spans.push(Span { range: i..i + n.len(), kind: SpanKind::Name });
-            }
-        }
+        known(text, ctx, &mut spans);
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.skeleton.contains(&text[s.range.clone()].to_lowercase()));
     }
@@ -488,7 +506,7 @@ pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
         skeleton.push('\n');
     }
     // Table header rows are skeleton too.
-    let mut ctx = DocContext { lang, names: HashSet::new(), identifiers: HashSet::new(), skeleton };
+    let mut ctx = DocContext { lang, names: HashSet::new(), identifiers: HashSet::new(), skeleton, matcher: None };
     let lex = lexicon();
     for b in &map.blocks {
         let text = &src[b.range.clone()];
@@ -524,6 +542,7 @@ pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
             }
         }
     }
+    ctx.seal();
     ctx
 }
 

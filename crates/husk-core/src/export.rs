@@ -112,16 +112,23 @@ fn title_of(src: &str, rel: &str) -> String {
 }
 
 /// A one-line description for a skill: the note's front matter `description`, else its first
-/// sentences, never from a private region or a block forced private — then sanitized.
-fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, seed: u64) -> String {
+/// sentences or list items — only blocks the husk keeps verbatim, never a private region or an
+/// overridden block — then sanitized again as a fragment.
+fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, seed: u64, fallback: &str) -> String {
     let map = markdown::block_map(&d.src);
+    let kept: std::collections::HashSet<usize> =
+        d.husk.blocks.iter().filter(|o| o.action == crate::model::Action::Keep).map(|o| o.start).collect();
     let mut text = String::new();
     for b in &map.blocks {
-        if b.region == Region::Private || !matches!(b.kind, BlockKind::Description | BlockKind::Sentence) {
+        if b.region == Region::Private || !matches!(b.kind, BlockKind::Description | BlockKind::Sentence | BlockKind::ListItem { .. }) {
+            continue;
+        }
+        // Only text the husk itself keeps verbatim may describe it.
+        if !kept.contains(&b.range.start) {
             continue;
         }
         let t = &d.src[b.range.clone()];
-        if overrides.get(&markdown::fingerprint(&map.sections[b.section].path, t)) == Some(Forced::Private) {
+        if matches!(overrides.get(&markdown::fingerprint(&map.sections[b.section].path, t)), Some(Forced::Private | Forced::Hollow)) {
             continue;
         }
         if map.private.iter().any(|r| r.contains(&b.range.start)) {
@@ -131,13 +138,13 @@ fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, se
             text.push(' ');
         }
         text.push_str(t);
-        if b.kind == BlockKind::Description || text.chars().count() > 160 {
+        if matches!(b.kind, BlockKind::Description | BlockKind::ListItem { .. }) || text.chars().count() > 160 {
             break;
         }
     }
     let mut desc = sanitize_fragment(&text, level, seed).split_whitespace().collect::<Vec<_>>().join(" ");
     if desc.is_empty() {
-        desc = format!("Working notes on {}.", title_of(&d.src, &d.rel)).split_whitespace().collect::<Vec<_>>().join(" ");
+        desc = fallback.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     if desc.chars().count() > 1024 {
         desc = desc.chars().take(1023).collect::<String>().trim_end().to_string();
@@ -163,10 +170,8 @@ const META_STRUCTURAL: &[&str] = &["slug", "version", "created_at", "updated_at"
 
 fn sanitize_json(v: &mut serde_json::Value, key: Option<&str>, level: Level, seed: u64) {
     match v {
-        serde_json::Value::String(s) => {
-            if !key.is_some_and(|k| META_STRUCTURAL.contains(&k)) && !s.trim().is_empty() {
-                *s = sanitize_fragment(s, level, seed);
-            }
+        serde_json::Value::String(s) if !key.is_some_and(|k| META_STRUCTURAL.contains(&k)) && !s.trim().is_empty() => {
+            *s = sanitize_fragment(s, level, seed);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| sanitize_json(x, key, level, seed)),
         serde_json::Value::Object(o) => o.iter_mut().for_each(|(k, x)| sanitize_json(x, Some(k), level, seed)),
@@ -190,6 +195,7 @@ impl Vault {
         if req.notes.is_empty() {
             return Err(ExportError::NoNotes.into());
         }
+        self.sync_overrides()?;
         if let Some(u) = &req.until {
             if !is_valid_date(u) {
                 return Err(ExportError::BadDate { value: u.clone() }.into());
@@ -265,6 +271,7 @@ impl Vault {
                     rule: b.rule.clone(),
                     sha256: b.sha256.clone(),
                     shingles: crate::trace::shingles(original),
+                    tokens: crate::trace::tokens(original).len(),
                 });
             }
         }
@@ -284,14 +291,14 @@ impl Vault {
             shingles: all_shingles,
         };
         ledger::append(&self.state_dir().join("ledger.jsonl"), &entry)?;
-        let all = self.ledger()?;
-        self.index_mut().set_ledger(&all)?;
+        self.mirror_ledger(false)?;
         Ok(entry)
     }
 
     fn skill_files(&self, name: &str, done: &[Done], req: &ExportRequest) -> Vec<(String, Vec<u8>)> {
         let main = &done[0];
-        let desc = description_of(main, &self.overrides_for(&main.rel), req.level, req.seed);
+        let fallback = format!("Working notes on {}.", title_of(&main.src, &main.rel));
+        let desc = description_of(main, &self.overrides_for(&main.rel), req.level, req.seed, &fallback);
         let mut body = body_of(&main.husk.text).to_string();
         let mut files = Vec::new();
         if done.len() > 1 {
@@ -330,8 +337,14 @@ impl Vault {
         let work_md = if work.is_empty() { "# Work\n\nNo work notes were included in this export.".to_string() } else { work.join("\n\n") };
         let persona_md =
             if persona.is_empty() { "# Persona\n\nNo persona notes were included in this export.".to_string() } else { persona.join("\n\n") };
-        let first = done.iter().find(|d| !matches!(stem(&d.rel).to_lowercase().as_str(), "meta" | "skill")).unwrap_or(&done[0]);
-        let desc = description_of(first, &self.overrides_for(&first.rel), req.level, req.seed);
+        let role = |d: &&Done| match stem(&d.rel).to_lowercase().as_str() {
+            "work" => 0,
+            "meta" | "skill" => 3,
+            "persona" => 2,
+            _ => 1,
+        };
+        let first = done.iter().min_by_key(role).unwrap_or(&done[0]);
+        let desc = description_of(first, &self.overrides_for(&first.rel), req.level, req.seed, &format!("Work methods and persona of {name}."));
         let display = name.to_string();
         let body = format!(
             "# {display}\n\n## PART A: Work\n\n{}\n\n## PART B: Persona\n\n{}\n\n## How to use\n\nUse PART A for how the work is done and PART B for how to communicate while doing it.\n",
@@ -343,7 +356,7 @@ impl Vault {
         m.remove("artifacts");
         m.remove("lifecycle");
         m.remove("generation");
-        sanitize_json_map(&mut m, req.level, req.seed);
+        sanitize_meta(&mut m, req.level, req.seed);
         let mut out = serde_json::Map::new();
         out.insert("name".into(), name.into());
         out.insert("slug".into(), name.into());
@@ -392,9 +405,38 @@ impl Vault {
     }
 }
 
-fn sanitize_json_map(m: &mut serde_json::Map<String, serde_json::Value>, level: Level, seed: u64) {
+/// Sanitize meta.json's content fields. They describe a person (the persona and network kinds
+/// of knowledge), so beyond the sanitizer's own verdict they follow the style/network policy:
+/// at `medium` the company becomes a generic noun and knowledge sources (names of internal
+/// documents and systems) become "internal source"; at `heavy` the impression, tags and sources
+/// are emptied (shape kept). Every other string goes through the sanitizer.
+fn sanitize_meta(m: &mut serde_json::Map<String, serde_json::Value>, level: Level, seed: u64) {
+    use serde_json::Value;
     for (k, v) in m.iter_mut() {
         sanitize_json(v, Some(k), level, seed);
+    }
+    if level >= Level::Medium {
+        if let Some(Value::Object(p)) = m.get_mut("profile") {
+            if let Some(c) = p.get_mut("company").filter(|c| c.as_str().is_some_and(|s| !s.trim().is_empty())) {
+                *c = Value::from("the company");
+            }
+        }
+        if let Some(Value::Array(a)) = m.get_mut("knowledge_sources") {
+            a.iter_mut().for_each(|x| *x = Value::from("internal source"));
+        }
+    }
+    if level >= Level::Heavy {
+        if let Some(i) = m.get_mut("impression") {
+            *i = Value::from("");
+        }
+        if let Some(Value::Array(a)) = m.get_mut("knowledge_sources") {
+            a.clear();
+        }
+        match m.get_mut("tags") {
+            Some(Value::Object(t)) => t.values_mut().for_each(|x| *x = Value::Array(Vec::new())),
+            Some(t @ Value::Array(_)) => *t = Value::Array(Vec::new()),
+            _ => {}
+        }
     }
 }
 

@@ -76,6 +76,10 @@ pub struct Withheld {
     /// Shingle hashes of the original text (never the text), for `husk trace`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shingles: Vec<u64>,
+    /// Token count of the original text; a block shorter than one shingle has a single hash
+    /// over all its tokens, matched against runs of that length.
+    #[serde(default)]
+    pub tokens: usize,
 }
 
 /// One export.

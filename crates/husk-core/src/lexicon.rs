@@ -256,6 +256,8 @@ pub struct Lexicon {
     pub ambiguous_first_names_en: HashSet<String>,
     pub titles_en: HashSet<String>,
     pub surnames_zh: Vec<String>,
+    /// Surnames by first character, longest first, for a cheap lookup at each CJK character.
+    pub surnames_by_char: HashMap<char, Vec<String>>,
     pub not_names_zh: AhoCorasick,
     pub contexts_zh_before: Vec<String>,
     pub contexts_zh_after: Vec<String>,
@@ -435,6 +437,12 @@ impl Lexicon {
         let names: NamesFile = parse("lexicon/names.toml", NAMES)?;
         let mut surnames_zh = names.surnames_zh;
         surnames_zh.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut surnames_by_char: HashMap<char, Vec<String>> = HashMap::new();
+        for s in &surnames_zh {
+            if let Some(c) = s.chars().next() {
+                surnames_by_char.entry(c).or_default().push(s.clone());
+            }
+        }
 
         Ok(Lexicon {
             threshold,
@@ -473,6 +481,7 @@ impl Lexicon {
             ambiguous_first_names_en: names.ambiguous_first_names_en.into_iter().collect(),
             titles_en: names.titles_en.into_iter().collect(),
             surnames_zh,
+            surnames_by_char,
             not_names_zh: matcher(&names.not_names_zh, false)?,
             contexts_zh_before: names.contexts_zh_before,
             contexts_zh_after: names.contexts_zh_after,

@@ -152,7 +152,17 @@ impl Chooser {
                 best = Some((score, cand));
             }
         }
-        let (_, c) = best?;
+        let Some((_, c)) = best else {
+            // A bank this document has used up: start over rather than leave a block unwritten
+            // (only documents with more withheld blocks than variants get here).
+            if list.is_empty() {
+                return None;
+            }
+            for v in list {
+                self.used.remove(v);
+            }
+            return self.pick(list, key, target_chars, topic);
+        };
         self.used.insert(c.clone());
         Some(c.clone())
     }
@@ -900,7 +910,12 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             })
             .collect();
         let offsets = output_ranges(&map, &edits);
-        let holder_of = |at: usize| offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= at && at < r.end));
+        // Output ranges are in source order, so the holder of an offset is found by bisection.
+        let placed: Vec<(usize, Range<usize>)> = offsets.iter().enumerate().filter_map(|(i, r)| r.clone().map(|r| (i, r))).collect();
+        let holder_of = |at: usize| {
+            let k = placed.partition_point(|(_, r)| r.start <= at);
+            k.checked_sub(1).map(|k| &placed[k]).filter(|(_, r)| at < r.end).map(|(i, _)| *i)
+        };
         // Text the user ruled public (a marker or a keep override) is shown as written: a token
         // it shares with a withheld block is the user's own decision, not a leak.
         let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)

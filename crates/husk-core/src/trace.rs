@@ -69,6 +69,14 @@ pub fn shingles(text: &str) -> Vec<u64> {
     out
 }
 
+/// Hashes of every run of exactly `n` tokens (for matching blocks shorter than a shingle).
+fn ngrams(tokens: &[String], n: usize) -> HashSet<u64> {
+    if n == 0 || tokens.len() < n {
+        return HashSet::new();
+    }
+    tokens.windows(n).map(fnv1a).collect()
+}
+
 /// The sampled subset stored for whole exports.
 pub fn sample(hashes: &[u64]) -> Vec<u64> {
     hashes.iter().copied().filter(|h| h % SAMPLE_MOD == 0).collect()
@@ -123,9 +131,14 @@ const MIN_OVERLAP: f64 = 0.05;
 /// A withheld block "shows" when at least this share of its shingles is in the text.
 const WITHHELD_SHOWS: f64 = 0.5;
 
+/// Calls its argument once for every vault note, with the note's path and text.
+pub type NoteSource<'a> = dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<()> + 'a;
+
 /// Trace `text` against the ledger and the notes.
-pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut dyn FnMut(&mut dyn FnMut(&str, &str)) -> Result<()>) -> Result<TraceReport> {
+pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut NoteSource<'_>) -> Result<TraceReport> {
     let all: HashSet<u64> = shingles(text).into_iter().collect();
+    let text_tokens = tokens(text);
+    let mut short: std::collections::HashMap<usize, HashSet<u64>> = std::collections::HashMap::new();
     let sampled: HashSet<u64> = sample(&all.iter().copied().collect::<Vec<_>>()).into_iter().collect();
     let mut exports = Vec::new();
     let mut withheld = Vec::new();
@@ -148,7 +161,17 @@ pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut dyn FnMut(&mut dyn 
             if w.shingles.is_empty() {
                 continue;
             }
-            let hit = w.shingles.iter().filter(|h| all.contains(h)).count();
+            let hit = if w.tokens > 0 && w.tokens < SHINGLE {
+                // Too short to shingle: look for the same run of tokens (two or more; a single
+                // word is too common to say anything).
+                if w.tokens < 2 {
+                    continue;
+                }
+                let set = short.entry(w.tokens).or_insert_with(|| ngrams(&text_tokens, w.tokens));
+                w.shingles.iter().filter(|h| set.contains(h)).count()
+            } else {
+                w.shingles.iter().filter(|h| all.contains(h)).count()
+            };
             let overlap = hit as f64 / w.shingles.len() as f64;
             if hit > 0 && overlap >= WITHHELD_SHOWS {
                 withheld.push(WithheldMatch {
@@ -206,6 +229,43 @@ mod tests {
         assert!(shared * 10 >= sa.len() * 6, "{shared} of {}", sa.len());
         let c: HashSet<u64> = shingles("A completely different sentence about gardening and tomatoes in summer.").into_iter().collect();
         assert_eq!(sa.intersection(&c).count(), 0);
+    }
+
+    #[test]
+    fn a_short_withheld_block_is_found_inside_a_longer_text() {
+        let block = "Call Wang Lei first";
+        let w = crate::ledger::Withheld {
+            note: "a.md".into(),
+            start: 0,
+            end: block.len(),
+            line: 3,
+            category: crate::model::Category::Network,
+            action: crate::model::Action::Hollow,
+            rule: "r".into(),
+            sha256: String::new(),
+            shingles: shingles(block),
+            tokens: tokens(block).len(),
+        };
+        let entry = LedgerEntry {
+            id: "x".into(),
+            time: String::new(),
+            level: crate::model::Level::Medium,
+            format: crate::ledger::Format::Markdown,
+            to: Default::default(),
+            notes: vec![],
+            recipient: None,
+            scope: None,
+            until: None,
+            manner: None,
+            files: vec![],
+            withheld: vec![w],
+            shingles: vec![],
+        };
+        let mut none = |_: &mut dyn FnMut(&str, &str)| Ok(());
+        let r = trace("When prod is down, call Wang Lei first, then the vendor.", std::slice::from_ref(&entry), &mut none).unwrap();
+        assert!(r.withheld_shows);
+        let r = trace("When prod is down, call the vendor.", std::slice::from_ref(&entry), &mut none).unwrap();
+        assert!(!r.withheld_shows);
     }
 
     #[test]

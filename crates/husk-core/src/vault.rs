@@ -83,6 +83,16 @@ pub enum Mark {
     Auto,
 }
 
+impl Mark {
+    /// The override this sets, `None` for `Auto`.
+    pub fn forced(self) -> Option<Forced> {
+        match self {
+            Mark::Force(f) => Some(f),
+            Mark::Auto => None,
+        }
+    }
+}
+
 impl std::str::FromStr for Mark {
     type Err = crate::model::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -118,6 +128,8 @@ pub struct Status {
     pub notes: usize,
     pub private_notes: usize,
     pub blocks: usize,
+    /// Notes whose blocks are not yet classified at their current text.
+    pub unclassified: usize,
     pub overrides: usize,
     pub exports: usize,
     pub index: IndexState,
@@ -138,6 +150,8 @@ pub struct Vault {
     index: Index,
     overrides: OverrideStore,
     open_state: IndexState,
+    /// The refresh that [`Vault::open`] ran after creating or rebuilding the index.
+    open_refresh: Option<RefreshReport>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -159,7 +173,11 @@ impl Vault {
             write_atomic(&cfg, CONFIG_TEMPLATE.as_bytes()).map_err(io_err("write", &cfg))?;
         }
         let mut v = Vault::open(&root)?;
-        let report = v.refresh()?;
+        let mut report = match v.open_refresh.take() {
+            Some(r) => r,
+            None => v.refresh_text()?,
+        };
+        report.classified += v.classify_pending()?;
         Ok((v, report))
     }
 
@@ -186,7 +204,9 @@ impl Vault {
     }
 
     /// Open the vault at `root` (a folder holding `.husk/`). A missing or damaged index is rebuilt
-    /// from the notes; [`Vault::open_state`] says whether that happened and why.
+    /// from the notes (text pass only: search works at once; call [`Vault::refresh`] or
+    /// [`Vault::classify_pending`] for the blocks); [`Vault::open_state`] says whether that
+    /// happened and why.
     pub fn open(root: &Path) -> Result<Vault> {
         let root = root.canonicalize().map_err(io_err("open", root))?;
         let state = root.join(STATE_DIR);
@@ -194,16 +214,54 @@ impl Vault {
             return Err(VaultError::NotAVault { path: root });
         }
         let overrides = OverrideStore::load(&state.join("overrides.json"))?;
-        let ledger = crate::ledger::load(&state.join("ledger.jsonl"))?;
         let (index, open_state) = Index::open(&state.join("index.db"))?;
-        let mut v = Vault { root, index, overrides, open_state };
-        // The index mirrors the non-derivable files; refresh the mirror on every open.
-        v.index.set_overrides(v.overrides.iter())?;
-        v.index.set_ledger(&ledger)?;
+        let mut v = Vault { root, index, overrides, open_state, open_refresh: None };
+        // The index mirrors the non-derivable files; re-mirror whichever changed since.
+        match v.mirror(false) {
+            Ok(()) => {}
+            Err(e) if e.is_corrupt() => {
+                v.rebuild(e.describe())?;
+                return Ok(v);
+            }
+            Err(e) => return Err(e.into()),
+        }
         if !matches!(v.open_state, IndexState::Ok) {
-            v.refresh()?;
+            v.open_refresh = Some(v.refresh_text()?);
         }
         Ok(v)
+    }
+
+    /// Copy `overrides.json` and `ledger.jsonl` into their index tables when they changed since
+    /// the last copy (or always, with `force`).
+    fn mirror(&mut self, force: bool) -> Result<(), IndexError> {
+        let ov_path = self.state_dir().join("overrides.json");
+        let stamp = stamp_of(&ov_path);
+        if force || self.index.mirror_stamp("overrides.json")?.as_deref() != Some(stamp.as_str()) {
+            self.index.set_overrides(self.overrides.iter(), &stamp)?;
+        }
+        self.mirror_ledger(force)
+    }
+
+    pub(crate) fn mirror_ledger(&mut self, force: bool) -> Result<(), IndexError> {
+        let path = self.state_dir().join("ledger.jsonl");
+        let stamp = stamp_of(&path);
+        if force || self.index.mirror_stamp("ledger.jsonl")?.as_deref() != Some(stamp.as_str()) {
+            // A damaged ledger is reported by the commands that read it; the mirror stays as is.
+            if let Ok(entries) = crate::ledger::load(&path) {
+                self.index.set_ledger(&entries, &stamp)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Throw the index away and build it again from the notes, the overrides and the ledger.
+    fn rebuild(&mut self, reason: String) -> Result<()> {
+        self.index.reset()?;
+        self.mirror(true)?;
+        let files = scan_notes(&self.root)?;
+        self.open_refresh = Some(self.index.refresh(&self.root, files)?);
+        self.open_state = IndexState::Rebuilt(reason);
+        Ok(())
     }
 
     /// Discover and open in one step.
@@ -243,21 +301,49 @@ impl Vault {
         &self.index
     }
 
-    pub(crate) fn index_mut(&mut self) -> &mut Index {
-        &mut self.index
-    }
-
-    /// Bring the index up to date with the notes on disk (only changed files are read).
+    /// Bring the index up to date with the notes on disk: [`Vault::refresh_text`], then
+    /// [`Vault::classify_pending`]. Only changed files are read.
     pub fn refresh(&mut self) -> Result<RefreshReport> {
-        let files = scan_notes(&self.root)?;
-        let ov = &self.overrides;
-        Ok(self.index.refresh(&self.root, files, &|p| ov.for_note(p))?)
+        let mut r = self.refresh_text()?;
+        r.classified += self.classify_pending()?;
+        Ok(r)
     }
 
-    /// Re-index the given vault-relative paths (files or folders; missing ones are removed).
-    pub fn refresh_paths(&mut self, rels: &[String]) -> Result<RefreshReport> {
+    /// First pass: read changed notes and update their text, hash and full-text entry in one
+    /// transaction. Search is up to date when it returns; block classification (the slow part,
+    /// about 0.4 ms a note) is left to [`Vault::classify_pending`], which the desktop app can run
+    /// in the background. A damaged index found on the way is rebuilt (see [`Vault::open_state`]).
+    pub fn refresh_text(&mut self) -> Result<RefreshReport> {
+        let files = scan_notes(&self.root)?;
+        match self.index.refresh(&self.root, files) {
+            Ok(r) => Ok(r),
+            Err(e) if e.is_corrupt() => {
+                self.rebuild(e.describe())?;
+                Ok(self.open_refresh.clone().unwrap_or_default())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Second pass: classify the blocks of every note whose text or overrides changed since its
+    /// blocks were stored. Returns how many notes were classified.
+    pub fn classify_pending(&mut self) -> Result<usize> {
+        self.sync_overrides()?;
         let ov = &self.overrides;
-        Ok(self.index.refresh_paths(&self.root, rels, &|p| ov.for_note(p))?)
+        Ok(self.index.classify_pending(&|p| ov.for_note(p))?)
+    }
+
+    /// Notes whose blocks are waiting for [`Vault::classify_pending`].
+    pub fn pending_classification(&self) -> Result<usize> {
+        Ok(self.index.pending()?)
+    }
+
+    /// Re-index the given vault-relative paths (files or folders; missing ones are removed),
+    /// both passes.
+    pub fn refresh_paths(&mut self, rels: &[String]) -> Result<RefreshReport> {
+        let mut r = self.index.refresh_paths(&self.root, rels)?;
+        r.classified += self.classify_pending()?;
+        Ok(r)
     }
 
     /// Every note in the index, as vault-relative paths with `/` separators, sorted.
@@ -356,19 +442,47 @@ impl Vault {
         if fps.is_empty() {
             return Err(VaultError::NoBlockAtLine { path: PathBuf::from(rel), line });
         }
-        let forced = match mark {
-            Mark::Force(f) => Some(f),
-            Mark::Auto => None,
-        };
+        self.apply_marks(rel, &fps, mark)?;
+        Ok(MarkOutcome { note: rel.to_string(), line, blocks: fps.len(), forced: mark.forced() })
+    }
+
+    /// Override one block by its fingerprint (as given by [`Vault::classify`]): what the
+    /// desktop app calls when the user clicks a block.
+    pub fn mark_block(&mut self, rel: &str, fingerprint: &str, mark: Mark) -> Result<()> {
+        self.read_note(rel)?;
+        self.apply_marks(rel, &[fingerprint.to_string()], mark)
+    }
+
+    fn apply_marks(&mut self, rel: &str, fps: &[String], mark: Mark) -> Result<()> {
+        self.sync_overrides()?;
         let mut next = self.overrides.clone();
-        for fp in &fps {
-            next.set(rel, fp, forced);
+        for fp in fps {
+            next.set(rel, fp, mark.forced());
         }
         next.save()?;
         self.overrides = next;
-        self.index.set_overrides(self.overrides.iter())?;
+        let stamp = stamp_of(&self.state_dir().join("overrides.json"));
+        self.index.set_overrides(self.overrides.iter(), &stamp)?;
+        self.index.invalidate_blocks(rel)?;
         self.refresh_paths(&[rel.to_string()])?;
-        Ok(MarkOutcome { note: rel.to_string(), line, blocks: fps.len(), forced })
+        Ok(())
+    }
+
+    /// Reload `overrides.json` when another process changed it (and re-mirror it, marking the
+    /// affected notes for reclassification). Returns true when it did.
+    pub fn sync_overrides(&mut self) -> Result<bool> {
+        if !self.overrides.changed_on_disk() {
+            return Ok(false);
+        }
+        let fresh = OverrideStore::load(&self.state_dir().join("overrides.json"))?;
+        let touched: std::collections::BTreeSet<String> = self.overrides.notes.keys().chain(fresh.notes.keys()).cloned().collect();
+        self.overrides = fresh;
+        let stamp = stamp_of(&self.state_dir().join("overrides.json"));
+        self.index.set_overrides(self.overrides.iter(), &stamp)?;
+        for rel in touched {
+            self.index.invalidate_blocks(&rel)?;
+        }
+        Ok(true)
     }
 
     /// Number of overrides stored.
@@ -402,6 +516,7 @@ impl Vault {
             notes: counts.notes,
             private_notes: counts.private_notes,
             blocks: counts.blocks,
+            unclassified: self.index.pending()?,
             overrides: self.override_count(),
             exports: ledger.len(),
             index: self.open_state.clone(),
@@ -413,9 +528,14 @@ impl Vault {
         })
     }
 
-    /// Run `PRAGMA integrity_check` on the index; `Ok(true)` when it says "ok".
-    pub fn check_index(&self) -> Result<bool> {
-        Ok(self.index.integrity_ok()?)
+    /// Run the full `PRAGMA integrity_check` (it reads every page: about 1 s for 10,000 notes).
+    /// A failing index is deleted and rebuilt from the notes, keeping overrides and the ledger;
+    /// the returned state (also [`Vault::open_state`]) says whether that happened and why.
+    pub fn verify_index(&mut self) -> Result<IndexState> {
+        if let Some(problem) = self.index.integrity()? {
+            self.rebuild(format!("integrity check failed: {problem}"))?;
+        }
+        Ok(self.open_state.clone())
     }
 }
 
@@ -425,6 +545,21 @@ pub(crate) struct OverrideStore {
     path: PathBuf,
     /// note path → fingerprint → forced
     notes: BTreeMap<String, BTreeMap<String, Forced>>,
+    /// Modification time and size of the file when last read or written, to notice another
+    /// process (the CLI, the desktop app, a watcher) changing it.
+    stamp: Option<(SystemTime, u64)>,
+}
+
+/// A file's version as text (mtime in ns and size), "none" when missing.
+fn stamp_of(path: &Path) -> String {
+    match fs::metadata(path) {
+        Ok(m) => format!("{}:{}", mtime_ns(&m), m.len()),
+        Err(_) => "none".into(),
+    }
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 #[derive(serde::Deserialize, Serialize)]
@@ -435,18 +570,24 @@ struct OverrideFile {
 
 impl OverrideStore {
     fn load(path: &Path) -> Result<Self> {
+        let stamp = file_stamp(path);
         let notes = match fs::read(path) {
             Ok(b) => serde_json::from_slice::<OverrideFile>(&b).map_err(|e| VaultError::StateFile { path: path.to_path_buf(), line: e.line() })?.notes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(VaultError::Io { op: "read", path: path.to_path_buf(), source: e }),
         };
-        Ok(Self { path: path.to_path_buf(), notes })
+        Ok(Self { path: path.to_path_buf(), notes, stamp })
     }
-    fn save(&self) -> Result<()> {
+    fn changed_on_disk(&self) -> bool {
+        file_stamp(&self.path) != self.stamp
+    }
+    fn save(&mut self) -> Result<()> {
         let f = OverrideFile { version: 1, notes: self.notes.clone() };
         let mut s = serde_json::to_string_pretty(&f).map_err(|e| VaultError::Io { op: "write", path: self.path.clone(), source: e.into() })?;
         s.push('\n');
-        write_atomic(&self.path, s.as_bytes()).map_err(io_err("write", &self.path))
+        write_atomic(&self.path, s.as_bytes()).map_err(io_err("write", &self.path))?;
+        self.stamp = file_stamp(&self.path);
+        Ok(())
     }
     fn set(&mut self, note: &str, fp: &str, forced: Option<Forced>) {
         match forced {
@@ -657,6 +798,68 @@ mod tests {
         assert!(is_hidden(Path::new(".obsidian/x.md")));
         assert!(is_hidden(Path::new("a/.x.md")));
         assert!(!is_hidden(Path::new("a/x.md")));
+    }
+
+    fn vault_with(notes: &[(&str, &str)]) -> (tempfile::TempDir, Vault) {
+        let d = tempfile::tempdir().unwrap();
+        for (p, text) in notes {
+            let f = d.path().join(p);
+            fs::create_dir_all(f.parent().unwrap()).unwrap();
+            fs::write(f, text).unwrap();
+        }
+        let (v, r) = Vault::init(d.path()).unwrap();
+        assert_eq!(r.added, notes.len());
+        assert_eq!(r.classified, notes.len());
+        (d, v)
+    }
+
+    #[test]
+    fn two_handles_see_each_others_overrides() {
+        let (d, mut a) = vault_with(&[("n.md", "# T\n\nFirst sentence here.\n\n- an item\n")]);
+        let mut b = Vault::open(d.path()).unwrap();
+        let rows = a.classify("n.md").unwrap();
+        let item = rows.iter().find(|r| r.line == 5).unwrap();
+        a.mark_block("n.md", &item.fingerprint, Mark::Force(Forced::Hollow)).unwrap();
+        // b notices the file changed and re-mirrors it before using it.
+        assert!(b.sync_overrides().unwrap());
+        assert_eq!(b.overrides_for("n.md").get(&item.fingerprint), Some(Forced::Hollow));
+        let row = b.classify("n.md").unwrap().into_iter().find(|r| r.line == 5).unwrap();
+        assert_eq!(row.forced, Some(Forced::Hollow));
+        a.mark_block("n.md", &item.fingerprint, Mark::Auto).unwrap();
+        assert!(b.sync_overrides().unwrap());
+        assert_eq!(b.override_count(), 0);
+        assert!(matches!(a.mark("n.md", 2, Mark::Auto), Err(VaultError::NoBlockAtLine { line: 2, .. })));
+    }
+
+    #[test]
+    fn watch_runs_the_hook_after_a_save_and_stops_on_the_flag() {
+        use crate::watch::{WatchEvent, WatchOptions};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (d, _v) = vault_with(&[("a.md", "# A\n\nalpha\n")]);
+        let root = d.path().to_path_buf();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = {
+            let (root, stop) = (root.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut w = Vault::open(&root).unwrap();
+                let opts = WatchOptions { debounce: std::time::Duration::from_millis(50) };
+                w.watch(&opts, &stop, &mut |v, ev| match ev {
+                    WatchEvent::Ready { notes, .. } => tx.send(format!("ready {notes}")).unwrap(),
+                    WatchEvent::Settled(b) => tx.send(format!("settled {} {}", b.report.added, v.notes().unwrap().len())).unwrap(),
+                    WatchEvent::Error(e) => tx.send(format!("error {e}")).unwrap(),
+                    WatchEvent::Idle => {}
+                })
+            })
+        };
+        let wait = std::time::Duration::from_secs(30);
+        assert_eq!(rx.recv_timeout(wait).unwrap(), "ready 1");
+        fs::write(root.join("b.md"), "# B\n\nbeta gamma delta\n").unwrap();
+        assert_eq!(rx.recv_timeout(wait).unwrap(), "settled 1 2");
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap().unwrap();
+        let v = Vault::open(&root).unwrap();
+        assert_eq!(v.search("gamma", 5).unwrap()[0].path, "b.md");
     }
 
     #[test]

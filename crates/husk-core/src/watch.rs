@@ -3,7 +3,8 @@
 //! (write-then-rename, truncate-and-write, atomic replace) into one change per file. Each settled
 //! batch re-indexes only the touched paths (deleted paths and folders are removed, new folders
 //! scanned); a queue overflow, a watcher error or a rescan flag triggers a full incremental
-//! rescan. After each batch a caller hook runs — the place for automatic kernel backups.
+//! rescan. After each batch a caller hook runs ([`WatchEvent::Settled`]), and about once a
+//! second while idle ([`WatchEvent::Idle`]) — the place for automatic kernel backups.
 //! The loop stops cleanly when the caller's stop flag is set.
 
 use crate::index::RefreshReport;
@@ -67,6 +68,9 @@ pub enum WatchEvent<'a> {
     Ready { notes: usize, report: &'a RefreshReport },
     /// A batch changed the index. A kernel backup hook runs here.
     Settled(&'a WatchBatch),
+    /// About once a second while nothing happens: lets a hook with its own, longer quiet time
+    /// (the kernel's automatic backup, `[kernel] debounce_secs`) fire once the vault is quiet.
+    Idle,
     /// Updating the index failed (for example a file vanished mid-read, or the index was busy);
     /// the watcher keeps going and rescans the whole vault on the next tick.
     Error(&'a crate::vault::VaultError),
@@ -85,12 +89,19 @@ impl Vault {
         let notes = self.notes()?.len();
         hook(self, WatchEvent::Ready { notes, report: &initial });
         let mut retry = false;
+        let mut last_idle = Instant::now();
         while !stop.load(Ordering::SeqCst) {
             let mut results = Vec::new();
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(r) => results.push(r),
                 Err(mpsc::RecvTimeoutError::Timeout) if retry => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if last_idle.elapsed() >= Duration::from_secs(1) {
+                        last_idle = Instant::now();
+                        hook(self, WatchEvent::Idle);
+                    }
+                    continue;
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             // Drain whatever else is queued into the same batch.

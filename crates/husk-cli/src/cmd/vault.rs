@@ -21,15 +21,23 @@ fn cwd() -> Result<PathBuf> {
 /// Open the vault named by `--vault`, `HUSK_VAULT` or the current folder, reporting a rebuild.
 pub fn open(vault: Option<&Path>) -> Result<Vault> {
     let v = Vault::open_from(vault, &cwd()?)?;
-    if let IndexState::Rebuilt(reason) = v.open_state() {
-        eprintln!("husk: the index was rebuilt from the notes ({reason}); overrides and the ledger are kept");
-    }
+    say_rebuilt(&v);
     Ok(v)
 }
 
+fn say_rebuilt(v: &Vault) {
+    if let IndexState::Rebuilt(reason) = v.open_state() {
+        eprintln!("husk: the index was rebuilt from the notes ({reason}); overrides and the ledger are kept");
+    }
+}
+
+/// Open and bring the index's text up to date (what search and trace read; block
+/// classification is left to `status` and `watch`), reporting a rebuild and notes that could
+/// not be indexed.
 fn open_fresh(vault: Option<&Path>) -> Result<Vault> {
-    let mut v = open(vault)?;
-    let r = v.refresh()?;
+    let mut v = Vault::open_from(vault, &cwd()?)?;
+    let r = v.refresh_text()?;
+    say_rebuilt(&v);
     for (p, why) in &r.skipped {
         eprintln!("husk: skipped {p}: {why}");
     }
@@ -62,7 +70,13 @@ pub struct StatusArgs {
 }
 
 pub fn status(a: StatusArgs, vault: Option<&Path>) -> Result<()> {
-    let v = open_fresh(vault)?;
+    let mut v = Vault::open_from(vault, &cwd()?)?;
+    let r = v.refresh()?;
+    v.verify_index()?;
+    say_rebuilt(&v);
+    for (p, why) in &r.skipped {
+        eprintln!("husk: skipped {p}: {why}");
+    }
     let s = v.status()?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
@@ -70,8 +84,7 @@ pub fn status(a: StatusArgs, vault: Option<&Path>) -> Result<()> {
     }
     println!("vault:     {}", s.root.display());
     println!("notes:     {} ({} private, {} blocks, {} overrides)", s.notes, s.private_notes, s.blocks, s.overrides);
-    let ok = if v.check_index()? { "integrity ok" } else { "integrity FAILED" };
-    println!("index:     {} (schema {}, {} bytes, {ok})", s.index, s.schema_version, s.index_bytes);
+    println!("index:     {} (schema {}, {} bytes, integrity ok)", s.index, s.schema_version, s.index_bytes);
     println!("exports:   {}", s.exports);
     println!("changed since their last export: {}", s.changed_since_export.len());
     for p in &s.changed_since_export {
@@ -172,7 +185,7 @@ pub fn export(a: ExportArgs, vault: Option<&Path>) -> Result<()> {
     let format: Format = a.format.parse()?;
     // Refresh quietly: a note this export does not name should not clutter its one-line errors.
     let mut v = open(vault)?;
-    v.refresh()?;
+    v.refresh_text()?;
     let notes = v.resolve_selection(&a.paths, &cwd()?)?;
     let to = if a.to.is_absolute() { a.to.clone() } else { cwd()?.join(&a.to) };
     let mut req = ExportRequest::new(notes, level, format, to);
@@ -377,6 +390,8 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
             // The kernel's automatic backup hooks in here once it lands.
         }
         WatchEvent::Error(e) => eprintln!("husk: index update failed, rescanning: {e}"),
+        // The kernel's automatic backup checks its own quiet time here once it lands.
+        WatchEvent::Idle => {}
     })?;
     println!("stopped");
     Ok(())
