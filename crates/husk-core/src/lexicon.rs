@@ -1,1 +1,525 @@
-//! Rules, lexicons and filler banks, embedded from `assets/` at build time.
+//! Rules, lexicons and filler banks, embedded from `assets/` at build time and parsed once.
+//!
+//! Nothing here is hard-coded knowledge: cue phrases, signal weights, the level policy, generic
+//! topic nouns, the specific→generic map, name lists and filler sentences all live in TOML under
+//! `assets/`. This module turns them into fast matchers (Aho-Corasick, compiled regexes).
+//! The embedded data is validated by this module's tests and by `build.rs`, so parsing it cannot
+//! fail at run time.
+
+use crate::model::{Action, Category, Level};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+const POLICY: &str = include_str!("../../../assets/rules/policy.toml");
+const DILUTE: &str = include_str!("../../../assets/rules/dilute.toml");
+const CUES: &str = include_str!("../../../assets/rules/cues.toml");
+const SIGNALS: &str = include_str!("../../../assets/rules/signals.toml");
+const FILLER_EN: &str = include_str!("../../../assets/filler/en.toml");
+const FILLER_ZH: &str = include_str!("../../../assets/filler/zh.toml");
+const TOPICS: &str = include_str!("../../../assets/lexicon/topics.toml");
+const NAMES: &str = include_str!("../../../assets/lexicon/names.toml");
+
+/// The language of a block or document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+// ---- raw TOML shapes ----
+
+#[derive(Deserialize)]
+struct PolicyFile {
+    threshold: HashMap<String, f32>,
+    actions: HashMap<String, [String; 3]>,
+    #[serde(default)]
+    mask: MaskRaw,
+}
+
+#[derive(Deserialize, Default)]
+struct MaskRaw {
+    #[serde(default)]
+    always: bool,
+}
+
+#[derive(Deserialize)]
+struct DiluteFile {
+    heads: LangLists,
+    adjectives: LangLists,
+    en: Vec<DiluteRuleRaw>,
+    en_fallback: HashMap<String, String>,
+    zh_fallback: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct LangLists {
+    en: Vec<String>,
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DiluteRuleRaw {
+    kinds: Vec<String>,
+    before: String,
+    replace: String,
+}
+
+/// One dilution rule: a measure of one of `kinds` preceded by text matching `before`.
+#[derive(Debug, Clone)]
+pub struct DiluteRule {
+    pub kinds: Vec<String>,
+    pub before: Regex,
+    pub replace: String,
+}
+
+#[derive(Deserialize)]
+struct CueFile {
+    cue: Vec<CueRaw>,
+    pattern: Vec<PatternRaw>,
+}
+
+#[derive(Deserialize)]
+struct CueRaw {
+    id: String,
+    category: String,
+    weight: f32,
+    #[serde(default)]
+    en: Vec<String>,
+    #[serde(default)]
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PatternRaw {
+    id: String,
+    category: String,
+    weight: f32,
+    regex: String,
+}
+
+#[derive(Deserialize)]
+struct SignalFile {
+    signal: HashMap<String, SignalRaw>,
+    say_verbs: UnitsRaw,
+    units: UnitsRaw,
+    zh_numerals: ZhNumeralsRaw,
+}
+
+#[derive(Deserialize)]
+struct SignalRaw {
+    category: String,
+    weight: f32,
+}
+
+#[derive(Deserialize)]
+struct UnitsRaw {
+    en: Vec<String>,
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ZhNumeralsRaw {
+    chars: String,
+}
+
+#[derive(Deserialize)]
+struct FillerFile {
+    #[serde(flatten)]
+    categories: HashMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct TopicsFile {
+    generic: GenericRaw,
+    map: HashMap<String, MapRaw>,
+}
+
+#[derive(Deserialize)]
+struct GenericRaw {
+    en: Vec<String>,
+    zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MapRaw {
+    en: String,
+    zh: String,
+}
+
+#[derive(Deserialize)]
+struct NamesFile {
+    first_names_en: Vec<String>,
+    #[serde(default)]
+    ambiguous_first_names_en: Vec<String>,
+    surnames_zh: Vec<String>,
+    not_names_zh: Vec<String>,
+    contexts_zh_before: Vec<String>,
+    contexts_zh_after: Vec<String>,
+    contexts_en_before: Vec<String>,
+    #[serde(default)]
+    titles_en: Vec<String>,
+    #[serde(default)]
+    given_name_stop_zh: String,
+    #[serde(default)]
+    not_name_words_en: Vec<String>,
+}
+
+// ---- compiled forms ----
+
+/// A cue word or pattern that fired.
+#[derive(Debug, Clone)]
+pub struct Cue {
+    pub id: String,
+    pub category: Category,
+    pub weight: f32,
+}
+
+/// A named signal's category (None: a neutral specific) and weight.
+#[derive(Debug, Clone, Copy)]
+pub struct Signal {
+    pub category: Option<Category>,
+    pub weight: f32,
+}
+
+/// Filler banks for one language.
+#[derive(Debug, Clone, Default)]
+pub struct Bank {
+    pub sentences: HashMap<Category, Vec<String>>,
+    pub items: HashMap<Category, Vec<String>>,
+    pub cells: HashMap<Category, Vec<String>>,
+    pub roles: Vec<String>,
+    pub dialogue: Vec<String>,
+    pub phrases: Vec<String>,
+    pub vague: HashMap<String, Vec<String>>,
+    /// Topic used when a block and its heading name none, per category.
+    pub topic_defaults: HashMap<Category, String>,
+}
+
+/// Everything the engine knows, compiled.
+pub struct Lexicon {
+    pub threshold: [f32; 3],
+    /// Mask names and internal identifiers even in kept blocks.
+    pub always_mask: bool,
+    pub dilute_en: Vec<DiluteRule>,
+    pub dilute_fallback_en: HashMap<String, String>,
+    pub dilute_fallback_zh: HashMap<String, String>,
+    /// Head nouns after an internal name (kept when the name is masked), longest first.
+    pub heads_en: Vec<String>,
+    pub heads_zh: Vec<String>,
+    pub adjectives_en: Vec<String>,
+    pub adjectives_zh: Vec<String>,
+    pub policy: HashMap<Category, [Action; 3]>,
+    pub cues: Vec<Cue>,
+    /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
+    pub cue_en: AhoCorasick,
+    pub cue_en_ids: Vec<usize>,
+    pub cue_zh: AhoCorasick,
+    pub cue_zh_ids: Vec<usize>,
+    pub patterns: Vec<(Cue, Regex)>,
+    pub signals: HashMap<String, Signal>,
+    pub units_en: HashSet<String>,
+    /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
+    pub say_verbs_en: Vec<String>,
+    pub say_verbs_zh: Vec<String>,
+    pub units_zh: Vec<String>,
+    pub zh_numerals: Vec<char>,
+    pub bank_en: Bank,
+    pub bank_zh: Bank,
+    pub topics_en: AhoCorasick,
+    pub topics_en_list: Vec<String>,
+    pub topics_zh: AhoCorasick,
+    pub topics_zh_list: Vec<String>,
+    /// Specific term (lowercase) → (en, zh) generic topic.
+    pub topic_map: HashMap<String, (String, String)>,
+    pub topic_map_matcher: AhoCorasick,
+    pub topic_map_keys: Vec<String>,
+    pub first_names_en: HashSet<String>,
+    pub ambiguous_first_names_en: HashSet<String>,
+    pub titles_en: HashSet<String>,
+    pub surnames_zh: Vec<String>,
+    pub not_names_zh: AhoCorasick,
+    pub contexts_zh_before: Vec<String>,
+    pub contexts_zh_after: Vec<String>,
+    pub contexts_en_before: Vec<String>,
+    pub given_name_stop_zh: HashSet<char>,
+    pub not_name_words_en: HashSet<String>,
+}
+
+/// The process-wide lexicon.
+pub fn lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(|| Lexicon::load().expect("embedded assets are validated by build.rs and tests"))
+}
+
+/// Why the embedded assets could not be loaded (only reachable if `assets/` is edited badly).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LexiconError {
+    #[error("assets/{file}: {source}")]
+    Toml { file: &'static str, source: toml::de::Error },
+    #[error("assets/{file}: {what}")]
+    Invalid { file: &'static str, what: String },
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &'static str, text: &str) -> Result<T, LexiconError> {
+    toml::from_str(text).map_err(|source| LexiconError::Toml { file, source })
+}
+
+fn category(file: &'static str, s: &str) -> Result<Category, LexiconError> {
+    s.parse().map_err(|e: crate::model::UnknownName| LexiconError::Invalid { file, what: e.to_string() })
+}
+
+fn action(file: &'static str, s: &str) -> Result<Action, LexiconError> {
+    Ok(match s {
+        "keep" => Action::Keep,
+        "mask" => Action::Mask,
+        "dilute" => Action::Dilute,
+        "hollow" => Action::Hollow,
+        other => return Err(LexiconError::Invalid { file, what: format!("unknown action {other:?}") }),
+    })
+}
+
+fn matcher(words: &[String], case_insensitive: bool) -> Result<AhoCorasick, LexiconError> {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(case_insensitive)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(words)
+        .map_err(|e| LexiconError::Invalid { file: "lexicon", what: e.to_string() })
+}
+
+fn longest_first(mut v: Vec<String>) -> Vec<String> {
+    v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    v
+}
+
+fn strings(v: Option<&toml::Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn bank(file: &'static str, text: &str) -> Result<Bank, LexiconError> {
+    let raw: FillerFile = parse(file, text)?;
+    let mut b = Bank::default();
+    for (key, v) in &raw.categories {
+        match key.as_str() {
+            "roles" => b.roles = strings(v.get("names")),
+            "dialogue" => b.dialogue = strings(v.get("lines")),
+            "phrases" => b.phrases = strings(v.get("lines")),
+            "topic_defaults" => {
+                if let Some(t) = v.as_table() {
+                    for (k, d) in t {
+                        if let Some(d) = d.as_str() {
+                            b.topic_defaults.insert(category(file, k)?, d.to_string());
+                        }
+                    }
+                }
+            }
+            "vague" => {
+                if let Some(t) = v.as_table() {
+                    for (k, list) in t {
+                        b.vague.insert(k.clone(), strings(Some(list)));
+                    }
+                }
+            }
+            cat => {
+                let c = category(file, cat)?;
+                b.sentences.insert(c, strings(v.get("sentences")));
+                b.items.insert(c, strings(v.get("items")));
+                b.cells.insert(c, strings(v.get("cells")));
+            }
+        }
+    }
+    for c in Category::ALL.into_iter().filter(|c| *c != Category::Shareable) {
+        if b.sentences.get(&c).is_none_or(|v| v.is_empty()) {
+            return Err(LexiconError::Invalid { file, what: format!("no sentences for {c}") });
+        }
+    }
+    if b.roles.is_empty() || b.dialogue.is_empty() || b.phrases.is_empty() {
+        return Err(LexiconError::Invalid { file, what: "roles, dialogue and phrases must not be empty".into() });
+    }
+    Ok(b)
+}
+
+impl Lexicon {
+    /// Parse and compile every embedded asset.
+    pub fn load() -> Result<Self, LexiconError> {
+        let policy: PolicyFile = parse("rules/policy.toml", POLICY)?;
+        let threshold = [
+            policy.threshold.get("light").copied().unwrap_or(0.5),
+            policy.threshold.get("medium").copied().unwrap_or(0.4),
+            policy.threshold.get("heavy").copied().unwrap_or(0.25),
+        ];
+        let mut pol = HashMap::new();
+        for (k, v) in &policy.actions {
+            let c = category("rules/policy.toml", k)?;
+            let a = [action("rules/policy.toml", &v[0])?, action("rules/policy.toml", &v[1])?, action("rules/policy.toml", &v[2])?];
+            pol.insert(c, a);
+        }
+        if pol.len() != Category::ALL.len() {
+            return Err(LexiconError::Invalid { file: "rules/policy.toml", what: "every category needs actions".into() });
+        }
+
+        let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
+        let mut dilute_en = Vec::new();
+        for r in dil.en {
+            let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+            dilute_en.push(DiluteRule { kinds: r.kinds, before, replace: r.replace });
+        }
+
+        let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
+        let mut cues = Vec::new();
+        let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for c in cue_file.cue {
+            let idx = cues.len();
+            cues.push(Cue { id: c.id, category: category("rules/cues.toml", &c.category)?, weight: c.weight });
+            for w in c.en {
+                en_words.push(w.to_lowercase());
+                en_ids.push(idx);
+            }
+            for w in c.zh {
+                zh_words.push(w);
+                zh_ids.push(idx);
+            }
+        }
+        let mut patterns = Vec::new();
+        for p in cue_file.pattern {
+            let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
+            patterns.push((Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight }, re));
+        }
+
+        let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
+        let mut signals = HashMap::new();
+        for (k, v) in sig.signal {
+            let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
+            signals.insert(k, Signal { category: c, weight: v.weight });
+        }
+        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"] {
+            if !signals.contains_key(required) {
+                return Err(LexiconError::Invalid { file: "rules/signals.toml", what: format!("missing signal.{required}") });
+            }
+        }
+        let mut units_zh = sig.units.zh;
+        units_zh.sort_by_key(|u| std::cmp::Reverse(u.len()));
+
+        let topics: TopicsFile = parse("lexicon/topics.toml", TOPICS)?;
+        let topics_en_list: Vec<String> = topics.generic.en.iter().map(|s| s.to_lowercase()).collect();
+        let topics_zh_list = topics.generic.zh.clone();
+        let topic_map: HashMap<String, (String, String)> =
+            topics.map.into_iter().map(|(k, v)| (k.to_lowercase(), (v.en, v.zh))).collect();
+        let topic_map_keys: Vec<String> = topic_map.keys().cloned().collect();
+
+        let names: NamesFile = parse("lexicon/names.toml", NAMES)?;
+        let mut surnames_zh = names.surnames_zh;
+        surnames_zh.sort_by_key(|s| std::cmp::Reverse(s.len()));
+
+        Ok(Lexicon {
+            threshold,
+            always_mask: policy.mask.always,
+            dilute_en,
+            dilute_fallback_en: dil.en_fallback,
+            dilute_fallback_zh: dil.zh_fallback,
+            heads_en: longest_first(dil.heads.en),
+            heads_zh: longest_first(dil.heads.zh),
+            adjectives_en: dil.adjectives.en,
+            adjectives_zh: dil.adjectives.zh,
+            policy: pol,
+            cues,
+            cue_en: matcher(&en_words, true)?,
+            cue_en_ids: en_ids,
+            cue_zh: matcher(&zh_words, false)?,
+            cue_zh_ids: zh_ids,
+            patterns,
+            signals,
+            units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_en: sig.say_verbs.en.into_iter().map(|u| u.to_lowercase()).collect(),
+            say_verbs_zh: sig.say_verbs.zh,
+            units_zh,
+            zh_numerals: sig.zh_numerals.chars.chars().collect(),
+            bank_en: bank("filler/en.toml", FILLER_EN)?,
+            bank_zh: bank("filler/zh.toml", FILLER_ZH)?,
+            topics_en: matcher(&topics_en_list, true)?,
+            topics_en_list,
+            topics_zh: matcher(&topics_zh_list, false)?,
+            topics_zh_list,
+            topic_map_matcher: matcher(&topic_map_keys, true)?,
+            topic_map,
+            topic_map_keys,
+            first_names_en: names.first_names_en.into_iter().collect(),
+            ambiguous_first_names_en: names.ambiguous_first_names_en.into_iter().collect(),
+            titles_en: names.titles_en.into_iter().collect(),
+            surnames_zh,
+            not_names_zh: matcher(&names.not_names_zh, false)?,
+            contexts_zh_before: names.contexts_zh_before,
+            contexts_zh_after: names.contexts_zh_after,
+            contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
+            given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
+            not_name_words_en: names.not_name_words_en.into_iter().collect(),
+        })
+    }
+
+    pub fn bank(&self, lang: Lang) -> &Bank {
+        match lang {
+            Lang::En => &self.bank_en,
+            Lang::Zh => &self.bank_zh,
+        }
+    }
+
+    /// The action the policy gives `category` at `level`.
+    pub fn action(&self, category: Category, level: Level) -> Action {
+        self.policy.get(&category).map_or(Action::Keep, |a| a[level_index(level)])
+    }
+
+    pub fn threshold(&self, level: Level) -> f32 {
+        self.threshold[level_index(level)]
+    }
+
+    pub fn signal(&self, name: &str) -> Signal {
+        self.signals.get(name).copied().unwrap_or(Signal { category: None, weight: 0.0 })
+    }
+}
+
+pub fn level_index(level: Level) -> usize {
+    match level {
+        Level::Light => 0,
+        Level::Medium => 1,
+        Level::Heavy => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_assets_load_and_are_complete() {
+        let lex = Lexicon::load().expect("assets load");
+        assert!(lex.cues.len() >= 6);
+        assert_eq!(lex.action(Category::Judgment, Level::Light), Action::Dilute);
+        assert_eq!(lex.action(Category::Shareable, Level::Heavy), Action::Keep);
+        assert!(lex.threshold(Level::Light) > lex.threshold(Level::Heavy));
+        for lang in [Lang::En, Lang::Zh] {
+            let b = lex.bank(lang);
+            for c in Category::ALL.into_iter().filter(|c| *c != Category::Shareable) {
+                assert!(b.sentences[&c].len() >= 20, "{c} {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fillers_hold_no_digits_and_one_topic_slot() {
+        let lex = Lexicon::load().expect("assets load");
+        for lang in [Lang::En, Lang::Zh] {
+            let b = lex.bank(lang);
+            for list in b.sentences.values().chain(b.items.values()) {
+                for s in list {
+                    assert!(!s.chars().any(|c| c.is_ascii_digit()), "{s}");
+                    assert_eq!(s.matches("{topic}").count(), 1, "{s}");
+                }
+            }
+        }
+    }
+}

@@ -1,17 +1,1009 @@
-//! The rewriter: applies the level policy to each block and splices the husk together.
+//! The rewriter: decides each block's action (markers, overrides, then the level policy),
+//! renders the replacement text, splices the husk together and runs the leak gate, escalating
+//! blocks until no withheld token shows.
+//!
+//! Replacements keep the block's markdown shape, because only the block's inner range is
+//! replaced: list markers, table pipes, blockquote prefixes and code fences are outside it.
+//! Hollow filler comes from the category's bank in the block's language, with the block's topic
+//! noun inserted, and no variant is used twice in one document. Choices are deterministic in
+//! (seed, block fingerprint).
 
-use crate::husk::{Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
-use crate::model::Level;
+use crate::classify::{self, detect_lang, is_cjk, DocContext, MeasureKind, Span, SpanKind, Verdict};
+use crate::husk::{BlockOutcome, Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
+use crate::leak;
+use crate::lexicon::{level_index, lexicon, Lang, Lexicon};
+use crate::markdown::{self, Block, BlockKind, BlockMap, Region};
+use crate::model::{Action, Category, Forced, Level, Visibility};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
-pub(crate) fn run(src: &str, _opts: &SanitizeOptions) -> Result<Husk, SanitizeError> {
-    // Placeholder until the engine lands: returns the source unchanged.
-    Ok(Husk { text: src.to_string(), blocks: Vec::new(), retention: 1.0, visibility: Default::default() })
+/// Everything decided about one block before rendering.
+struct Plan {
+    verdict: Verdict,
+    action: Action,
+    forced: Option<Forced>,
+    rule: String,
+    fingerprint: String,
+    lang: Lang,
+    /// Rendering gets plainer each time the leak gate escalates a hollow block.
+    plain: bool,
 }
 
-pub(crate) fn classify_all(_src: &str, _overrides: &Overrides) -> Vec<Classified> {
-    Vec::new()
+fn hash64(parts: &[&[u8]]) -> u64 {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-pub(crate) fn fragment(text: &str, _level: Level, _seed: u64) -> String {
-    text.to_string()
+fn block_lang(text: &str, doc: Lang) -> Lang {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    if letters < 6 {
+        return doc;
+    }
+    detect_lang(text).unwrap_or(doc)
+}
+
+/// Decide the action of every block at `level`.
+fn plan(src: &str, map: &BlockMap, ctx: &DocContext, level: Level, overrides: &Overrides) -> Vec<Plan> {
+    let lex = lexicon();
+    let mut plans: Vec<Plan> = map
+        .blocks
+        .iter()
+        .map(|b| {
+            let text = &src[b.range.clone()];
+            let verdict = classify::classify(text, &b.kind, ctx);
+            let fingerprint = markdown::fingerprint(&map.sections[b.section].path, text);
+            let forced = overrides.get(&fingerprint);
+            let lang = block_lang(text, ctx.lang);
+            let (action, forced, rule) = decide(b, &verdict, forced, map.visibility, level, lex);
+            Plan { verdict, action, forced, rule, fingerprint, lang, plain: false }
+        })
+        .collect();
+    // A table row speaks as a whole: when one cell is withheld, the row's other non-label cells
+    // that carry any cue follow it.
+    let mut row_max: HashMap<usize, (Action, Category)> = HashMap::new();
+    for (b, p) in map.blocks.iter().zip(&plans) {
+        if matches!(b.kind, BlockKind::TableCell { .. }) && p.forced.is_none() && p.action != Action::Keep {
+            row_max.entry(b.group).and_modify(|e| if p.action > e.0 { *e = (p.action, p.verdict.category) }).or_insert((p.action, p.verdict.category));
+        }
+    }
+    for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
+        if let BlockKind::TableCell { col, .. } = b.kind {
+            if let Some((a, c)) = row_max.get(&b.group) {
+                if col > 0 && p.action == Action::Keep && p.forced.is_none() && p.verdict.score > 0.0 && b.region == Region::Normal {
+                    p.action = lex.action(*c, level).max(Action::Dilute).min(*a);
+                    p.rule = format!("row.{}", p.verdict.rule);
+                }
+            }
+        }
+    }
+    plans
+}
+
+fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, String) {
+    match b.region {
+        Region::Private => return (Action::Withhold, Some(Forced::Private), "marker.private".into()),
+        Region::Public => return (Action::Keep, Some(Forced::Keep), "marker.public".into()),
+        Region::Normal => {}
+    }
+    if vis == Visibility::Public {
+        return (Action::Keep, Some(Forced::Keep), "frontmatter.public".into());
+    }
+    match forced {
+        Some(Forced::Keep) => return (Action::Keep, forced, "override.keep".into()),
+        Some(Forced::Hollow) => return (Action::Hollow, forced, "override.hollow".into()),
+        Some(Forced::Private) => return (Action::Withhold, forced, "override.private".into()),
+        None => {}
+    }
+    if v.score < lex.threshold(level) {
+        if lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+            return (Action::Mask, None, "mask.names-and-systems".into());
+        }
+        let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
+        return (Action::Keep, None, rule);
+    }
+    let mut action = lex.action(v.category, level);
+    if b.kind == BlockKind::Description && action == Action::Hollow {
+        action = Action::Dilute;
+    }
+    if action == Action::Keep && lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
+        return (Action::Mask, None, "mask.names-and-systems".into());
+    }
+    (action, None, v.rule.clone())
+}
+
+fn is_maskable(k: SpanKind) -> bool {
+    matches!(k, SpanKind::Name | SpanKind::Identifier)
+}
+
+/// Chooses filler variants: deterministic, closest in length, never the same variant twice.
+struct Chooser {
+    seed: u64,
+    used: HashSet<String>,
+    roles: HashMap<String, String>,
+}
+
+impl Chooser {
+    fn pick<'a>(&mut self, list: &'a [String], key: &str, target_chars: usize, topic: &str) -> Option<String> {
+        let mut best: Option<(f64, &'a String)> = None;
+        for (i, cand) in list.iter().enumerate() {
+            if self.used.contains(cand) {
+                continue;
+            }
+            let len = cand.chars().count() + topic.chars().count().saturating_sub(7);
+            let diff = (len as f64 - target_chars as f64).abs() / target_chars.max(1) as f64;
+            let jitter = (hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), &i.to_le_bytes()]) % 1000) as f64 / 1000.0 * 0.35;
+            let score = diff + jitter;
+            if best.is_none_or(|(s, _)| score < s) {
+                best = Some((score, cand));
+            }
+        }
+        let (_, c) = best?;
+        self.used.insert(c.clone());
+        Some(c.clone())
+    }
+
+    fn role(&mut self, name: &str, bank: &[String], key: &str) -> String {
+        if let Some(r) = self.roles.get(name) {
+            return r.clone();
+        }
+        let taken: HashSet<&String> = self.roles.values().collect();
+        let free: Vec<&String> = bank.iter().filter(|r| !taken.contains(r)).collect();
+        let pool: Vec<&String> = if free.is_empty() { bank.iter().collect() } else { free };
+        let r = pool
+            .get((hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), name.as_bytes()]) % pool.len().max(1) as u64) as usize)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        self.roles.insert(name.to_string(), r.clone());
+        r
+    }
+}
+
+/// The topic noun of a block: a specific term mapped to its generic noun, else the longest
+/// generic noun in the text, else one in the heading (or the heading itself when it is a short
+/// noun phrase), else the category's default topic.
+fn topic(text: &str, heading: Option<&str>, lang: Lang, cat: Category, lex: &Lexicon) -> String {
+    if let Some(t) = topic_in(text, lang, lex) {
+        return t;
+    }
+    if let Some(h) = heading.map(str::trim) {
+        if let Some(t) = topic_in(h, lang, lex) {
+            return t;
+        }
+        let n = h.chars().count();
+        let noun_like = match lang {
+            Lang::En => {
+                let words: Vec<&str> = h.split_whitespace().collect();
+                (1..=3).contains(&words.len())
+                    && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+                    && !words.iter().any(|w| ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of"].contains(&w.to_ascii_lowercase().as_str()))
+            }
+            Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
+        };
+        if noun_like {
+            return match lang {
+                Lang::En => lower_first(h),
+                Lang::Zh => h.to_string(),
+            };
+        }
+    }
+    lex.bank(lang).topic_defaults.get(&cat).cloned().unwrap_or_else(|| match lang {
+        Lang::En => "this area".into(),
+        Lang::Zh => "这类工作".into(),
+    })
+}
+
+/// Characters that make a short Chinese heading a clause rather than a noun phrase.
+const ZH_NOT_TOPIC: &str = "的了是不也就都还又再很最更他她它我你们谁怎样么吗呢吧和与及或在对把被给让要会能";
+
+/// A mapped specific term or the longest generic topic noun in `text`.
+fn topic_in(text: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
+    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
+        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
+        return Some(match lang {
+            Lang::En => en.clone(),
+            Lang::Zh => zh.clone(),
+        });
+    }
+    let (ac, list) = match lang {
+        Lang::En => (&lex.topics_en, &lex.topics_en_list),
+        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
+    };
+    ac.find_iter(text)
+        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
+        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())))
+        .map(|m| list[m.pattern().as_usize()].clone())
+}
+
+fn word_bounded(text: &str, r: Range<usize>) -> bool {
+    let b = text.as_bytes();
+    let edge = |i: usize| b[i].is_ascii_alphanumeric();
+    (r.start == 0 || !edge(r.start - 1) || !edge(r.start)) && (r.end >= b.len() || !edge(r.end) || !edge(r.end - 1))
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        // Keep acronyms and proper-looking words ("API", "SQL") as they are.
+        Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => f.to_lowercase().chain(c).collect(),
+        Some(f) => std::iter::once(f).chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn fill(template: &str, topic: &str, lang: Lang) -> String {
+    let out = template.replacen("{topic}", topic, 1);
+    match lang {
+        Lang::En => upper_first(&out),
+        Lang::Zh => out,
+    }
+}
+
+/// End punctuation of a block, so a replacement ends the way the original did.
+fn match_ending(out: String, original: &str) -> String {
+    let orig_end = original.trim_end().chars().last();
+    let has_stop = |c: Option<char>| matches!(c, Some('.' | '。' | '!' | '！' | '?' | '？' | ';' | '；'));
+    if has_stop(orig_end) {
+        out
+    } else {
+        out.trim_end_matches(['.', '。', '!', '！', '?', '？']).to_string()
+    }
+}
+
+/// Render one block's replacement text (None = leave it unchanged).
+fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: &mut Chooser) -> Option<String> {
+    let lex = lexicon();
+    let text = &src[b.range.clone()];
+    let heading = map.sections[b.section].path.last().map(String::as_str);
+    match p.action {
+        Action::Keep | Action::Withhold => None,
+        Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, heading, ctx, ch, lex)),
+        Action::Dilute => {
+            if let BlockKind::Code { .. } = b.kind {
+                return Some(code(text, ctx, false));
+            }
+            if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
+                return hollow(text, b, p, heading, ctx, ch, lex);
+            }
+            // Dilution that cannot replace a figure naturally, or still carries one, hollows.
+            match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
+                Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
+                _ => hollow(text, b, p, heading, ctx, ch, lex),
+            }
+        }
+        Action::Hollow => hollow(text, b, p, heading, ctx, ch, lex),
+    }
+}
+
+fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
+    let bank = lex.bank(p.lang);
+    let cat = if p.verdict.category == Category::Shareable { Category::Judgment } else { p.verdict.category };
+    let target = text.chars().count();
+    let key = p.fingerprint.as_str();
+    let topic_noun = if p.plain {
+        match p.lang {
+            Lang::En => "this area".to_string(),
+            Lang::Zh => "这类工作".to_string(),
+        }
+    } else {
+        topic(text, heading, p.lang, cat, lex)
+    };
+    match &b.kind {
+        BlockKind::Code { .. } => Some(code(text, ctx, true)),
+        BlockKind::TableCell { .. } => {
+            // A cell that named someone gets a role; any other cell a short generic phrase.
+            let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
+            let list = if named { &bank.roles } else { &bank.cells[&cat] };
+            let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
+            Some(pick.map(|s| upper_first_if_en(&s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
+        }
+        BlockKind::QuoteLine => {
+            if let Some((speaker, rest)) = dialogue_split(text) {
+                let line = ch.pick(&bank.dialogue, key, rest.chars().count(), "")?;
+                return Some(format!("{speaker}{line}"));
+            }
+            sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text)
+        }
+        BlockKind::ListItem { .. } => {
+            // Keep a short, plain label ("Role: …", "角色：…") and use it as the topic.
+            if let Some((label, sep, rest)) = label_split(text) {
+                if classify::scan(label, Some(ctx)).is_empty() {
+                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
+                    let body = ch
+                        .pick(&bank.items[&cat], key, rest.chars().count(), &t)
+                        .map(|s| fill(&s, &t, p.lang))
+                        .or_else(|| sentence(bank, cat, key, rest.chars().count(), &t, p.lang, ch, rest))?;
+                    return Some(match_ending(format!("{label}{sep}{body}"), text));
+                }
+            }
+            let out = ch
+                .pick(&bank.items[&cat], key, target, &topic_noun)
+                .map(|s| fill(&s, &topic_noun, p.lang))
+                .or_else(|| sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text))?;
+            Some(match_ending(extend(out, target, bank, cat, key, &topic_noun, p.lang, ch), text))
+        }
+        BlockKind::Sentence | BlockKind::Description => sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text),
+    }
+}
+
+fn upper_first_if_en(s: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => upper_first(s),
+        Lang::Zh => s.to_string(),
+    }
+}
+
+fn fallback_cell(lang: Lang) -> String {
+    match lang {
+        Lang::En => "Per team practice".into(),
+        Lang::Zh => "按团队惯例".into(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sentence(bank: &crate::lexicon::Bank, cat: Category, key: &str, target: usize, topic: &str, lang: Lang, ch: &mut Chooser, original: &str) -> Option<String> {
+    let first = ch
+        .pick(&bank.sentences[&cat], key, target, topic)
+        .or_else(|| Category::ALL.iter().filter(|c| **c != Category::Shareable).find_map(|c| ch.pick(&bank.sentences[c], key, target, topic)))?;
+    let out = fill(&first, topic, lang);
+    Some(match_ending(extend(out, target, bank, cat, key, topic, lang, ch), original))
+}
+
+/// A long original gets a second filler sentence so the husk keeps its length.
+#[allow(clippy::too_many_arguments)]
+fn extend(out: String, target: usize, bank: &crate::lexicon::Bank, cat: Category, key: &str, topic: &str, lang: Lang, ch: &mut Chooser) -> String {
+    let have = out.chars().count();
+    if target < have * 2 || target < 60 {
+        return out;
+    }
+    let more_key = format!("{key}+");
+    match ch.pick(&bank.sentences[&cat], &more_key, target - have, topic) {
+        Some(s) => {
+            let sep = if lang == Lang::En { " " } else { "" };
+            let base = if out.ends_with(['.', '。', '!', '?', '！', '？']) {
+                out
+            } else {
+                format!("{out}{}", if lang == Lang::En { "." } else { "。" })
+            };
+            format!("{base}{sep}{}", fill(&s, topic, lang))
+        }
+        None => out,
+    }
+}
+
+fn dialogue_split(text: &str) -> Option<(&str, &str)> {
+    let idx = text.find(['：', ':'])?;
+    let speaker = &text[..idx];
+    let n = speaker.chars().count();
+    if n == 0 || n > 12 || speaker.contains(char::is_whitespace) && n > 8 {
+        return None;
+    }
+    let sep_len = text[idx..].chars().next().map_or(1, char::len_utf8);
+    let rest_start = idx + sep_len;
+    let ws = text[rest_start..].len() - text[rest_start..].trim_start().len();
+    Some((&text[..rest_start + ws], &text[rest_start + ws..]))
+}
+
+/// "Label: rest" / "标签：rest" with a short label.
+fn label_split(text: &str) -> Option<(&str, &str, &str)> {
+    let stripped = text.trim_start_matches("**");
+    let off = text.len() - stripped.len();
+    let idx = text[off..].find(['：', ':']).map(|i| i + off)?;
+    let label = &text[..idx];
+    let n = label.trim_matches('*').chars().count();
+    if n == 0 || n > 30 || label.contains(['`', '，', ',', '。', '.']) {
+        return None;
+    }
+    let sep_len = text[idx..].chars().next().map_or(1, char::len_utf8);
+    let mut rest_start = idx + sep_len;
+    // Bold labels close after the colon: "**Label:** rest".
+    if text[rest_start..].starts_with("**") {
+        rest_start += 2;
+    }
+    let ws = text[rest_start..].len() - text[rest_start..].trim_start().len();
+    let rest = &text[rest_start + ws..];
+    if rest.is_empty() {
+        return None;
+    }
+    Some((label, &text[idx..rest_start + ws], rest))
+}
+
+/// A label doubles as the topic when it is a short noun phrase ("Role", "角色").
+fn label_topic(label: &str, lang: Lang) -> Option<String> {
+    let l = label.trim_matches('*').trim();
+    match lang {
+        Lang::En if l.split_whitespace().count() <= 3 && l.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-') => Some(lower_first(l)),
+        Lang::Zh if (1..=4).contains(&l.chars().count()) && l.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)) => Some(l.to_string()),
+        _ => None,
+    }
+}
+
+/// Replace names and identifiers (mask), and with `dilute` also measures and quotes. None when a
+/// specific cannot be replaced naturally.
+fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> Option<String> {
+    let lex = lexicon();
+    let bank = lex.bank(lang);
+    let merged = if dilute { merge_measure_pairs(text, spans) } else { spans.to_vec() };
+    let spans = &merged[..];
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (i, s) in spans.iter().enumerate() {
+        let mut r = s.range.clone();
+        let repl = match s.kind {
+            SpanKind::Name => Some(ch.role(&text[r.clone()], &bank.roles, key)),
+            SpanKind::Identifier => {
+                if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
+                    r = r.start - 1..r.end + 1;
+                }
+                match head_noun_after(&text[r.end..], lang) {
+                    Some(gap) => {
+                        // "the `x` flag" → "the relevant flag"; "用 `x` 前缀" → "用相关前缀"
+                        let adjs = match lang {
+                            Lang::En => &lex.adjectives_en,
+                            Lang::Zh => &lex.adjectives_zh,
+                        };
+                        let adj = adjs.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % adjs.len().max(1) as u64) as usize).cloned().unwrap_or_default();
+                        let before = &text[pos..r.start];
+                        let (before, adj) = match lang {
+                            Lang::En if has_determiner(before) => (before, format!("{adj} ")),
+                            Lang::En => (before, format!("the {adj} ")),
+                            Lang::Zh => (before.strip_suffix(' ').filter(|b| b.ends_with(is_cjk)).unwrap_or(before), adj),
+                        };
+                        if r.start < pos {
+                            continue;
+                        }
+                        out.push_str(before);
+                        out.push_str(&adj);
+                        pos = r.end + gap;
+                        continue;
+                    }
+                    None => vague(bank, "identifier", key, i),
+                }
+            }
+            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
+                let Some((start, repl)) = dilute_measure(text, r.clone(), s.kind, lang, pos) else {
+                    return None;
+                };
+                if start < pos {
+                    continue;
+                }
+                out.push_str(&text[pos..start]);
+                out.push_str(&repl);
+                pos = r.end;
+                continue;
+            }
+            SpanKind::Quote { long: true } if dilute => {
+                let p = bank.phrases.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % bank.phrases.len().max(1) as u64) as usize);
+                p.cloned()
+            }
+            _ => None,
+        };
+        let Some(repl) = repl else { continue };
+        if r.start < pos {
+            continue;
+        }
+        let before = &text[pos..r.start];
+        // Avoid "the the agreed threshold": drop an article the replacement already carries.
+        let before = if lang == Lang::En && ["the ", "a ", "an "].iter().any(|a| repl.starts_with(a)) {
+            strip_trailing_article(before)
+        } else {
+            before
+        };
+        out.push_str(before);
+        out.push_str(&repl);
+        pos = r.end;
+    }
+    out.push_str(&text[pos..]);
+    Some(if lang == Lang::En { upper_first(&out) } else { out })
+}
+
+/// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
+fn head_noun_after(after: &str, lang: Lang) -> Option<usize> {
+    let lex = lexicon();
+    let trimmed = after.trim_start_matches(' ');
+    let gap = after.len() - trimmed.len();
+    match lang {
+        Lang::En => {
+            if gap == 0 {
+                return None;
+            }
+            let lower = trimmed.to_ascii_lowercase();
+            lex.heads_en
+                .iter()
+                .find(|h| lower.starts_with(h.as_str()) && !lower[h.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+                .map(|_| gap)
+        }
+        Lang::Zh => lex.heads_zh.iter().find(|h| trimmed.starts_with(h.as_str())).map(|_| gap),
+    }
+}
+
+fn has_determiner(before: &str) -> bool {
+    let b = before.to_ascii_lowercase();
+    ["the ", "a ", "an ", "our ", "this ", "that ", "each ", "every ", "any ", "its ", "their ", "your "].iter().any(|d| b.ends_with(d))
+}
+
+fn strip_trailing_article(s: &str) -> &str {
+    for a in ["the ", "The ", "a ", "A ", "an ", "An "] {
+        if let Some(x) = s.strip_suffix(a) {
+            if x.is_empty() || x.ends_with(' ') {
+                return x;
+            }
+        }
+    }
+    s
+}
+
+/// "between 02:00 and 02:20 UTC", "3 to 5 days", "周二或周四": two measures read as one.
+fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
+    let is_num = |k: SpanKind| matches!(k, SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral);
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if let Some(last) = out.last_mut() {
+            if is_num(last.kind) && is_num(s.kind) && last.range.end <= s.range.start {
+                let between = text[last.range.end..s.range.start].trim();
+                if ["and", "to", "or", "-", "–", "~", "或", "到", "至", "和"].contains(&between) {
+                    last.range.end = s.range.end;
+                    if let SpanKind::Measure(_) = s.kind {
+                        last.kind = s.kind;
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push(s.clone());
+    }
+    out
+}
+
+/// The replacement of one measure when diluting: (start of replaced text, replacement), or None
+/// when no phrase reads naturally in its place (the block is then hollowed instead).
+fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
+    let lex = lexicon();
+    let kname = match kind {
+        SpanKind::Measure(k) => measure_bank(k),
+        SpanKind::ZhNumeral => "count",
+        _ => "number",
+    };
+    let span = &text[r.clone()];
+    match lang {
+        Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
+        Lang::En => {
+            let before = &text[floor..r.start];
+            for rule in &lex.dilute_en {
+                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
+                    continue;
+                }
+                if let Some(c) = rule.before.captures(before) {
+                    let m = c.get(0).map_or(0..0, |m| m.range());
+                    if m.end == before.len() {
+                        let mut out = String::new();
+                        c.expand(&rule.replace, &mut out);
+                        return Some((floor + m.start, out));
+                    }
+                }
+            }
+            if kname == "count" {
+                // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
+                let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
+                if before.to_ascii_lowercase().ends_with("the ") && !unit.is_empty() {
+                    return Some((r.start, unit.to_string()));
+                }
+                let several = lex.dilute_fallback_en.get("count").cloned().unwrap_or_default();
+                return Some((r.start, if unit.is_empty() { several } else { format!("{several} {unit}") }));
+            }
+            if kname == "number" {
+                return None; // "Regular 400": a bare number has no natural stand-in
+            }
+            let fb = lex.dilute_fallback_en.get(kname).cloned().unwrap_or_default();
+            let start = if fb.starts_with("a ") || fb.starts_with("the ") { r.start - (before.len() - strip_trailing_article(before).len()) } else { r.start };
+            Some((start, fb))
+        }
+    }
+}
+
+fn measure_bank(k: MeasureKind) -> &'static str {
+    match k {
+        MeasureKind::Duration => "duration",
+        MeasureKind::Time => "time",
+        MeasureKind::Amount => "amount",
+        MeasureKind::Count => "count",
+        MeasureKind::Threshold => "threshold",
+    }
+}
+
+fn vague(bank: &crate::lexicon::Bank, kind: &str, key: &str, i: usize) -> Option<String> {
+    let list = bank.vague.get(kind)?;
+    if list.is_empty() {
+        return None;
+    }
+    Some(list[(hash64(&[key.as_bytes(), kind.as_bytes(), &i.to_le_bytes()]) % list.len() as u64) as usize].clone())
+}
+
+/// Dilute: specifics become vague phrases and reason clauses are dropped.
+fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -> Option<String> {
+    let out = replace_spans(text, spans, lang, ch, key, true)?;
+    Some(drop_reason(&out, lang))
+}
+
+fn drop_reason(text: &str, lang: Lang) -> String {
+    let cut = match lang {
+        Lang::En => [", because ", " because ", "; otherwise", ", otherwise", ", since "].iter().filter_map(|m| text.find(m)).min(),
+        Lang::Zh => ["，因为", "因为", "，否则", "，不然", "，由于"].iter().filter_map(|m| text.find(m).filter(|i| *i > 0)).min(),
+    };
+    match cut {
+        Some(i) if i > text.len() / 3 => {
+            let end = text.trim_end().chars().last().filter(|c| matches!(c, '.' | '。' | ';' | '；')).map(String::from).unwrap_or_default();
+            format!("{}{}", text[..i].trim_end_matches([',', '，', ' ']), end)
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// Code: specific values become placeholders; with `deep`, internal names too.
+fn code(text: &str, ctx: &DocContext, deep: bool) -> String {
+    let spans = classify::scan(text, Some(ctx));
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for s in &spans {
+        let r = s.range.clone();
+        if r.start < pos {
+            continue;
+        }
+        let t = &text[r.clone()];
+        let before = &text[..r.start];
+        let ph = match s.kind {
+            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral => placeholder_for(before, "value"),
+            SpanKind::Identifier | SpanKind::Name if deep => placeholder_for(before, if t.contains('.') { "name" } else { "name" }),
+            SpanKind::Quote { .. } if deep => "<value>".to_string(),
+            _ => continue,
+        };
+        out.push_str(&text[pos..r.start]);
+        out.push_str(&ph);
+        pos = r.end;
+    }
+    out.push_str(&text[pos..]);
+    // Key=value pairs and quoted literals keep their key but lose the value.
+    let out = placeholder_values(&out, deep);
+    out
+}
+
+/// `--host=order-db-primary` → `--host=<host>`, `'internal'` → `'<value>'`.
+fn placeholder_values(text: &str, deep: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut l = line.to_string();
+        if deep {
+            l = replace_quoted(&l, '\'');
+            l = replace_quoted(&l, '"');
+        }
+        out.push_str(&replace_kv(&l));
+    }
+    out
+}
+
+fn replace_quoted(line: &str, q: char) -> String {
+    let mut out = String::new();
+    let mut parts = line.split(q);
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    if rest.len() < 2 {
+        for r in rest {
+            out.push(q);
+            out.push_str(r);
+        }
+        return out;
+    }
+    for (i, r) in rest.iter().enumerate() {
+        out.push(q);
+        if i % 2 == 0 && i + 1 < rest.len() && !r.is_empty() && !r.starts_with('<') {
+            out.push_str("<value>");
+        } else {
+            out.push_str(r);
+        }
+    }
+    out
+}
+
+fn replace_kv(line: &str) -> String {
+    // --key=value with a plain value that is not already a placeholder
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("--") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let key_end = tail[2..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).map_or(tail.len(), |k| k + 2);
+        let key = &tail[2..key_end];
+        if tail[key_end..].starts_with('=') && !key.is_empty() {
+            let val = &tail[key_end + 1..];
+            let val_end = val.find(|c: char| c.is_whitespace() || c == '\\').unwrap_or(val.len());
+            let v = &val[..val_end];
+            out.push_str(&tail[..key_end + 1]);
+            if v.starts_with('<') || v.starts_with('"') || v.starts_with('\'') || v.is_empty() {
+                out.push_str(v);
+            } else if let Some(eq) = v.find('=') {
+                // --max-load=Threads_running=25: keep the inner key
+                out.push_str(&v[..=eq]);
+                out.push_str(&format!("<{}>", key.replace('-', "_")));
+            } else {
+                out.push_str(&format!("<{}>", key.replace('-', "_")));
+            }
+            rest = &val[val_end..];
+        } else {
+            out.push_str(&tail[..key_end]);
+            rest = &tail[key_end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn placeholder_for(before: &str, default: &str) -> String {
+    let b = before.trim_end().to_ascii_lowercase();
+    let kw = ["from", "join", "into", "update", "table"];
+    if kw.iter().any(|k| b.ends_with(k)) {
+        return "<table>".into();
+    }
+    if b.ends_with('=') || b.ends_with(':') {
+        let key: String = b.trim_end_matches(['=', ':', ' ']).chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect::<Vec<_>>().into_iter().rev().collect();
+        let key = key.trim_start_matches('-').replace('-', "_");
+        // A key that is itself an internal name ("threads_running") would leak it back.
+        if !key.is_empty() && key.len() <= 16 && !key.contains('_') {
+            return format!("<{key}>");
+        }
+    }
+    format!("<{default}>")
+}
+
+/// Lowercased public skeleton: everything outside blocks and removals, plus public regions.
+fn skeleton(src: &str, map: &BlockMap) -> String {
+    let mut cover: Vec<Range<usize>> = map.blocks.iter().filter(|b| b.region != Region::Public).map(|b| b.range.clone()).collect();
+    cover.extend(map.removals.iter().cloned());
+    cover.sort_by_key(|r| r.start);
+    let mut out = String::new();
+    let mut pos = 0;
+    for r in cover {
+        if r.start > pos {
+            out.push_str(&src[pos..r.start]);
+            out.push('\n');
+        }
+        pos = pos.max(r.end);
+    }
+    if pos < src.len() {
+        out.push_str(&src[pos..]);
+    }
+    out.to_ascii_lowercase()
+}
+
+/// The edit that removes a block forced private outside a marker region.
+fn removal_range(src: &str, b: &Block) -> Range<usize> {
+    match b.kind {
+        BlockKind::ListItem { .. } | BlockKind::QuoteLine => {
+            let start = src[..b.range.start].rfind('\n').map_or(0, |i| i + 1);
+            let end = src[b.range.end..].find('\n').map_or(src.len(), |i| b.range.end + i + 1);
+            start..end
+        }
+        _ => {
+            let ws = src[b.range.end..].len() - src[b.range.end..].trim_start_matches([' ', '\t']).len();
+            b.range.start..b.range.end + ws
+        }
+    }
+}
+
+const MAX_ROUNDS: usize = 6;
+
+pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeError> {
+    let map = markdown::block_map(src);
+    if map.visibility == Visibility::Private {
+        return Err(SanitizeError::PrivateNote);
+    }
+    let ctx = classify::doc_context(src, &map);
+    let mut plans = plan(src, &map, &ctx, opts.level, &opts.overrides);
+    let public = skeleton(src, &map);
+    let lines = markdown::LineIndex::new(src);
+
+    for round in 0..MAX_ROUNDS {
+        let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
+        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
+        for (i, (b, p)) in map.blocks.iter().zip(&plans).enumerate() {
+            if b.region == Region::Private {
+                continue;
+            }
+            if p.action == Action::Withhold {
+                edits.push((removal_range(src, b), String::new(), Some(i)));
+                continue;
+            }
+            if let Some(text) = render(src, b, p, &map, &ctx, &mut ch) {
+                let text = text.replace('\n', map.line_ending.as_str()).replace("\r\r\n", "\r\n");
+                edits.push((b.range.clone(), text, Some(i)));
+            }
+        }
+        edits.sort_by_key(|e| (e.0.start, e.0.end));
+        let plain: Vec<(Range<usize>, String)> = edits.iter().map(|(r, t, _)| (r.clone(), t.clone())).collect();
+        let text = markdown::splice(src, &plain);
+
+        // Leak gate.
+        let tokens: Vec<leak::Withheld> = map
+            .blocks
+            .iter()
+            .zip(&plans)
+            .enumerate()
+            .filter(|(_, (_, p))| p.action != Action::Keep)
+            .map(|(i, (b, p))| {
+                let private = p.action == Action::Withhold;
+                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, private), strict: private }
+            })
+            .collect();
+        let offsets = output_ranges(&map, &edits);
+        let holder_of = |at: usize| offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= at && at < r.end));
+        // Text the user ruled public (a marker or a keep override) is shown as written: a token
+        // it shares with a withheld block is the user's own decision, not a leak.
+        let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)
+            .into_iter()
+            .filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep)))
+            .collect();
+        if findings.is_empty() {
+            return Ok(finish(src, &map, &plans, text, &lines));
+        }
+        // Map each finding to the block whose output holds it and escalate that block.
+        let mut escalated = false;
+        for f in &findings {
+            match holder_of(f.at).filter(|h| plans[*h].forced != Some(Forced::Keep)) {
+                Some(h) => {
+                    let is_code = matches!(map.blocks[h].kind, BlockKind::Code { .. });
+                    let p = &mut plans[h];
+                    let next = match p.action {
+                        Action::Keep | Action::Mask | Action::Dilute if is_code => Action::Hollow,
+                        Action::Keep => Action::Mask,
+                        Action::Mask => Action::Dilute,
+                        Action::Dilute => Action::Hollow,
+                        Action::Hollow if !p.plain => {
+                            p.plain = true;
+                            escalated = true;
+                            continue;
+                        }
+                        other => other,
+                    };
+                    if next != p.action {
+                        p.action = next;
+                        p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
+                        escalated = true;
+                    }
+                }
+                None => {}
+            }
+        }
+        if !escalated || round + 1 == MAX_ROUNDS {
+            let owner = &map.blocks[findings[0].owner];
+            let (line, column) = lines.locate(owner.range.start);
+            return Err(SanitizeError::Leak { line, column });
+        }
+    }
+    let b = &map.blocks[0];
+    Err(SanitizeError::Leak { line: b.line, column: b.column })
+}
+
+/// Output byte range of every block (None when removed).
+fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, String, Option<usize>)]) -> Vec<Option<Range<usize>>> {
+    let mut out = vec![None; map.blocks.len()];
+    // Walk source positions: delta accumulates over edits that end before a position.
+    let mut delta: isize = 0;
+    let mut ei = 0;
+    let mut last_end = 0usize;
+    let mut edit_of: HashMap<usize, (usize, usize)> = HashMap::new(); // block -> output range for rewritten blocks
+    let mut applied: Vec<(Range<usize>, isize)> = Vec::new();
+    for (r, t, owner) in edits {
+        if r.start < last_end {
+            continue;
+        }
+        let out_start = (r.start as isize + delta) as usize;
+        if let Some(o) = owner {
+            edit_of.insert(*o, (out_start, out_start + t.len()));
+        }
+        delta += t.len() as isize - (r.end - r.start) as isize;
+        applied.push((r.clone(), delta));
+        last_end = r.end;
+    }
+    for (i, b) in map.blocks.iter().enumerate() {
+        if let Some((s, e)) = edit_of.get(&i) {
+            out[i] = Some(*s..*e);
+            continue;
+        }
+        // Unedited block: removed if inside a removal, else shifted by the edits before it.
+        while ei < applied.len() && applied[ei].0.end <= b.range.start {
+            ei += 1;
+        }
+        let inside = applied.iter().any(|(r, _)| r.start <= b.range.start && b.range.end <= r.end);
+        if inside {
+            continue;
+        }
+        let d = if ei == 0 { 0 } else { applied[ei - 1].1 };
+        out[i] = Some((b.range.start as isize + d) as usize..(b.range.end as isize + d) as usize);
+    }
+    out
+}
+
+fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markdown::LineIndex) -> Husk {
+    let mut blocks = Vec::with_capacity(plans.len());
+    let mut kept = 0.0;
+    for (b, p) in map.blocks.iter().zip(plans) {
+        kept += p.action.retained();
+        let (line, column) = lines.locate(b.range.start);
+        blocks.push(BlockOutcome {
+            start: b.range.start,
+            end: b.range.end,
+            line,
+            column,
+            kind: b.kind.clone(),
+            category: p.verdict.category,
+            score: (p.verdict.score * 100.0).round() / 100.0,
+            rule: p.rule.clone(),
+            action: p.action,
+            forced: p.forced,
+            fingerprint: p.fingerprint.clone(),
+            sha256: hex::encode(Sha256::digest(src[b.range.clone()].as_bytes())),
+        });
+    }
+    let retention = if blocks.is_empty() { 1.0 } else { ((kept / blocks.len() as f64) * 1000.0).round() / 1000.0 };
+    Husk { text, blocks, retention, visibility: map.visibility }
+}
+
+pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> {
+    let map = markdown::block_map(src);
+    let ctx = classify::doc_context(src, &map);
+    let per_level: Vec<Vec<Plan>> = Level::ALL.iter().map(|l| plan(src, &map, &ctx, *l, overrides)).collect();
+    map.blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let p = &per_level[level_index(Level::Medium)][i];
+            Classified {
+                start: b.range.start,
+                end: b.range.end,
+                line: b.line,
+                column: b.column,
+                kind: b.kind.clone(),
+                category: p.verdict.category,
+                score: (p.verdict.score * 100.0).round() / 100.0,
+                rule: p.rule.clone(),
+                forced: p.forced,
+                fingerprint: p.fingerprint.clone(),
+                actions: [per_level[0][i].action, per_level[1][i].action, per_level[2][i].action],
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
+    // A fragment is sanitized as a one-paragraph document: its own block map, policy and gate.
+    let one_line = text.replace(['\r', '\n'], " ");
+    let mut opts = SanitizeOptions::new(level);
+    opts.seed = seed;
+    match run(&one_line, &opts) {
+        Ok(h) => h.text,
+        Err(_) => {
+            let lang = detect_lang(text).unwrap_or(Lang::En);
+            let bank = lexicon().bank(lang);
+            let t = match lang {
+                Lang::En => "this area",
+                Lang::Zh => "这类工作",
+            };
+            fill(&bank.sentences[&Category::Context][0], t, lang)
+        }
+    }
 }
