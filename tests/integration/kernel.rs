@@ -834,6 +834,10 @@ fn kill_9_during_backup_never_leaves_a_partial_kernel() {
             }
         }
     }
+    // The next backup sweeps the temp files the killed ones left.
+    let o = run(&mut cmd);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(entries(&out).iter().all(|e| e.starts_with("husk-")), "stale temp files stay: {:?}", entries(&out));
     eprintln!("kill -9 during backup: seed {s}, full run {full:?}, {completed} of 50 had finished");
 }
 
@@ -876,9 +880,12 @@ fn kill_9_during_restore_leaves_the_target_untouched_or_complete() {
         let _ = fs::remove_dir_all(&target);
         for e in entries(&parent) {
             assert!(e.starts_with(".husk-restore-"), "seed {s} run {i}: unexpected {e}");
-            fs::remove_dir_all(parent.join(e)).unwrap();
         }
     }
+    // The next restore sweeps the staging folders the killed ones left.
+    let o = run(&mut fresh);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(entries(&parent), vec!["vault"]);
     eprintln!("kill -9 during restore: seed {s}, full run {full:?}: {untouched} untouched, {complete} complete");
 }
 

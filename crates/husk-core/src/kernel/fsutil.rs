@@ -96,3 +96,47 @@ pub(crate) fn is_empty_dir(dir: &Path) -> Result<bool> {
         Err(e) => Err(KernelError::io("read", dir, e)),
     }
 }
+
+/// Take an exclusive advisory lock on `f` without waiting; true when taken. The lock lives as
+/// long as the open file, so a killed process releases it: that is how stale temp files and
+/// staging folders are told apart from ones in use.
+pub(crate) fn try_lock(f: &fs::File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a valid descriptor owned by `f`.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = f;
+        false
+    }
+}
+
+/// Remove entries of `dir` named `prefix…` that no live Husk process holds locked: temp files
+/// and staging folders left by a crash. Best effort; returns how many were removed.
+pub(crate) fn sweep_stale(dir: &Path, prefix: &str) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else { return 0 };
+    let mut n = 0;
+    for e in rd.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_symlink() {
+            continue;
+        }
+        let Ok(f) = fs::File::open(&p) else { continue };
+        if !try_lock(&f) {
+            continue;
+        }
+        let removed = if ft.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+        if removed.is_ok() {
+            n += 1;
+        }
+    }
+    n
+}

@@ -39,6 +39,7 @@ pub struct RestoreReport {
 
 struct Staging {
     root: PathBuf,
+    made: std::collections::HashSet<PathBuf>,
     current: Option<(fs::File, PathBuf, u32, u64)>,
     dirs: Vec<(PathBuf, u32, u64)>,
 }
@@ -60,14 +61,22 @@ impl Staging {
     }
 }
 
-fn create_dirs(p: &Path) -> Result<()> {
-    fs::create_dir_all(p).map_err(|e| KernelError::io("create", p, e))
+impl Staging {
+    /// Create `p` and its parents inside the staging folder, once.
+    fn create_dirs(&mut self, p: &Path) -> Result<()> {
+        if self.made.contains(p) {
+            return Ok(());
+        }
+        fs::create_dir_all(p).map_err(|e| KernelError::io("create", p, e))?;
+        self.made.insert(p.to_path_buf());
+        Ok(())
+    }
 }
 
 impl EntrySink for Staging {
     fn dir(&mut self, tar_path: &str, mode: u32, mtime: u64) -> Result<()> {
         let p = self.map(tar_path);
-        create_dirs(&p)?;
+        self.create_dirs(&p)?;
         self.dirs.push((p, mode, mtime));
         Ok(())
     }
@@ -75,7 +84,7 @@ impl EntrySink for Staging {
     fn begin_file(&mut self, tar_path: &str, mode: u32, mtime: u64) -> Result<()> {
         let p = self.map(tar_path);
         if let Some(parent) = p.parent() {
-            create_dirs(parent)?;
+            self.create_dirs(parent)?;
         }
         let mut o = fs::OpenOptions::new();
         o.write(true).create_new(true);
@@ -143,8 +152,12 @@ pub fn restore(kernel: &Path, target: &Path, key: &Key, opts: &RestoreOptions, p
     }
 
     let file = fs::File::open(kernel).map_err(|e| KernelError::io("open", kernel, e))?;
+    fsutil::sweep_stale(&parent, ".husk-restore-");
     let staging_dir = tempfile::Builder::new().prefix(".husk-restore-").tempdir_in(&parent).map_err(|e| KernelError::io("create a staging folder in", &parent, e))?;
-    let mut sink = Staging { root: staging_dir.path().to_path_buf(), current: None, dirs: Vec::new() };
+    // Held until this process ends: marks the staging folder as in use for other sweeps.
+    let staging_lock = fs::File::open(staging_dir.path()).map_err(|e| KernelError::io("open", staging_dir.path(), e))?;
+    fsutil::try_lock(&staging_lock);
+    let mut sink = Staging { root: staging_dir.path().to_path_buf(), made: std::collections::HashSet::new(), current: None, dirs: Vec::new() };
     let manifest = read::read_kernel(file, key, &Limits::default(), &mut sink, Phase::Restore, progress).map_err(|e| read::with_path(e, kernel));
     sink.current = None;
     let manifest = manifest?; // on error `staging_dir` is dropped: the staging folder is removed.

@@ -75,6 +75,7 @@ fn write_record(report: &BackupReport) -> Result<()> {
     let json = serde_json::to_vec_pretty(&rec).map_err(|e| KernelError::Config { path: record_path(&report.path), detail: e.to_string() })?;
     let path = record_path(&report.path);
     let tmp = tempfile::Builder::new().prefix(".husk-tmp-").tempfile_in(path.parent().unwrap_or(Path::new("."))).map_err(|e| KernelError::io("create", &path, e))?;
+    fsutil::try_lock(tmp.as_file());
     fs::write(tmp.path(), &json).map_err(|e| KernelError::io("write", &path, e))?;
     tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", &path, e))?;
     tmp.persist(&path).map_err(|e| KernelError::io("rename", &path, e.error))?;

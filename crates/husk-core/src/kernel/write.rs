@@ -160,16 +160,43 @@ impl VaultScan {
             stack.extend(subdirs.into_iter().rev());
         }
         let total: u64 = pending.iter().map(|p| p.1).sum();
-        let mut done = 0u64;
-        let mut buf = vec![0u8; BUF];
-        for (rel, _, mode, mtime) in pending {
-            let abs = vault.join(&rel);
+        // Hash on two threads (each file is opened, read and hashed independently); results
+        // keep the walk's order.
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
+        let per = pending.len().div_ceil(workers).max(1);
+        let hash_one = |rel: &Path, buf: &mut [u8]| -> Result<(u64, String)> {
+            let abs = vault.join(rel);
             let f = fs::File::open(&abs).map_err(|e| KernelError::io("read", &abs, e))?;
-            let (size, sha256) = hash_reader(f, &mut buf, |k| {
-                done += k;
-            })
-            .map_err(|e| KernelError::io("read", &abs, e))?;
-            progress(Progress { phase: Phase::Scan, done, total });
+            hash_reader(f, buf, |_| {}).map_err(|e| KernelError::io("read", &abs, e))
+        };
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let results: Vec<Result<Vec<(u64, String)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = pending
+                .chunks(per)
+                .map(|chunk| {
+                    let done = &done;
+                    let hash_one = &hash_one;
+                    s.spawn(move || {
+                        let mut buf = vec![0u8; BUF];
+                        let mut out = Vec::with_capacity(chunk.len());
+                        for (rel, ..) in chunk {
+                            let r = hash_one(rel, &mut buf)?;
+                            done.fetch_add(r.0, std::sync::atomic::Ordering::Relaxed);
+                            out.push(r);
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(KernelError::io("hash", vault, io::Error::other("a hashing thread panicked"))))).collect()
+        });
+        progress(Progress { phase: Phase::Scan, done: done.load(std::sync::atomic::Ordering::Relaxed), total });
+        let mut hashed = Vec::with_capacity(pending.len());
+        for r in results {
+            hashed.extend(r?);
+        }
+        for ((rel, _, mode, mtime), (size, sha256)) in pending.into_iter().zip(hashed) {
+            let abs = vault.join(&rel);
             scan.files.push(ScannedFile { tar_path: tar_path_of(&rel)?, abs, size, sha256, mode, mtime });
         }
         Ok(scan)
@@ -184,7 +211,7 @@ impl VaultScan {
 /// Copy `<vault>/.husk/index.db` (when present) into a new file in `scratch` through SQLite's
 /// online backup API, in one step so that the copy is one consistent snapshot even while
 /// another connection writes.
-fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<tempfile::TempPath>> {
+fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<Snapshot>> {
     let src_path = vault.join(".husk").join("index.db");
     match fs::symlink_metadata(&src_path) {
         Ok(m) if m.is_file() => {}
@@ -194,6 +221,8 @@ fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<tempfile::TempP
     }
     let snap_err = |e: rusqlite::Error| KernelError::Snapshot { path: src_path.clone(), message: e.to_string() };
     let tmp = tempfile::Builder::new().prefix(".husk-tmp-").suffix(".db").tempfile_in(scratch).map_err(|e| KernelError::io("create a temp file in", scratch, e))?;
+    let lock = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
+    fsutil::try_lock(&lock);
     let tmp_path = tmp.into_temp_path();
     {
         let src = rusqlite::Connection::open_with_flags(&src_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(snap_err)?;
@@ -213,7 +242,20 @@ fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<tempfile::TempP
             }
         }
     }
-    Ok(Some(tmp_path))
+    Ok(Some(Snapshot { path: tmp_path, _lock: lock }))
+}
+
+/// The snapshot file, locked against stale-file sweeps while it exists.
+struct Snapshot {
+    path: tempfile::TempPath,
+    _lock: fs::File,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = tempfile::TempPath;
+    fn deref(&self) -> &tempfile::TempPath {
+        &self.path
+    }
 }
 
 /// A reader that hashes and counts what passes through.
@@ -301,7 +343,7 @@ pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W,
     let snapshot = snapshot_index(vault, scratch)?;
     let mut index_entry = None;
     if let Some(p) = &snapshot {
-        let f = fs::File::open(p).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
+        let f = fs::File::open(&p.path).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
         let mut buf = vec![0u8; BUF];
         let (size, sha256) = hash_reader(f, &mut buf, |_| {}).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
         index_entry = Some(ManifestFile { path: INDEX_NAME.to_string(), size, sha256 });
@@ -347,7 +389,7 @@ pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W,
         progress(Progress { phase: Phase::Write, done, total });
     }
     if let (Some(p), Some(entry)) = (&snapshot, &index_entry) {
-        let file = fs::File::open(p).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
+        let file = fs::File::open(&p.path).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
         let mut r = Hashing { inner: file.take(entry.size), hash: Sha256::new(), n: 0 };
         tar.append_data(&mut header(tar::EntryType::Regular, entry.size, 0o600, now), INDEX_NAME, &mut r).map_err(werr)?;
         if r.n != entry.size || hex::encode(r.hash.finalize()) != entry.sha256 {
@@ -416,7 +458,10 @@ pub fn backup_with_writer(
     let dir = dir.canonicalize().map_err(|e| KernelError::io("open", dir, e))?;
     check_target_dir(&vault, &dir)?;
 
+    fsutil::sweep_stale(&dir, ".husk-tmp-");
     let tmp = tempfile::Builder::new().prefix(".husk-tmp-").suffix(".age").tempfile_in(&dir).map_err(|e| KernelError::io("create a temp file in", &dir, e))?;
+    // Held until this process ends: marks the temp file as in use for other sweeps.
+    fsutil::try_lock(tmp.as_file());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -444,12 +489,14 @@ pub fn backup_with_writer(
         }
         None => Verified::Readback,
     };
-    // Read back the bytes on disk either way: what is there is what was written.
-    let f = fs::File::open(tmp.path()).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-    let mut buf = vec![0u8; BUF];
-    let (disk_size, disk_sha) = hash_reader(f, &mut buf, |_| {}).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-    if disk_size != size || disk_sha != written_sha {
-        return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
+    if verified == Verified::Readback {
+        // No key at hand: read the bytes on disk back; what is there must be what was written.
+        let f = fs::File::open(tmp.path()).map_err(|e| KernelError::io("read", tmp.path(), e))?;
+        let mut buf = vec![0u8; BUF];
+        let (disk_size, disk_sha) = hash_reader(f, &mut buf, |_| {}).map_err(|e| KernelError::io("read", tmp.path(), e))?;
+        if disk_size != size || disk_sha != written_sha {
+            return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
+        }
     }
 
     let mut path;
