@@ -12,7 +12,7 @@ use husk_core::export::ExportRequest as CoreExport;
 use husk_core::index::SearchHit;
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
 use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
-use husk_core::vault::{now_rfc3339, write_atomic, Mark, MarkOutcome, Status};
+use husk_core::vault::{now_rfc3339, write_atomic, Mark, Status};
 use husk_core::watch::{WatchEvent, WatchOptions};
 use secrecy::SecretString;
 use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
@@ -308,11 +308,12 @@ pub async fn classify_text(state: State<'_, AppState>, path: String, text: Strin
     state.with(move |v| Ok(husk_core::classify_note(&text, &v.overrides_for(&note(v, &path)?)))).await
 }
 
-/// Override the block(s) at `line` of the saved note: keep, hollow, private or auto.
+/// Override one block (by its fingerprint, as `classify_text` reported it): keep, hollow,
+/// private or auto (remove the override).
 #[tauri::command]
-pub async fn set_override(state: State<'_, AppState>, path: String, line: usize, choice: String) -> IpcResult<MarkOutcome> {
+pub async fn set_override(state: State<'_, AppState>, path: String, fingerprint: String, choice: String) -> IpcResult<()> {
     let mark: Mark = choice.parse()?;
-    state.with(move |v| Ok(v.mark(&note(v, &path)?, line, mark)?)).await
+    state.with(move |v| Ok(v.mark_block(&note(v, &path)?, &fingerprint, mark)?)).await
 }
 
 // ---------------------------------------------------------------- husk

@@ -111,13 +111,12 @@ fn note_and_husk_commands() {
     let blocks = blocks.as_array().unwrap();
     assert_eq!(blocks.len(), 2, "two list items: {blocks:?}");
     assert!(blocks.iter().all(|b| b["category"].is_string() && b["rule"].is_string() && b["actions"].as_array().unwrap().len() == 3));
-    let line = blocks[0]["line"].as_u64().unwrap();
+    let fp = blocks[0]["fingerprint"].as_str().unwrap().to_string();
 
     // Before the override the shareable step is kept at light level.
     let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "light" })).unwrap();
     assert!(p["husk"].as_str().unwrap().contains("minor currency units"));
-    let out = invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "private" })).unwrap();
-    assert_eq!(out["forced"], "private");
+    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "private" })).unwrap();
     let b = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
     assert_eq!(b[0]["forced"], "private");
     for level in ["light", "medium", "heavy"] {
@@ -128,10 +127,10 @@ fn note_and_husk_commands() {
         assert!(husk.contains("## Steps"), "headings are never hollowed");
         assert!(!husk.contains("minor currency units"), "{level}: the private block is gone");
     }
-    invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "auto" })).unwrap();
+    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "auto" })).unwrap();
     assert_eq!(invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap()[0]["forced"], Value::Null);
-    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "line": line, "choice": "maybe" }))), "invalid_input");
-    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "line": 1, "choice": "keep" }))), "invalid_input", "a heading has no block");
+    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "maybe" }))), "invalid_input");
+    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "gone.md", "fingerprint": fp, "choice": "keep" }))), "not_found");
 
     let private = "---\nhusk: private\n---\n# T\n\nx\n";
     assert_eq!(code(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }))), "private_note");

@@ -48,7 +48,7 @@ export const api = {
   readNote: (path) => call('read_note', { path }),
   saveNote: (path, text) => call('save_note', { path, text }),
   classifyText: (path, text) => call('classify_text', { path, text }),
-  setOverride: (path, line, choice) => call('set_override', { path, line, choice }),
+  setOverride: (path, fingerprint, choice) => call('set_override', { path, fingerprint, choice }),
 
   previewHusk: (path, text, level) => call('preview_husk', { path, text, level }),
 

@@ -111,10 +111,7 @@ async function override(choice) {
   const b = state.note && state.note.blocks.find((x) => x.fingerprint === selected);
   if (!b) return;
   try {
-    // Overrides are stored against the saved note, so save pending edits first.
-    if (!state.note.saved) await save();
-    if (!state.note.saved) return;
-    await api.setOverride(state.note.path, b.line, choice);
+    await api.setOverride(state.note.path, b.fingerprint, choice);
     await classify();
     emit('note-saved', state.note.path);
   } catch (e) {
