@@ -14,8 +14,8 @@ use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
 use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
 use husk_core::vault::{now_rfc3339, write_atomic, Mark, Status};
 use husk_core::watch::{WatchEvent, WatchOptions};
-use secrecy::SecretString;
 use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,9 +41,8 @@ impl AppState {
     fn set(&self, v: Vault) -> VaultInfo {
         self.stop_watching();
         let info = VaultInfo::of(&v);
-        if let Ok(mut cur) = self.vault.lock() {
-            *cur = Some(v);
-        }
+        // A panic in an earlier command must not stop the user from reopening a vault.
+        *self.vault.lock().unwrap_or_else(|e| e.into_inner()) = Some(v);
         info
     }
     fn stop_watching(&self) {
@@ -55,7 +54,8 @@ impl AppState {
     async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Vault) -> IpcResult<T> + Send + 'static) -> IpcResult<T> {
         let cell = self.vault.clone();
         blocking(move || {
-            let mut guard = cell.lock().map_err(|_| IpcError::new(ErrorCode::Io, "the vault is unavailable after an earlier failure; reopen it"))?;
+            // Every vault write is atomic on disk, so a vault survives a panicked command.
+            let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
             let v = guard.as_mut().ok_or_else(|| IpcError::new(ErrorCode::NoVault, "open or create a vault first"))?;
             f(v)
         })

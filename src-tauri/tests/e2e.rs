@@ -17,7 +17,11 @@ use std::time::{Duration, Instant};
 /// One app at a time: the tests share two cores. (An async mutex: it is held across awaits.)
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const APP: &str = env!("CARGO_BIN_EXE_husk-desktop");
+/// The app under test: the debug binary cargo built, or `HUSK_E2E_APP` (e.g. a release build,
+/// to measure launch time).
+fn app() -> String {
+    std::env::var("HUSK_E2E_APP").unwrap_or_else(|_| env!("CARGO_BIN_EXE_husk-desktop").to_string())
+}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
@@ -194,7 +198,7 @@ async fn launch(t: &Tools, open_vault: bool) -> Session {
 
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": APP }));
+    caps.insert("tauri:options".into(), json!({ "application": app() }));
     let started = Instant::now();
     let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("WebDriver session");
     let mut s = Session { client, vault, _data: data, procs, display, launch: Duration::ZERO };
@@ -404,6 +408,7 @@ async fn e2e_3_export_skill_and_ledger() {
     s.type_into("export-scope", "internal support agents").await;
     s.js("document.getElementById('export-until').value = '2027-06-30'; return true;").await;
     s.type_into("export-manner", "read-only, no redistribution").await;
+    s.shot("3-export-terms").await;
     s.click("export-next").await;
     s.type_into("export-to", &target.display().to_string()).await;
     s.click("export-run").await;
@@ -465,6 +470,7 @@ async fn make_kernel(s: &Session, work: &Path) -> (PathBuf, PathBuf, Vec<u64>) {
     s.type_into("settings-backup-dir", &work.join("kernels").display().to_string()).await;
     s.click("settings-save").await;
     s.wait_js("document.getElementById('settings-status').textContent !== ''", "settings saved").await;
+    s.shot("4-settings").await;
 
     s.click("nav-kernel").await;
     s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
