@@ -13,6 +13,9 @@ export function init() {
   $('export-next').addEventListener('click', () => { if (validate()) show(step + 1); });
   $('export-back').addEventListener('click', () => show(step - 1));
   $('export-run').addEventListener('click', run);
+  // A fixed field clears its complaint.
+  document.querySelector('#screen-export .wizard').addEventListener('input', () => { $('export-error').textContent = ''; });
+  document.querySelector('#screen-export .wizard').addEventListener('change', () => { $('export-error').textContent = ''; });
   $('export-again').addEventListener('click', () => { result = null; setProgress($('export-progress'), null); show(1); });
   on('vault', () => { fillNotes(); show(1); });
   on('note-opened', (path) => { if (!result) fillNotes(path); });
