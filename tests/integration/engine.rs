@@ -312,3 +312,56 @@ fn shareable_goldens_come_out_verbatim_at_every_level() {
         assert!(same * 10 >= a.lines().count() * 7, "{lang}: {b}");
     }
 }
+
+// ---- structure on realistic documents from other domains ----
+
+/// Lines that must survive exactly: headings, fences, table header and separator rows.
+fn skeleton_lines(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut prev_table = false;
+    for line in md.lines() {
+        let t = line.trim_start();
+        let is_table = t.starts_with('|');
+        if t.starts_with('#') || t.starts_with("```") || is_table && (!prev_table || t.starts_with("| ---") || t.starts_with("|---")) {
+            out.push(line.to_string());
+        }
+        prev_table = is_table;
+    }
+    out
+}
+
+fn list_items(md: &str) -> usize {
+    md.lines().filter(|l| {
+        let t = l.trim_start();
+        t.starts_with("- ") || t.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    }).count()
+}
+
+#[test]
+fn documents_from_other_domains_keep_their_shape_at_every_level() {
+    let dir = tempdir();
+    for entry in fs::read_dir(fixture("docs")).unwrap().flatten() {
+        let input = entry.path();
+        let src = fs::read_to_string(&input).unwrap();
+        let visible = src.split("<!-- husk:private -->").next().unwrap().to_string();
+        for level in ["light", "medium", "heavy"] {
+            let out = dir.path().join("o.md");
+            let o = sanitize(&input, level, &out);
+            assert!(o.status.success(), "{} {level}: {}", input.display(), stderr(&o));
+            let husk = fs::read_to_string(&out).unwrap();
+            assert_eq!(skeleton_lines(&husk), skeleton_lines(&visible), "{} {level}", input.display());
+            assert_eq!(list_items(&husk), list_items(&visible), "{} {level}", input.display());
+            for tell in ["REDACTED", "[removed]", "***", "husk:", "已删除", "已脱敏"] {
+                assert!(!husk.contains(tell), "{tell} in {} {level}", input.display());
+            }
+            let ratio = husk.chars().count() as f64 / src.chars().count() as f64;
+            assert!((0.6..=1.5).contains(&ratio), "length ratio {ratio:.2} for {} {level}", input.display());
+            // Named people never survive a medium or heavy husk.
+            if level != "light" {
+                for name in ["Hannah Lindqvist", "Omar Haddad", "孙晓燕", "周经理"] {
+                    assert!(!husk.contains(name), "{name} in {} {level}", input.display());
+                }
+            }
+        }
+    }
+}

@@ -332,6 +332,7 @@ fn vault_export_skill_is_a_valid_agent_skills_folder() {
     assert_skill_name(&name);
     assert_eq!(name, "deploy-runbook", "name equals the folder name");
     assert!(!desc.is_empty() && desc.chars().count() <= 1024);
+    assert!(!desc.contains('<') && !desc.contains('>'));
     assert!(skill.contains("# Deploy runbook"), "headings are skeleton");
     assert!(to.join("references/note-0.md").is_file());
     assert!(skill.contains("(references/note-0.md)"));
@@ -511,15 +512,26 @@ fn vault_export_errors_are_one_line_and_change_nothing() {
     assert!(!v.join("exports").exists());
     let e = fails(&mut exp(&d.path().join("x/../vault/ops/out")));
     assert!(e.contains("inside"), "{e}");
+    // A folder that contains the vault.
+    let e = fails(exp(d.path()).arg("--force"));
+    assert!(e.contains("inside") || e.contains("vault"), "{e}");
+    assert!(v.join("ops/deploy.md").is_file());
     // Over an existing export without --force, then with it.
     let to = d.path().join("out");
-    fs::create_dir_all(&to).unwrap();
-    fs::write(to.join("keep.txt"), "mine").unwrap();
+    ok(&mut exp(&to));
+    fs::write(to.join("stray.txt"), "x").unwrap();
     let e = fails(&mut exp(&to));
     assert!(e.contains("--force"), "{e}");
-    assert_eq!(fs::read_to_string(to.join("keep.txt")).unwrap(), "mine");
+    assert!(to.join("stray.txt").exists());
     ok(exp(&to).arg("--force"));
-    assert!(to.join("ops/deploy.md").is_file() && !to.join("keep.txt").exists());
+    assert!(to.join("ops/deploy.md").is_file() && !to.join("stray.txt").exists());
+    // --force never replaces a folder that is not an earlier export.
+    let mine = d.path().join("mine");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("keep.txt"), "mine").unwrap();
+    let e = fails(exp(&mine).arg("--force"));
+    assert!(e.contains("not an earlier Husk export"), "{e}");
+    assert_eq!(fs::read_to_string(mine.join("keep.txt")).unwrap(), "mine");
     let before = ledger(&v).len();
     // Invalid dates.
     for bad in ["2027-02-30", "tomorrow", "2027/01/01"] {
@@ -654,4 +666,17 @@ fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
     let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     assert_eq!(search_paths(&v, "预发环境"), vec!["ops/deploy.md"]);
+}
+
+#[test]
+fn vault_damaged_overrides_file_is_never_overwritten() {
+    let (_d, v) = make_vault(0);
+    ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "keep"]));
+    let path = v.join(".husk/overrides.json");
+    fs::write(&path, "{\"version\": 1, \"notes\": {").unwrap();
+    for args in [vec!["search", "billing"], vec!["mark", "ops/deploy.md:6", "hollow"], vec!["status"]] {
+        let e = fails(in_vault(&v).args(&args));
+        assert!(e.contains("overrides.json") && e.contains("kernel"), "{e}");
+    }
+    assert_eq!(fs::read_to_string(&path).unwrap(), "{\"version\": 1, \"notes\": {");
 }

@@ -146,7 +146,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::var("HUSK_BENCH_NOTES").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
+    let bench = std::env::args().any(|a| a == "--bench");
+    let n: usize = std::env::var("HUSK_BENCH_NOTES").ok().and_then(|s| s.parse().ok()).unwrap_or(if bench { 10_000 } else { 200 });
+    let saves = if bench { 60 } else { 5 };
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("vault");
     let vocab = vocabulary();
@@ -225,7 +228,7 @@ fn main() {
     ];
     let mut lat = Vec::new();
     let mut per: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
-    for _ in 0..30 {
+    for _ in 0..if bench { 30 } else { 2 } {
         for (qi, q) in queries.iter().enumerate() {
             let t = Instant::now();
             std::hint::black_box(v.search(q, 20).expect("search"));
@@ -262,7 +265,7 @@ fn main() {
     };
     ready_rx.recv_timeout(Duration::from_secs(120)).expect("watcher ready");
     let mut save = Vec::new();
-    for i in 0..60 {
+    for i in 0..saves {
         let token = format!("savetoken{i}x");
         let path = root.join(format!("area-{:02}/topic-{:02}/note-{i}.md", i % 20, i % 37));
         let tmp = path.with_extension("md.tmp~");

@@ -22,6 +22,8 @@ pub enum ExportError {
     InsideVault { to: PathBuf, vault: PathBuf },
     #[error("{to} already exists; pass --force to replace it")]
     Exists { to: PathBuf },
+    #[error("{to} exists and is not an earlier Husk export; refusing to replace it, even with --force")]
+    NotAnExport { to: PathBuf },
     #[error("invalid --until date {value:?}: expected a real date written YYYY-MM-DD")]
     BadDate { value: String },
     #[error("the skill folder name {name:?} is not a valid skill name: use 1-64 characters of a-z, 0-9 and single hyphens, not at either end (for example {suggestion:?})")]
@@ -32,8 +34,9 @@ pub enum ExportError {
     Sanitize { note: String, source: SanitizeError },
 }
 
-/// What to export and where.
-#[derive(Debug, Clone)]
+/// What to export and where (also accepted as JSON from the desktop app; missing optional
+/// fields default).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExportRequest {
     /// Vault-relative note paths (see [`Vault::resolve_selection`]).
     pub notes: Vec<String>,
@@ -41,12 +44,18 @@ pub struct ExportRequest {
     pub format: Format,
     /// The export folder. For `skill` its name is the skill's `name`.
     pub to: PathBuf,
+    #[serde(default)]
     pub force: bool,
+    #[serde(default)]
     pub recipient: Option<String>,
+    #[serde(default)]
     pub scope: Option<String>,
     /// YYYY-MM-DD.
+    #[serde(default)]
     pub until: Option<String>,
+    #[serde(default)]
     pub manner: Option<String>,
+    #[serde(default)]
     pub seed: u64,
 }
 
@@ -143,8 +152,10 @@ fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, se
         }
     }
     let mut desc = sanitize_fragment(&text, level, seed).split_whitespace().collect::<Vec<_>>().join(" ");
-    if desc.is_empty() {
-        desc = fallback.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Agent Skills loaders reject XML-like tags in descriptions.
+    desc = desc.replace(['<', '>'], "");
+    if desc.trim().is_empty() {
+        desc = fallback.split_whitespace().collect::<Vec<_>>().join(" ").replace(['<', '>'], "");
     }
     if desc.chars().count() > 1024 {
         desc = desc.chars().take(1023).collect::<String>().trim_end().to_string();
@@ -165,12 +176,9 @@ fn skill_md(name: &str, description: &str, body: &str) -> String {
     s
 }
 
-/// meta.json keys whose values are structure, not content; every other string is sanitized.
-const META_STRUCTURAL: &[&str] = &["slug", "version", "created_at", "updated_at", "kind", "character", "language", "schema_version", "corrections_count"];
-
 fn sanitize_json(v: &mut serde_json::Value, key: Option<&str>, level: Level, seed: u64) {
     match v {
-        serde_json::Value::String(s) if !key.is_some_and(|k| META_STRUCTURAL.contains(&k)) && !s.trim().is_empty() => {
+        serde_json::Value::String(s) if !key.is_some_and(|k| crate::lexicon::lexicon().meta.structural.iter().any(|x| x == k)) && !s.trim().is_empty() => {
             *s = sanitize_fragment(s, level, seed);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| sanitize_json(x, key, level, seed)),
@@ -202,16 +210,21 @@ impl Vault {
             }
         }
         let to = absolute(&req.to);
-        if resolved(&to).starts_with(self.root()) {
+        let real = resolved(&to);
+        if real.starts_with(self.root()) || self.root().starts_with(&real) {
             return Err(ExportError::InsideVault { to, vault: self.root().to_path_buf() }.into());
         }
-        let exists = match fs::symlink_metadata(&to) {
-            Ok(m) if m.is_dir() => fs::read_dir(&to).map_err(io_err("open", &to))?.next().is_some(),
-            Ok(_) => true,
-            Err(_) => false,
+        let (exists, is_dir) = match fs::symlink_metadata(&to) {
+            Ok(m) if m.is_dir() => (fs::read_dir(&to).map_err(io_err("open", &to))?.next().is_some(), true),
+            Ok(_) => (true, false),
+            Err(_) => (false, false),
         };
         if exists && !req.force {
             return Err(ExportError::Exists { to }.into());
+        }
+        // --force replaces only an earlier export: never a file, never some other folder.
+        if exists && !(is_dir && self.ledger()?.iter().any(|e| resolved(&e.to) == real)) {
+            return Err(ExportError::NotAnExport { to }.into());
         }
         let folder = to.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = match req.format {
@@ -405,38 +418,59 @@ impl Vault {
     }
 }
 
-/// Sanitize meta.json's content fields. They describe a person (the persona and network kinds
-/// of knowledge), so beyond the sanitizer's own verdict they follow the style/network policy:
-/// at `medium` the company becomes a generic noun and knowledge sources (names of internal
-/// documents and systems) become "internal source"; at `heavy` the impression, tags and sources
-/// are emptied (shape kept). Every other string goes through the sanitizer.
+/// Sanitize meta.json's content fields: every string goes through the sanitizer, then the rules
+/// in `assets/rules/export.toml` replace or empty person-describing fields from their level up.
 fn sanitize_meta(m: &mut serde_json::Map<String, serde_json::Value>, level: Level, seed: u64) {
-    use serde_json::Value;
     for (k, v) in m.iter_mut() {
         sanitize_json(v, Some(k), level, seed);
     }
-    if level >= Level::Medium {
-        if let Some(Value::Object(p)) = m.get_mut("profile") {
-            if let Some(c) = p.get_mut("company").filter(|c| c.as_str().is_some_and(|s| !s.trim().is_empty())) {
-                *c = Value::from("the company");
+    let rules = &crate::lexicon::lexicon().meta;
+    let mut root = serde_json::Value::Object(std::mem::take(m));
+    for r in rules.replace.iter().filter(|r| level >= r.level) {
+        at_path(&mut root, &r.path.split('.').collect::<Vec<_>>(), &mut |v| {
+            if v.as_str().is_some_and(|s| !s.trim().is_empty()) {
+                let zh = v.as_str().is_some_and(|s| crate::classify::detect_lang(s) == Some(crate::lexicon::Lang::Zh));
+                *v = serde_json::Value::from(if zh { r.zh.as_str() } else { r.en.as_str() });
             }
-        }
-        if let Some(Value::Array(a)) = m.get_mut("knowledge_sources") {
-            a.iter_mut().for_each(|x| *x = Value::from("internal source"));
+        });
+    }
+    for c in rules.clear.iter().filter(|c| level >= c.level) {
+        for p in &c.paths {
+            at_path(&mut root, &p.split('.').collect::<Vec<_>>(), &mut empty_value);
         }
     }
-    if level >= Level::Heavy {
-        if let Some(i) = m.get_mut("impression") {
-            *i = Value::from("");
+    if let serde_json::Value::Object(o) = root {
+        *m = o;
+    }
+}
+
+/// Apply `f` to every value at a dotted path (`*` = every element or value).
+fn at_path(v: &mut serde_json::Value, path: &[&str], f: &mut dyn FnMut(&mut serde_json::Value)) {
+    use serde_json::Value;
+    let Some((head, rest)) = path.split_first() else {
+        f(v);
+        return;
+    };
+    match (v, *head) {
+        (Value::Array(a), "*") => a.iter_mut().for_each(|x| at_path(x, rest, f)),
+        (Value::Object(o), "*") => o.values_mut().for_each(|x| at_path(x, rest, f)),
+        (Value::Object(o), key) => {
+            if let Some(x) = o.get_mut(key) {
+                at_path(x, rest, f);
+            }
         }
-        if let Some(Value::Array(a)) = m.get_mut("knowledge_sources") {
-            a.clear();
-        }
-        match m.get_mut("tags") {
-            Some(Value::Object(t)) => t.values_mut().for_each(|x| *x = Value::Array(Vec::new())),
-            Some(t @ Value::Array(_)) => *t = Value::Array(Vec::new()),
-            _ => {}
-        }
+        _ => {}
+    }
+}
+
+/// Empty a value but keep its shape: "" for strings, [] for arrays, objects emptied member-wise.
+fn empty_value(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.clear(),
+        Value::Array(a) => a.clear(),
+        Value::Object(o) => o.values_mut().for_each(empty_value),
+        _ => {}
     }
 }
 

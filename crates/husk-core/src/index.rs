@@ -100,6 +100,18 @@ pub struct SearchHit {
     pub score: f64,
 }
 
+/// One note as the index knows it, for a note tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteInfo {
+    /// Vault-relative, `/`-separated.
+    pub path: String,
+    /// The first heading, else the file name without `.md`.
+    pub title: String,
+    /// `auto`, `private` or `public` (front matter `husk:`).
+    pub visibility: String,
+    pub size: u64,
+}
+
 /// Counters for `husk status`.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -590,6 +602,14 @@ impl Index {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
+    pub(crate) fn note_infos(&self) -> Result<Vec<NoteInfo>, IndexError> {
+        let mut st = self.conn.prepare_cached("SELECT path, title, visibility, size FROM notes ORDER BY path").map_err(self.err())?;
+        let rows = st
+            .query_map([], |r| Ok(NoteInfo { path: r.get(0)?, title: r.get(1)?, visibility: r.get(2)?, size: r.get::<_, i64>(3)? as u64 }))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     pub(crate) fn note_hashes(&self) -> Result<Vec<(String, String)>, IndexError> {
         let mut st = self.conn.prepare_cached("SELECT path, hash FROM notes ORDER BY path").map_err(self.err())?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.err())?;
@@ -771,10 +791,12 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     if f.size > MAX_NOTE_BYTES {
         return Err((f.rel.clone(), "larger than 64 MiB".into()));
     }
-    let bytes = fs::read(&abs).map_err(|e| (f.rel.clone(), format!("cannot read: {e}")))?;
+    // Stat before reading: if the file changes after the stat, the stored mtime is older than
+    // the file's and the next refresh reads it again (stat after reading could miss a change).
     let meta = fs::metadata(&abs).ok();
+    let bytes = fs::read(&abs).map_err(|e| (f.rel.clone(), format!("cannot read: {e}")))?;
     let hash = sha256_hex(&bytes);
-    let size = bytes.len() as u64;
+    let size = meta.as_ref().map_or(bytes.len() as u64, |m| m.len());
     let text = text_of(bytes).map_err(|r| (f.rel.clone(), r.trim_start_matches("is ").to_string()))?;
     let map = markdown::block_map(&text);
     let title = map.headings.first().map(|r| text[r.clone()].trim_start_matches('#').trim().to_string()).unwrap_or_else(|| {

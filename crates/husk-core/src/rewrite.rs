@@ -30,14 +30,23 @@ struct Plan {
     plain: bool,
 }
 
+/// FNV-1a over length-prefixed parts: cheap, and stable across platforms and Rust versions, so
+/// the same (input, level, seed) always picks the same filler.
 fn hash64(parts: &[&[u8]]) -> u64 {
-    let mut h = Sha256::new();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
     for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
+        for b in (p.len() as u64).to_le_bytes() {
+            eat(b);
+        }
+        for &b in *p {
+            eat(b);
+        }
     }
-    let d = h.finalize();
-    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    h
 }
 
 fn block_lang(text: &str, doc: Lang) -> Lang {
@@ -49,25 +58,36 @@ fn block_lang(text: &str, doc: Lang) -> Lang {
 }
 
 /// Decide the action of every block at `level`.
-fn plan(src: &str, map: &BlockMap, ctx: &DocContext, level: Level, overrides: &Overrides) -> Vec<Plan> {
-    let lex = lexicon();
-    let mut plans: Vec<Plan> = map
-        .blocks
+/// Classify every block once: what does not depend on the level.
+fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, overrides: &Overrides) -> Vec<Plan> {
+    map.blocks
         .iter()
-        .map(|b| {
+        .zip(raw)
+        .map(|(b, raw)| {
             let text = &src[b.range.clone()];
-            let verdict = classify::classify(text, &b.kind, ctx);
+            let verdict = classify::classify_spans(text, &b.kind, classify::finish_spans(text, raw, Some(ctx)));
             let fingerprint = markdown::fingerprint(&map.sections[b.section].path, text);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang);
-            let (action, forced, rule) = decide(b, &verdict, forced, map.visibility, level, lex);
-            Plan { verdict, action, forced, rule, fingerprint, lang, plain: false }
+            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
         })
-        .collect();
+        .collect()
+}
+
+/// Decide every block's action at `level` (overwrites action, forced and rule).
+fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level: Level) {
+    let lex = lexicon();
+    for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
+        let (action, forced, rule) = decide(b, &p.verdict, overrides.get(&p.fingerprint), map.visibility, level, lex);
+        p.action = action;
+        p.forced = forced;
+        p.rule = rule;
+        p.plain = false;
+    }
     // A table row speaks as a whole: when one cell is withheld, the row's other non-label cells
     // that carry any cue follow it.
     let mut row_max: HashMap<usize, (Action, Category)> = HashMap::new();
-    for (b, p) in map.blocks.iter().zip(&plans) {
+    for (b, p) in map.blocks.iter().zip(plans.iter()) {
         if matches!(b.kind, BlockKind::TableCell { .. }) && p.forced.is_none() && p.action != Action::Keep {
             row_max.entry(b.group).and_modify(|e| if p.action > e.0 { *e = (p.action, p.verdict.category) }).or_insert((p.action, p.verdict.category));
         }
@@ -82,7 +102,6 @@ fn plan(src: &str, map: &BlockMap, ctx: &DocContext, level: Level, overrides: &O
             }
         }
     }
-    plans
 }
 
 fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, String) {
@@ -186,21 +205,29 @@ impl Chooser {
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
 /// generic noun in the text, else one in the heading (or the heading itself when it is a short
 /// noun phrase), else the category's default topic.
-fn topic(text: &str, heading: Option<&str>, lang: Lang, cat: Category, lex: &Lexicon) -> String {
+fn topic(text: &str, headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) -> String {
     if let Some(t) = topic_in(text, lang, lex) {
         return t;
     }
-    if let Some(h) = heading.map(str::trim) {
+    // A topic noun in the nearest heading, then in its parents up to the title; the nearest
+    // heading itself when it is a short noun phrase.
+    for h in headings.iter().rev() {
         if let Some(t) = topic_in(h, lang, lex) {
             return t;
         }
+    }
+    // "Layer 2: 表达风格", "3. Pricing": the words after a label or number are the topic.
+    if let Some(h) = headings.last().map(|h| h.rsplit([':', '：']).next().unwrap_or(h).trim().trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')) {
         let n = h.chars().count();
         let noun_like = match lang {
             Lang::En => {
                 let words: Vec<&str> = h.split_whitespace().collect();
                 (1..=3).contains(&words.len())
                     && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
-                    && !words.iter().any(|w| ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of"].contains(&w.to_ascii_lowercase().as_str()))
+                    && !words.iter().any(|w| {
+                        ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of", "after", "before", "during", "for", "with", "in", "on", "at", "from", "about", "into", "over", "under", "between", "the", "a", "an", "this", "that"]
+                            .contains(&w.to_ascii_lowercase().as_str())
+                    })
             }
             Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
         };
@@ -306,29 +333,33 @@ fn match_ending(out: String, original: &str) -> String {
 fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: &mut Chooser) -> Option<String> {
     let lex = lexicon();
     let text = &src[b.range.clone()];
-    let heading = map.sections[b.section].path.last().map(String::as_str);
+    let headings = &map.sections[b.section].path[..];
     match p.action {
         Action::Keep | Action::Withhold => None,
         Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
-        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, heading, ctx, ch, lex)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, headings, ctx, ch, lex)),
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
             }
+            // An utterance is all specifics: diluting a dialogue line replaces what is said.
+            if b.kind == BlockKind::QuoteLine && dialogue_split(text).is_some() {
+                return hollow(text, b, p, headings, ctx, ch, lex);
+            }
             if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
-                return hollow(text, b, p, heading, ctx, ch, lex);
+                return hollow(text, b, p, headings, ctx, ch, lex);
             }
             // Dilution that cannot replace a figure naturally, or still carries one, hollows.
             match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
                 Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
-                _ => hollow(text, b, p, heading, ctx, ch, lex),
+                _ => hollow(text, b, p, headings, ctx, ch, lex),
             }
         }
-        Action::Hollow => hollow(text, b, p, heading, ctx, ch, lex),
+        Action::Hollow => hollow(text, b, p, headings, ctx, ch, lex),
     }
 }
 
-fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
+fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
     let bank = lex.bank(p.lang);
     let cat = if p.verdict.category == Category::Shareable { Category::Judgment } else { p.verdict.category };
     let target = text.chars().count();
@@ -339,7 +370,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, heading, p.lang, cat, lex)
+        topic(text, headings, p.lang, cat, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
@@ -353,6 +384,13 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
                 let line = ch.pick(&bank.dialogue, key, rest.chars().count(), "")?;
+                // A speaker who is a named person becomes a role: "孙晓燕：" → "财务对接人："
+                let named = classify::scan(speaker, Some(ctx)).iter().any(|s| is_maskable(s.kind));
+                if named {
+                    let sep_at = speaker.find(['：', ':']).unwrap_or(speaker.len());
+                    let role = ch.role(speaker[..sep_at].trim(), &bank.roles, key);
+                    return Some(format!("{}{}{line}", upper_first_if_en(&role, p.lang), &speaker[sep_at..]));
+                }
                 return Some(format!("{speaker}{line}"));
             }
             sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text)
@@ -548,7 +586,21 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    Some(if lang == Lang::En { upper_first(&out) } else { out })
+    Some(if lang == Lang::En { upper_first(&out) } else { tidy_cjk_spaces(&out) })
+}
+
+/// Chinese writing spaces out numbers and Latin words, not Chinese phrases: once a figure has
+/// become words, "凌晨 固定时段的" reads "凌晨固定时段的".
+fn tidy_cjk_spaces(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ' ' && i > 0 && i + 1 < chars.len() && is_cjk(chars[i - 1]) && is_cjk(chars[i + 1]) {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
 }
 
 /// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
@@ -633,23 +685,26 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         _ => "number",
     };
     let span = &text[r.clone()];
+    let before = &text[floor..r.start];
+    let rules = match lang {
+        Lang::En => &lex.dilute_en,
+        Lang::Zh => &lex.dilute_zh,
+    };
+    // A bare number reads like a threshold when a comparison precedes it.
+    let fits = |k: &String| k == kname || kname == "number" && k == "threshold";
+    for rule in rules.iter().filter(|r| r.kinds.iter().any(fits)) {
+        if let Some(c) = rule.before.captures(before) {
+            let m = c.get(0).map_or(0..0, |m| m.range());
+            if m.end == before.len() {
+                let mut out = String::new();
+                c.expand(&rule.replace, &mut out);
+                return Some((floor + m.start, out));
+            }
+        }
+    }
     match lang {
         Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {
-            let before = &text[floor..r.start];
-            for rule in &lex.dilute_en {
-                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
-                    continue;
-                }
-                if let Some(c) = rule.before.captures(before) {
-                    let m = c.get(0).map_or(0..0, |m| m.range());
-                    if m.end == before.len() {
-                        let mut out = String::new();
-                        c.expand(&rule.replace, &mut out);
-                        return Some((floor + m.start, out));
-                    }
-                }
-            }
             if kname == "count" {
                 // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
                 let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
@@ -866,25 +921,40 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     if map.visibility == Visibility::Private {
         return Err(SanitizeError::PrivateNote);
     }
-    let ctx = classify::doc_context(src, &map);
-    let mut plans = plan(src, &map, &ctx, opts.level, &opts.overrides);
+    let (ctx, raw) = classify::analyze(src, &map);
+    let mut plans = assess(src, &map, &ctx, raw, &opts.overrides);
+    decide_level(&map, &mut plans, &opts.overrides, opts.level);
     let public = skeleton(src, &map);
     let lines = markdown::LineIndex::new(src);
 
+    // Each block is rendered once, and again only when the gate escalates it; the chooser's
+    // memory of used variants carries over between rounds.
+    let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
+    let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; map.blocks.len()];
+    let mut dirty: Vec<bool> = vec![true; map.blocks.len()];
     for round in 0..MAX_ROUNDS {
-        let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
-        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
         for (i, (b, p)) in map.blocks.iter().zip(&plans).enumerate() {
-            if b.region == Region::Private {
+            if !dirty[i] || b.region == Region::Private {
                 continue;
             }
-            if p.action == Action::Withhold {
-                edits.push((removal_range(src, b), String::new(), Some(i)));
-                continue;
-            }
-            if let Some(text) = render(src, b, p, &map, &ctx, &mut ch) {
-                let text = text.replace('\n', map.line_ending.as_str()).replace("\r\r\n", "\r\n");
-                edits.push((b.range.clone(), text, Some(i)));
+            dirty[i] = false;
+            rendered[i] = if p.action == Action::Withhold {
+                Some((removal_range(src, b), String::new()))
+            } else {
+                render(src, b, p, &map, &ctx, &mut ch).map(|text| {
+                    let text = if text.contains('\n') && map.line_ending == markdown::LineEnding::CrLf {
+                        text.replace("\r\n", "\n").replace('\n', "\r\n")
+                    } else {
+                        text
+                    };
+                    (b.range.clone(), text)
+                })
+            };
+        }
+        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
+        for (i, r) in rendered.iter().enumerate() {
+            if let Some((range, text)) = r {
+                edits.push((range.clone(), text.clone(), Some(i)));
             }
         }
         edits.sort_by_key(|e| (e.0.start, e.0.end));
@@ -940,6 +1010,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                         Action::Hollow if !p.plain => {
                             p.plain = true;
                             escalated = true;
+                            dirty[h] = true;
                             continue;
                         }
                         other => other,
@@ -949,6 +1020,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                         p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
                         escalated = true;
                     }
+                    dirty[h] = true;
                 }
                 None => {}
             }
@@ -993,8 +1065,10 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, String, Option<usize>)]
         while ei < applied.len() && applied[ei].0.end <= b.range.start {
             ei += 1;
         }
-        let inside = applied.iter().any(|(r, _)| r.start <= b.range.start && b.range.end <= r.end);
-        if inside {
+        // Inside a removal? Edits are sorted and disjoint: only the last one starting at or
+        // before the block can contain it.
+        let k = applied.partition_point(|(r, _)| r.start <= b.range.start);
+        if k > 0 && applied[k - 1].0.end >= b.range.end && applied[k - 1].0.start <= b.range.start {
             continue;
         }
         let d = if ei == 0 { 0 } else { applied[ei - 1].1 };
@@ -1030,13 +1104,26 @@ fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markd
 
 pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> {
     let map = markdown::block_map(src);
-    let ctx = classify::doc_context(src, &map);
-    let per_level: Vec<Vec<Plan>> = Level::ALL.iter().map(|l| plan(src, &map, &ctx, *l, overrides)).collect();
+    let (ctx, raw) = classify::analyze(src, &map);
+    // Classify once; only the decision differs per level.
+    let mut plans = assess(src, &map, &ctx, raw, overrides);
+    let mut actions = vec![[Action::Keep; 3]; plans.len()];
+    let mut medium: Vec<(String, Option<Forced>)> = Vec::new();
+    for level in Level::ALL {
+        decide_level(&map, &mut plans, overrides, level);
+        for (a, p) in actions.iter_mut().zip(&plans) {
+            a[level_index(level)] = p.action;
+        }
+        if level == Level::Medium {
+            medium = plans.iter().map(|p| (p.rule.clone(), p.forced)).collect();
+        }
+    }
     map.blocks
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let p = &per_level[level_index(Level::Medium)][i];
+            let p = &plans[i];
+            let (rule, forced) = medium[i].clone();
             Classified {
                 start: b.range.start,
                 end: b.range.end,
@@ -1045,10 +1132,10 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
                 kind: b.kind.clone(),
                 category: p.verdict.category,
                 score: (p.verdict.score * 100.0).round() / 100.0,
-                rule: p.rule.clone(),
-                forced: p.forced,
+                rule,
+                forced,
                 fingerprint: p.fingerprint.clone(),
-                actions: [per_level[0][i].action, per_level[1][i].action, per_level[2][i].action],
+                actions: actions[i],
             }
         })
         .collect()

@@ -69,6 +69,40 @@ pub enum VaultError {
     Watch(#[from] crate::watch::WatchError),
 }
 
+impl VaultError {
+    /// A stable, machine-readable code for this error (the desktop app sends `{code, message}`
+    /// over IPC, so the UI never matches on message text).
+    pub fn code(&self) -> &'static str {
+        use crate::export::ExportError as E;
+        use crate::import::ImportError as I;
+        match self {
+            VaultError::NotFound { .. } => "vault_not_found",
+            VaultError::NotAVault { .. } => "not_a_vault",
+            VaultError::Io { .. } => "io",
+            VaultError::UnknownNote { .. } => "unknown_note",
+            VaultError::BadNote { .. } => "bad_note",
+            VaultError::Config { .. } => "bad_config",
+            VaultError::StateFile { .. } => "damaged_state_file",
+            VaultError::NoBlockAtLine { .. } => "no_block_at_line",
+            VaultError::UnknownExport { .. } => "unknown_export",
+            VaultError::Index(_) => "index",
+            VaultError::Export(E::InsideVault { .. }) => "export_inside_vault",
+            VaultError::Export(E::Exists { .. }) => "export_exists",
+            VaultError::Export(E::NotAnExport { .. }) => "not_an_export",
+            VaultError::Export(E::BadDate { .. }) => "bad_date",
+            VaultError::Export(E::BadSkillName { .. }) => "bad_skill_name",
+            VaultError::Export(E::NoNotes) => "no_notes",
+            VaultError::Export(E::Sanitize { source: crate::husk::SanitizeError::PrivateNote, .. }) => "private_note",
+            VaultError::Export(E::Sanitize { .. }) => "sanitize_refused",
+            VaultError::Import(I::NotAFolder { .. }) => "not_a_folder",
+            VaultError::Import(I::NothingToImport { .. }) => "nothing_to_import",
+            VaultError::Import(I::BadMeta { .. }) => "bad_meta_json",
+            VaultError::Import(I::Exists { .. }) => "import_exists",
+            VaultError::Watch(_) => "watch",
+        }
+    }
+}
+
 pub type Result<T, E = VaultError> = std::result::Result<T, E>;
 
 pub(crate) fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> VaultError + 'a {
@@ -349,6 +383,20 @@ impl Vault {
     /// Every note in the index, as vault-relative paths with `/` separators, sorted.
     pub fn notes(&self) -> Result<Vec<String>> {
         Ok(self.index.note_paths()?)
+    }
+
+    /// Every note with its title and visibility, sorted by path (the desktop note tree).
+    pub fn note_list(&self) -> Result<Vec<crate::index::NoteInfo>> {
+        Ok(self.index.note_infos()?)
+    }
+
+    /// The husk of one note at `level` with its stored overrides, without writing anything
+    /// (the desktop's side-by-side preview). A `husk: private` note is refused.
+    pub fn preview(&self, rel: &str, level: crate::model::Level) -> Result<crate::husk::Husk> {
+        let src = self.read_note(rel)?;
+        let mut opts = crate::husk::SanitizeOptions::new(level);
+        opts.overrides = self.overrides_for(rel);
+        crate::husk::sanitize(&src, &opts).map_err(|source| crate::export::ExportError::Sanitize { note: rel.to_string(), source }.into())
     }
 
     /// Full-text search, ranked best first.
@@ -777,6 +825,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_codes_are_stable_names() {
+        let e = VaultError::from(crate::export::ExportError::BadDate { value: "x".into() });
+        assert_eq!(e.code(), "bad_date");
+        let e = VaultError::from(crate::export::ExportError::Sanitize { note: "n.md".into(), source: crate::husk::SanitizeError::PrivateNote });
+        assert_eq!(e.code(), "private_note");
+        assert_eq!(VaultError::NotFound { start: PathBuf::new() }.code(), "vault_not_found");
+    }
+
+    #[test]
     fn dates_are_checked() {
         assert!(is_valid_date("2027-12-31"));
         assert!(is_valid_date("2028-02-29"));
@@ -829,6 +886,16 @@ mod tests {
         assert!(b.sync_overrides().unwrap());
         assert_eq!(b.override_count(), 0);
         assert!(matches!(a.mark("n.md", 2, Mark::Auto), Err(VaultError::NoBlockAtLine { line: 2, .. })));
+    }
+
+    #[test]
+    fn note_list_and_preview() {
+        let (_d, v) = vault_with(&[("b/n.md", "# Runbook\n\nA sentence.\n"), ("p.md", "---\nhusk: private\n---\n# P\n\nx\n")]);
+        let list = v.note_list().unwrap();
+        assert_eq!(list.iter().map(|n| (n.path.as_str(), n.title.as_str(), n.visibility.as_str())).collect::<Vec<_>>(), vec![("b/n.md", "Runbook", "auto"), ("p.md", "P", "private")]);
+        let h = v.preview("b/n.md", crate::model::Level::Medium).unwrap();
+        assert!(h.text.starts_with("# Runbook\n"));
+        assert_eq!(v.preview("p.md", crate::model::Level::Light).unwrap_err().code(), "private_note");
     }
 
     #[test]

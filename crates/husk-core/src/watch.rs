@@ -108,47 +108,50 @@ impl Vault {
             while let Ok(r) = rx.try_recv() {
                 results.push(r);
             }
-            let mut rescan = std::mem::take(&mut retry);
-            let mut paths: Vec<String> = Vec::new();
-            for r in results {
-                match r {
-                    Ok(events) => {
-                        for ev in events {
-                            if ev.event.need_rescan() {
-                                rescan = true;
-                            }
-                            for p in &ev.event.paths {
-                                if let Some(rel) = vault_rel(&root, p) {
-                                    paths.push(rel);
-                                }
-                            }
-                        }
-                    }
-                    Err(_) => rescan = true,
-                }
-            }
-            paths.sort();
-            paths.dedup();
-            if !rescan && paths.is_empty() {
-                continue;
-            }
-            let t = Instant::now();
-            let report = match if rescan { self.refresh() } else { self.refresh_paths(&paths) } {
-                Ok(r) => r,
+            match self.apply_events(results, std::mem::take(&mut retry)) {
+                Ok(Some(batch)) => hook(self, WatchEvent::Settled(&batch)),
+                Ok(None) => {}
                 Err(e) => {
                     hook(self, WatchEvent::Error(&e));
                     retry = true;
                     std::thread::sleep(Duration::from_millis(100));
-                    continue;
                 }
-            };
-            let batch = WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
-            if batch.report.changed() || batch.rescanned {
-                hook(self, WatchEvent::Settled(&batch));
             }
         }
         debouncer.stop();
         Ok(())
+    }
+}
+
+impl Vault {
+    /// Apply one batch of debounced results to the index: touched paths are re-indexed; a
+    /// rescan flag (queue overflow), a watcher error or `rescan` makes it a full incremental
+    /// rescan. `None` when nothing in the index changed.
+    fn apply_events(&mut self, results: Vec<DebounceEventResult>, mut rescan: bool) -> Result<Option<WatchBatch>> {
+        let root = self.root().to_path_buf();
+        let mut paths: Vec<String> = Vec::new();
+        for r in results {
+            match r {
+                Ok(events) => {
+                    for ev in events {
+                        if ev.event.need_rescan() {
+                            rescan = true;
+                        }
+                        paths.extend(ev.event.paths.iter().filter_map(|p| vault_rel(&root, p)));
+                    }
+                }
+                Err(_) => rescan = true,
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        if !rescan && paths.is_empty() {
+            return Ok(None);
+        }
+        let t = Instant::now();
+        let report = if rescan { self.refresh()? } else { self.refresh_paths(&paths)? };
+        let batch = WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
+        Ok((batch.report.changed() || batch.rescanned).then_some(batch))
     }
 }
 
@@ -172,6 +175,42 @@ mod tests {
         assert_eq!(vault_rel(root, Path::new("/v/a/.n.md.swp")), None);
         assert_eq!(vault_rel(root, Path::new("/v/a/n.md")), Some("a/n.md".into()));
         assert_eq!(vault_rel(root, Path::new("/elsewhere/n.md")), None);
+    }
+
+    fn event(kind: notify::EventKind, paths: &[&Path]) -> notify_debouncer_full::DebouncedEvent {
+        let mut e = notify::Event::new(kind);
+        for p in paths {
+            e = e.add_path(p.to_path_buf());
+        }
+        notify_debouncer_full::DebouncedEvent::new(e, Instant::now())
+    }
+
+    #[test]
+    fn overflow_and_watcher_errors_rescan_the_whole_vault() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.md"), "# A\n\nalpha\n").unwrap();
+        let (mut v, _) = Vault::init(d.path()).unwrap();
+        let root = v.root().to_path_buf();
+        // Changes the watcher never reported (lost with an overflowing queue).
+        std::fs::write(root.join("lost.md"), "# Lost\n\nunreported\n").unwrap();
+        std::fs::remove_file(root.join("a.md")).unwrap();
+        let overflow = event(notify::EventKind::Other, &[]).event.set_flag(notify::event::Flag::Rescan);
+        let b = v.apply_events(vec![Ok(vec![notify_debouncer_full::DebouncedEvent::new(overflow, Instant::now())])], false).unwrap().unwrap();
+        assert!(b.rescanned);
+        assert_eq!((b.report.added, b.report.removed), (1, 1));
+        assert_eq!(v.notes().unwrap(), vec!["lost.md"]);
+        // A watcher error does the same.
+        std::fs::write(root.join("second.md"), "# S\n").unwrap();
+        let b = v.apply_events(vec![Err(vec![notify::Error::generic("queue overflow")])], false).unwrap().unwrap();
+        assert!(b.rescanned && b.report.added == 1);
+        // An ordinary event re-indexes only its path; Husk's own files are ignored.
+        std::fs::write(root.join("lost.md"), "# Lost\n\nnow reported\n").unwrap();
+        let modify = notify::EventKind::Modify(notify::event::ModifyKind::Any);
+        let b = v.apply_events(vec![Ok(vec![event(modify, &[&root.join("lost.md"), &root.join(".husk/index.db-wal")])])], false).unwrap().unwrap();
+        assert!(!b.rescanned);
+        assert_eq!(b.paths, vec!["lost.md"]);
+        assert_eq!(b.report.updated, 1);
+        assert!(v.apply_events(vec![Ok(vec![event(modify, &[&root.join(".husk/index.db")])])], false).unwrap().is_none());
     }
 
     #[test]

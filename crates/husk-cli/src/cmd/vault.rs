@@ -84,6 +84,9 @@ pub fn status(a: StatusArgs, vault: Option<&Path>) -> Result<()> {
     }
     println!("vault:     {}", s.root.display());
     println!("notes:     {} ({} private, {} blocks, {} overrides)", s.notes, s.private_notes, s.blocks, s.overrides);
+    if s.unclassified > 0 {
+        println!("           {} note(s) awaiting block classification", s.unclassified);
+    }
     println!("index:     {} (schema {}, {} bytes, integrity ok)", s.index, s.schema_version, s.index_bytes);
     println!("exports:   {}", s.exports);
     println!("changed since their last export: {}", s.changed_since_export.len());
