@@ -993,3 +993,38 @@ fn index_snapshot_is_consistent_while_the_index_is_being_written() {
     let total = writer.join().unwrap();
     assert!(total > 0 && counts.last() > counts.first(), "{counts:?}");
 }
+
+#[test]
+fn passphrase_prompts_on_the_terminal_twice_for_backup_once_for_restore() {
+    let expect_ok = Command::new("expect").arg("-v").output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(expect_ok, "`expect` is required (apt-get install expect)");
+    let t = tempdir();
+    let v = make_vault(t.path(), 3, 200);
+    let out = t.path().join("k");
+    let husk_bin = husk_bin();
+    // Backup: asked twice; a mismatch is refused, a match writes and verifies.
+    let script = |cmd: String, answers: &[&str]| {
+        let mut s = format!("set timeout 60\nspawn -noecho {cmd}\n");
+        for a in answers {
+            // Give the prompt time to turn echo off (a human types slower than expect).
+            s.push_str(&format!("expect \"assphrase\"\nsleep 0.5\nsend \"{a}\\r\"\n"));
+        }
+        s.push_str("expect eof\nlassign [wait] pid spawnid os_error value\nexit $value\n");
+        s
+    };
+    let run_expect = |s: String| Command::new("expect").arg("-c").arg(s).env_remove("HUSK_PASSPHRASE").env_remove("HUSK_VAULT").output().unwrap();
+    let cmd = format!("{} --vault {} backup --to {}", husk_bin.display(), v.display(), out.display());
+    let o = run_expect(script(cmd.clone(), &["one thing", "another"]));
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("passphrases differ"), "{}", stdout(&o));
+    assert!(entries(&out).is_empty());
+    let o = run_expect(script(cmd, &["tty secret", "tty secret"]));
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("verify: ok"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("tty secret"), "the passphrase was echoed");
+    let k = out.join(&entries(&out)[0]);
+    let target = t.path().join("restored");
+    let o = run_expect(script(format!("{} restore {} --to {}", husk_bin.display(), k.display(), target.display()), &["tty secret"]));
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert_same_tree(&v, &target);
+}
