@@ -5,3 +5,4 @@ mod util;
 
 mod engine;
 mod vault;
+mod kernel;

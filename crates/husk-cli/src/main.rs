@@ -42,6 +42,14 @@ pub enum Command {
     Trace(cmd::vault::TraceArgs),
     /// Keep the index fresh as notes change (Ctrl-C to stop).
     Watch(cmd::vault::WatchArgs),
+    /// Write an age identity file and print its recipient.
+    Keygen(cmd::kernel::KeygenArgs),
+    /// Write the kernel (encrypted private backup of the vault), verify it, print its path.
+    Backup(cmd::kernel::BackupArgs),
+    /// Decrypt a kernel and check every hash; writes nothing.
+    Verify(cmd::kernel::VerifyArgs),
+    /// Restore a vault from a kernel.
+    Restore(cmd::kernel::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +66,10 @@ fn main() -> ExitCode {
         Command::Mark(a) => cmd::vault::mark(a, cli.vault.as_deref()),
         Command::Trace(a) => cmd::vault::trace(a, cli.vault.as_deref()),
         Command::Watch(a) => cmd::vault::watch(a, cli.vault.as_deref()),
+        Command::Keygen(a) => cmd::kernel::keygen(a),
+        Command::Backup(a) => cmd::kernel::backup(a, cli.vault.as_deref()),
+        Command::Verify(a) => cmd::kernel::verify(a),
+        Command::Restore(a) => cmd::kernel::restore(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,6 +79,9 @@ fn main() -> ExitCode {
                 msg.push_str(&format!(": {cause}"));
             }
             eprintln!("{msg}");
+            if e.downcast_ref::<cmd::UsageError>().is_some() {
+                return ExitCode::from(2);
+            }
             ExitCode::from(1)
         }
     }

@@ -14,6 +14,7 @@ pub mod trace;
 pub mod vault;
 pub mod watch;
 pub mod husk;
+pub mod kernel;
 pub mod leak;
 pub mod lexicon;
 pub mod markdown;
