@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/setup.sh run
 cargo build --locked -p husk-desktop
 BIN=target/debug/husk-desktop
 

@@ -7,27 +7,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SHARED=${HUSK_SHARED:-$ROOT/../shared}
 
-# ---- system packages (see ../shared/PLATFORM.md) ----
-# fonts-wqy-microhei: a CJK font, so the Chinese UI is readable under Xvfb.
-PKGS="libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev
-      libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev xvfb xauth webkit2gtk-driver age imagemagick
-      xdotool expect fonts-wqy-microhei"
-missing=""
-for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "== installing:$missing"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing >/dev/null
-fi
-
-# ---- tauri-driver for the end-to-end tests ----
-if [ -d src-tauri ] && ! command -v tauri-driver >/dev/null 2>&1; then
-  echo "== installing tauri-driver"
-  cargo install tauri-driver --version ^2 --locked
-fi
+# ---- system packages and tauri-driver ----
+./scripts/setup.sh test
+export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
 
 export HUSK_SHARED="$SHARED"
 

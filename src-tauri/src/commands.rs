@@ -12,9 +12,9 @@ use husk_core::export::ExportRequest as CoreExport;
 use husk_core::index::SearchHit;
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
 use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
-use husk_core::vault::{now_rfc3339, write_atomic, Mark, Status};
+use husk_core::vault::{now_rfc3339, Mark, Status};
 use husk_core::watch::{WatchEvent, WatchOptions};
-use husk_core::{BlockOutcome, Category, Classified, Level, SanitizeOptions, Vault};
+use husk_core::{BlockOutcome, Classified, Level, SanitizeOptions, Vault};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,14 +102,8 @@ impl VaultInfo {
 pub struct NoteSummary {
     pub path: String,
     pub title: String,
-    pub categories: BTreeMap<Category, usize>,
-}
-
-/// A note's title for the tree: its first `# ` heading, else its file name. (Display only.)
-fn title_of(rel: &str, text: &str) -> String {
-    text.lines()
-        .find_map(|l| l.strip_prefix("# ").map(|t| t.trim().to_string()))
-        .unwrap_or_else(|| rel.rsplit('/').next().unwrap_or(rel).trim_end_matches(".md").to_string())
+    /// Blocks per category name (`pitfall`, `judgment`, …).
+    pub categories: BTreeMap<String, usize>,
 }
 
 /// The leak gate's verdict on a husk.
@@ -228,16 +222,9 @@ pub async fn create_vault(state: State<'_, AppState>, path: String) -> IpcResult
 pub async fn list_notes(state: State<'_, AppState>) -> IpcResult<Vec<NoteSummary>> {
     state
         .with(|v| {
-            let mut out = Vec::new();
-            for path in v.notes()? {
-                let text = v.read_note(&path)?;
-                let mut categories = BTreeMap::new();
-                for b in husk_core::classify_note(&text, &v.overrides_for(&path)) {
-                    *categories.entry(b.category).or_insert(0) += 1;
-                }
-                out.push(NoteSummary { title: title_of(&path, &text), path, categories });
-            }
-            Ok(out)
+            // Category counts come from the index; classify whatever is still pending first.
+            v.classify_pending()?;
+            Ok(v.note_list()?.into_iter().map(|n| NoteSummary { path: n.path, title: n.title, categories: n.categories }).collect())
         })
         .await
 }
@@ -294,10 +281,7 @@ pub async fn save_note(state: State<'_, AppState>, path: String, text: String) -
     state
         .with(move |v| {
             let rel = note(v, &path)?;
-            let file = v.note_path(&rel);
-            write_atomic(&file, text.as_bytes()).map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot write {}: {e}", file.display())))?;
-            v.refresh_paths(&[rel])?;
-            Ok(())
+            Ok(v.save_note(&rel, &text)?)
         })
         .await
 }

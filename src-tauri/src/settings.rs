@@ -8,7 +8,6 @@
 use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::input::typed_path;
 use husk_core::kernel::KernelConfig;
-use husk_core::vault::write_atomic;
 use husk_core::Vault;
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +43,10 @@ impl Settings {
     }
 
     pub fn save(&self, v: &Vault) -> IpcResult<()> {
-        let mut doc = v.config()?;
-        let table = doc.entry("kernel").or_insert_with(|| toml::Value::Table(Default::default()));
-        let toml::Value::Table(t) = table else {
-            return Err(IpcError::new(ErrorCode::InvalidInput, "config.toml has a `kernel` key that is not a table"));
+        let mut t = match v.config()?.remove("kernel") {
+            Some(toml::Value::Table(t)) => t,
+            Some(_) => return Err(IpcError::new(ErrorCode::InvalidInput, "config.toml has a `kernel` key that is not a table")),
+            None => toml::Table::new(),
         };
         let set_path = |t: &mut toml::Table, k: &str, p: &str| {
             if p.trim().is_empty() {
@@ -56,12 +55,10 @@ impl Settings {
                 t.insert(k.into(), toml::Value::String(p.trim().into()));
             }
         };
-        set_path(t, "dir", &self.backup_dir);
-        set_path(t, "identity", &self.identity);
+        set_path(&mut t, "dir", &self.backup_dir);
+        set_path(&mut t, "identity", &self.identity);
         t.insert("recipients".into(), toml::Value::Array(self.recipients.iter().map(|r| toml::Value::String(r.clone())).collect()));
         t.insert("keep_last".into(), toml::Value::Integer(i64::from(self.keep_last)));
-        let path = v.state_dir().join("config.toml");
-        let text = toml::to_string_pretty(&doc).map_err(|e| IpcError::new(ErrorCode::InvalidInput, format!("cannot write settings: {e}")))?;
-        write_atomic(&path, text.as_bytes()).map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot write {}: {e}", path.display())))
+        Ok(v.set_config_table("kernel", t)?)
     }
 }

@@ -110,6 +110,8 @@ pub struct NoteInfo {
     /// `auto`, `private` or `public` (front matter `husk:`).
     pub visibility: String,
     pub size: u64,
+    /// Classified blocks per category (empty until the note's blocks are classified).
+    pub categories: std::collections::BTreeMap<String, usize>,
 }
 
 /// Counters for `husk status`.
@@ -605,9 +607,25 @@ impl Index {
     pub(crate) fn note_infos(&self) -> Result<Vec<NoteInfo>, IndexError> {
         let mut st = self.conn.prepare_cached("SELECT path, title, visibility, size FROM notes ORDER BY path").map_err(self.err())?;
         let rows = st
-            .query_map([], |r| Ok(NoteInfo { path: r.get(0)?, title: r.get(1)?, visibility: r.get(2)?, size: r.get::<_, i64>(3)? as u64 }))
+            .query_map([], |r| Ok(NoteInfo { path: r.get(0)?, title: r.get(1)?, visibility: r.get(2)?, size: r.get::<_, i64>(3)? as u64, categories: Default::default() }))
             .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+        let mut infos: Vec<NoteInfo> = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT notes.path, blocks.category, count(*) FROM blocks JOIN notes ON notes.id = blocks.note_id GROUP BY notes.path, blocks.category")
+            .map_err(self.err())?;
+        let counts = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))).map_err(self.err())?;
+        let mut by_path: std::collections::HashMap<String, std::collections::BTreeMap<String, usize>> = Default::default();
+        for row in counts {
+            let (path, cat, n) = row.map_err(self.err())?;
+            by_path.entry(path).or_default().insert(cat, n as usize);
+        }
+        for info in &mut infos {
+            if let Some(c) = by_path.remove(&info.path) {
+                info.categories = c;
+            }
+        }
+        Ok(infos)
     }
 
     pub(crate) fn note_hashes(&self) -> Result<Vec<(String, String)>, IndexError> {

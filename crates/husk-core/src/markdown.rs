@@ -66,6 +66,8 @@ pub struct Block {
     pub region: Region,
     /// Blocks from the same paragraph, table row or blockquote share a group id.
     pub group: usize,
+    /// For list items: which list (in document order) the item belongs to.
+    pub list: Option<usize>,
 }
 
 /// A heading path: the headings above a block, outermost first.
@@ -243,7 +245,7 @@ pub fn block_map(src: &str) -> BlockMap {
     if let Some(fr) = &front {
         if let Some(d) = description_range(src, fr) {
             let (line, column) = lines.locate(d.start);
-            map.blocks.push(Block { range: d, kind: BlockKind::Description, line, column, section: 0, region: Region::Normal, group });
+            map.blocks.push(Block { range: d, kind: BlockKind::Description, line, column, section: 0, region: Region::Normal, group, list: None });
             group += 1;
         }
     }
@@ -259,7 +261,8 @@ pub fn block_map(src: &str) -> BlockMap {
     let mut heading_stack: Vec<(u8, String)> = Vec::new();
     let mut heading: Option<(u8, usize, String)> = None;
     // List nesting: (ordered) per open list, and per open item its start and own-text end.
-    let mut lists: Vec<bool> = Vec::new();
+    let mut lists: Vec<(bool, usize)> = Vec::new();
+    let mut list_count = 0usize;
     struct OpenItem {
         start: usize,
         own_end: Option<usize>,
@@ -270,6 +273,7 @@ pub fn block_map(src: &str) -> BlockMap {
     let mut in_table_head = false;
     let mut rows = 0usize;
     let mut pending: Vec<(Range<usize>, BlockKind, bool)> = Vec::new(); // (range, kind, split sentences)
+    let mut pending_list: Option<usize> = None;
 
     for (event, range) in parser {
         match event {
@@ -338,7 +342,8 @@ pub fn block_map(src: &str) -> BlockMap {
                 if let Some(it) = items.last_mut() {
                     it.own_end.get_or_insert(range.start);
                 }
-                lists.push(first.is_some());
+                lists.push((first.is_some(), list_count));
+                list_count += 1;
             }
             Event::End(TagEnd::List(_)) => {
                 lists.pop();
@@ -349,7 +354,9 @@ pub fn block_map(src: &str) -> BlockMap {
                     let end = it.own_end.unwrap_or(range.end);
                     if let Some(r) = item_text(src, it.start..end) {
                         let depth = lists.len().saturating_sub(1);
-                        pending.push((r, BlockKind::ListItem { ordered: lists.last().copied().unwrap_or(false), depth }, false));
+                        let (ordered, id) = lists.last().copied().unwrap_or((false, 0));
+                        pending.push((r, BlockKind::ListItem { ordered, depth }, false));
+                        pending_list = Some(id);
                     }
                 }
             }
@@ -411,7 +418,8 @@ pub fn block_map(src: &str) -> BlockMap {
             let is_cell = matches!(kind, BlockKind::TableCell { .. });
             for s in ranges {
                 let (line, column) = lines.locate(s.start);
-                map.blocks.push(Block { range: s, kind: kind.clone(), line, column, section, region: Region::Normal, group });
+                let list = if matches!(kind, BlockKind::ListItem { .. }) { pending_list.take() } else { None };
+                map.blocks.push(Block { range: s, kind: kind.clone(), line, column, section, region: Region::Normal, group, list });
             }
             if !is_cell {
                 group += 1;
@@ -664,6 +672,7 @@ mod tests {
         assert_eq!(texts(src, &m), ["outer item", "inner item", "task item", "numbered"]);
         assert_eq!(m.blocks[1].kind, BlockKind::ListItem { ordered: false, depth: 1 });
         assert_eq!(m.blocks[3].kind, BlockKind::ListItem { ordered: true, depth: 0 });
+        assert_eq!((m.blocks[0].list, m.blocks[1].list, m.blocks[2].list, m.blocks[3].list), (Some(0), Some(1), Some(1), Some(2)));
         assert_eq!((m.blocks[1].line, m.blocks[1].column), (2, 5));
     }
 

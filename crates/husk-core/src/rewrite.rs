@@ -959,6 +959,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                 edits.push((range.clone(), text.clone(), Some(i)));
             }
         }
+        edits.extend(renumber(src, &map, &plans).into_iter().map(|(r, t)| (r, t, None)));
         edits.sort_by_key(|e| (e.0.start, e.0.end));
         let plain: Vec<(Range<usize>, String)> = edits.iter().map(|(r, t, _)| (r.clone(), t.clone())).collect();
         let text = markdown::splice(src, &plain);
@@ -1035,6 +1036,33 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     }
     let b = &map.blocks[0];
     Err(SanitizeError::Leak { line: b.line, column: b.column })
+}
+
+/// When an ordered list item is withheld outright, the items after it in the same list are
+/// renumbered so the husk shows no gap (1, 2, 3 rather than 1, 3, 4).
+fn renumber(src: &str, map: &BlockMap, plans: &[Plan]) -> Vec<(Range<usize>, String)> {
+    let mut out = Vec::new();
+    let mut removed: HashMap<usize, i64> = HashMap::new();
+    for (b, p) in map.blocks.iter().zip(plans) {
+        let (Some(list), BlockKind::ListItem { ordered: true, .. }) = (b.list, &b.kind) else { continue };
+        if b.region == Region::Private {
+            continue;
+        }
+        if p.action == Action::Withhold {
+            *removed.entry(list).or_default() += 1;
+            continue;
+        }
+        let Some(&gone) = removed.get(&list) else { continue };
+        // The marker sits between the line start (after indentation or a quote prefix) and the text.
+        let line_start = src[..b.range.start].rfind('\n').map_or(0, |i| i + 1);
+        let prefix = &src[line_start..b.range.start];
+        let Some(d0) = prefix.find(|c: char| c.is_ascii_digit()) else { continue };
+        let d1 = prefix[d0..].find(|c: char| !c.is_ascii_digit()).map_or(prefix.len(), |i| d0 + i);
+        if let Ok(n) = prefix[d0..d1].parse::<i64>() {
+            out.push((line_start + d0..line_start + d1, (n - gone).max(0).to_string()));
+        }
+    }
+    out
 }
 
 /// Output byte range of every block (None when removed).
@@ -1165,6 +1193,18 @@ pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn withheld_ordered_items_leave_no_gap() {
+        let src = "# Steps\n\n1. First step.\n2. Second step.\n3. Third step.\n4. Fourth step.\n";
+        let map = markdown::block_map(src);
+        let mut overrides = Overrides::new();
+        overrides.insert(markdown::fingerprint(&map.sections[map.blocks[1].section].path, "Second step."), Forced::Private);
+        let mut opts = SanitizeOptions::new(Level::Light);
+        opts.overrides = overrides;
+        let husk = run(src, &opts).expect("sanitizes");
+        assert_eq!(husk.text, "# Steps\n\n1. First step.\n2. Third step.\n3. Fourth step.\n");
+    }
 
     #[test]
     fn fill_drops_a_repeated_topic() {

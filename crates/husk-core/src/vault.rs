@@ -174,7 +174,7 @@ pub struct Status {
     /// Notes no export has covered yet.
     pub never_exported: usize,
     /// The last kernel (private backup), when the kernel module has recorded one in
-    /// `.husk/last-kernel.json` (`{"path": ..., "time": ...}`).
+    /// The newest kernel in the configured backup folder (`{"path", "time", "size", "verified"}`).
     pub last_kernel: Option<serde_json::Value>,
 }
 
@@ -329,6 +329,23 @@ impl Vault {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(toml::Table::new()),
             Err(e) => Err(VaultError::Io { op: "read", path: p, source: e }),
         }
+    }
+
+    /// Replace one table of `.husk/config.toml` (other tables untouched), atomically.
+    pub fn set_config_table(&self, name: &str, table: toml::Table) -> Result<()> {
+        let mut doc = self.config()?;
+        doc.insert(name.to_string(), toml::Value::Table(table));
+        let p = self.state_dir().join("config.toml");
+        let text = toml::to_string_pretty(&doc).map_err(|e| VaultError::Io { op: "write", path: p.clone(), source: std::io::Error::other(e) })?;
+        write_atomic(&p, text.as_bytes()).map_err(|e| VaultError::Io { op: "write", path: p, source: e })
+    }
+
+    /// Save a note's new text atomically (temp file, fsync, rename) and re-index it at once.
+    pub fn save_note(&mut self, rel: &str, text: &str) -> Result<()> {
+        let file = self.note_path(rel);
+        write_atomic(&file, text.as_bytes()).map_err(|e| VaultError::Io { op: "write", path: file.clone(), source: e })?;
+        self.refresh_paths(&[rel.to_string()])?;
+        Ok(())
     }
 
     pub(crate) fn index(&self) -> &Index {
@@ -557,8 +574,22 @@ impl Vault {
                 None => never += 1,
             }
         }
-        let kernel_file = self.state_dir().join("last-kernel.json");
-        let last_kernel = fs::read(&kernel_file).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        // The newest kernel in the configured backup folder (nothing is written into the vault
+        // after a backup, so a restore stays byte-identical to what was backed up).
+        let last_kernel = crate::kernel::KernelConfig::load(&self.root)
+            .ok()
+            .and_then(|cfg| cfg.dir)
+            .and_then(|dir| crate::kernel::list_kernels(&dir).ok())
+            .and_then(|files| files.into_iter().max_by_key(|f| f.created))
+            .map(|f| {
+                let size = fs::metadata(&f.path).map_or(0, |m| m.len());
+                serde_json::json!({
+                    "path": f.path,
+                    "time": rfc3339(f.created as i64),
+                    "size": size,
+                    "verified": f.verified,
+                })
+            });
         Ok(Status {
             root: self.root.clone(),
             notes: counts.notes,
