@@ -8,9 +8,10 @@ ROOT=$PWD
 SHARED=${HUSK_SHARED:-$ROOT/../shared}
 
 # ---- system packages (see ../shared/PLATFORM.md) ----
+# fonts-wqy-microhei: a CJK font, so the Chinese UI is readable under Xvfb.
 PKGS="libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libsoup-3.0-dev
       libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev xvfb xauth webkit2gtk-driver age imagemagick
-      xdotool expect"
+      xdotool expect fonts-wqy-microhei"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -30,7 +31,9 @@ fi
 
 export HUSK_SHARED="$SHARED"
 
-echo "== cargo test (workspace)"
+# The desktop end-to-end tests (src-tauri/tests/e2e.rs) start their own Xvfb and tauri-driver,
+# and fail rather than skip when CI is set and a tool is missing.
+echo "== cargo test (workspace, including the desktop end-to-end tests)"
 cargo test --workspace --all-targets --locked
 
 echo "== release build + sanitizer quality on the dev corpus"

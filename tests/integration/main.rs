@@ -4,4 +4,5 @@
 mod util;
 
 mod engine;
+mod vault;
 mod kernel;

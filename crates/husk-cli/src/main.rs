@@ -24,6 +24,24 @@ pub enum Command {
     Sanitize(cmd::sanitize::SanitizeArgs),
     /// Show every block with its category, rule and action at each level.
     Classify(cmd::sanitize::ClassifyArgs),
+    /// Create a vault (DIR/.husk/) and index the notes already there.
+    Init(cmd::vault::InitArgs),
+    /// Notes, index state, changes since the last export, last kernel.
+    Status(cmd::vault::StatusArgs),
+    /// Full-text search over the notes (Chinese included).
+    Search(cmd::vault::SearchArgs),
+    /// Bring outside material into the vault as notes.
+    Import(cmd::vault::ImportArgs),
+    /// Write a husk of vault notes and record it in the ledger.
+    Export(cmd::vault::ExportArgs),
+    /// The export history; `show ID`; `verify ID DIR`.
+    Ledger(cmd::vault::LedgerArgs),
+    /// Override the classifier for the block(s) on one line: keep, hollow, private or auto.
+    Mark(cmd::vault::MarkArgs),
+    /// Which exports and notes a text overlaps, and whether withheld knowledge shows in it.
+    Trace(cmd::vault::TraceArgs),
+    /// Keep the index fresh as notes change (Ctrl-C to stop).
+    Watch(cmd::vault::WatchArgs),
     /// Write an age identity file and print its recipient.
     Keygen(cmd::kernel::KeygenArgs),
     /// Write the kernel (encrypted private backup of the vault), verify it, print its path.
@@ -39,6 +57,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sanitize(a) => cmd::sanitize::sanitize(a),
         Command::Classify(a) => cmd::sanitize::classify(a, cli.vault.as_deref()),
+        Command::Init(a) => cmd::vault::init(a),
+        Command::Status(a) => cmd::vault::status(a, cli.vault.as_deref()),
+        Command::Search(a) => cmd::vault::search(a, cli.vault.as_deref()),
+        Command::Import(a) => cmd::vault::import(a, cli.vault.as_deref()),
+        Command::Export(a) => cmd::vault::export(a, cli.vault.as_deref()),
+        Command::Ledger(a) => cmd::vault::ledger(a, cli.vault.as_deref()),
+        Command::Mark(a) => cmd::vault::mark(a, cli.vault.as_deref()),
+        Command::Trace(a) => cmd::vault::trace(a, cli.vault.as_deref()),
+        Command::Watch(a) => cmd::vault::watch(a, cli.vault.as_deref()),
         Command::Keygen(a) => cmd::kernel::keygen(a),
         Command::Backup(a) => cmd::kernel::backup(a, cli.vault.as_deref()),
         Command::Verify(a) => cmd::kernel::verify(a),

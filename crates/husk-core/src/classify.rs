@@ -11,7 +11,7 @@ use crate::lexicon::{lexicon, Lang, Lexicon};
 use crate::markdown::{BlockKind, BlockMap};
 use crate::model::Category;
 use regex::Regex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -56,6 +56,9 @@ pub struct Verdict {
     pub score: f32,
     pub rule: String,
     pub spans: Vec<Span>,
+    /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
+    /// kinds of knowledge is handled as the most sensitive of them.
+    pub also: Vec<(Category, String)>,
 }
 
 /// Document-wide facts that single blocks cannot see: who is named, which identifiers are
@@ -65,8 +68,29 @@ pub struct DocContext {
     pub lang: Lang,
     pub names: HashSet<String>,
     pub identifiers: HashSet<String>,
-    /// Lowercased text of headings and other skeleton: tokens found there are public.
+    /// Lowercased text of headings: names found there are public.
     pub skeleton: String,
+    /// Names that also appear in a heading (public, so not masked).
+    pub public_names: HashSet<String>,
+    /// One matcher over `names` and `identifiers` (built by [`DocContext::seal`]).
+    matcher: Option<(aho_corasick::AhoCorasick, Vec<SpanKind>)>,
+}
+
+impl DocContext {
+    /// Build the document-wide matcher once the name and identifier sets are final.
+    pub fn seal(&mut self) {
+        let mut pats: Vec<&str> = Vec::new();
+        let mut kinds = Vec::new();
+        for n in &self.names {
+            pats.push(n);
+            kinds.push(SpanKind::Name);
+        }
+        for i in &self.identifiers {
+            pats.push(i);
+            kinds.push(SpanKind::Identifier);
+        }
+        self.matcher = aho_corasick::AhoCorasick::new(&pats).ok().map(|ac| (ac, kinds));
+    }
 }
 
 /// The share of CJK among letters decides the language.
@@ -115,16 +139,18 @@ fn rx() -> &'static Regexes {
     RX.get_or_init(|| {
         let r = |s: &str| Regex::new(s).expect("static regex");
         Regexes {
-            url: r(r"https?://[^\s)>\]]+|\]\([^)\s]*\)|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|cn|edu|gov)(?:/[^\s)]*)?"),
+            url: r(r"https?://[^\s)>\]]+|\]\([^)\s]*\)|(?-u:\b)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|cn|edu|gov)(?:/[^\s)]*)?"),
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
             number: r(r"\d{4}-\d{2}-\d{2}|[$€¥£]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|[$€¥£]?\d+(?:[.:]\d+)*(?:\s*(?:-|–|~|to)\s*\d+(?:[.:]\d+)*)?%?"),
-            hex: r(r"#[0-9A-Fa-f]{6}\b|#[0-9A-Fa-f]{3}\b"),
-            plain_ident: r(r"\b[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+\b|\b[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}\b|\b[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+\b"),
-            camel: r(r"\b[a-z]+[A-Z][A-Za-z0-9]*\b"),
-            en_name: r(r"\b[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}\b"),
-            en_number_word: r(r"(?i)\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a couple of|a dozen)\s+(ms|milliseconds|seconds|minutes|hours|days|weeks|months|years|business days|comments|words|items|times|people|steps|clicks|screens)\b"),
-            first_person_en: r(r"\b(I|I'm|I'd|I've|I'll|my|My)\b"),
-            zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|个|条|人|轮|步|万))"),
+            hex: r(r"#[0-9A-Fa-f]{6}(?-u:\b)|#[0-9A-Fa-f]{3}(?-u:\b)"),
+            // snake_case, dotted and colon paths; kebab-case only with a digit (recon-v1): plain
+            // hyphenated words (back-and-forth, end-to-end) are English.
+            plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
+            camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
+            en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
+            en_number_word: r(r"(?i)(?-u:\b)(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a couple of|a dozen)\s+(ms|milliseconds|seconds|minutes|hours|days|weeks|months|years|business days|comments|words|items|times|people|steps|clicks|screens)(?-u:\b)"),
+            first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
+            zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
     })
 }
@@ -171,8 +197,19 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
-fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
+fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
+    if t.cjk && text.contains(|c: char| "两二三四五六七八九十百千万半第".contains(c)) {
+        zh_numerals(text, out);
+    }
+    if t.lower {
+        for m in rx().en_number_word.find_iter(text) {
+            out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
+        }
+    }
+    if !t.digit {
+        return;
+    }
     for m in rx().number.find_iter(text) {
         let (mut s, mut e) = (m.start(), m.end());
         if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
@@ -235,9 +272,9 @@ fn numbers(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         };
         out.push(Span { range: s..e, kind: span_kind });
     }
-    for m in rx().en_number_word.find_iter(text) {
-        out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
-    }
+}
+
+fn zh_numerals(text: &str, out: &mut Vec<Span>) {
     for m in rx().zh_numeral.find_iter(text) {
         if m.as_str() == "千万" || m.as_str() == "万一" {
             continue; // adverbs: "by all means", "in case"
@@ -260,7 +297,7 @@ fn measure_kind(unit: &str) -> MeasureKind {
     }
 }
 
-fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Vec<Span>) {
+fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     // `code spans`
     let mut from = 0;
     while let Some(s) = text[from..].find('`').map(|i| i + from) {
@@ -275,8 +312,13 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
             None => break,
         }
     }
-    for m in rx().hex.find_iter(text) {
-        out.push(Span { range: m.range(), kind: SpanKind::Identifier });
+    if t.hash {
+        for m in rx().hex.find_iter(text) {
+            out.push(Span { range: m.range(), kind: SpanKind::Identifier });
+        }
+    }
+    if !(t.code_mark || t.dot || t.upper) {
+        return;
     }
     for m in rx().plain_ident.find_iter(text) {
         let t = m.as_str();
@@ -290,21 +332,26 @@ fn identifiers(text: &str, ctx: Option<&DocContext>, lex: &Lexicon, out: &mut Ve
         }
         out.push(Span { range: m.range(), kind: SpanKind::Identifier });
     }
+    if !(t.upper && t.lower) {
+        return;
+    }
     for m in rx().camel.find_iter(text) {
         if !lex.topic_map.contains_key(&m.as_str().to_lowercase()) && m.as_str() != "iOS" {
             out.push(Span { range: m.range(), kind: SpanKind::Identifier });
         }
     }
-    if let Some(ctx) = ctx {
-        for id in &ctx.identifiers {
-            for (i, _) in text.match_indices(id.as_str()) {
-                let end = i + id.len();
-                let before_ok = i == 0 || !is_word_byte(text.as_bytes()[i - 1]);
-                let after_ok = end >= text.len() || !is_word_byte(text.as_bytes()[end]);
-                if before_ok && after_ok {
-                    out.push(Span { range: i..end, kind: SpanKind::Identifier });
-                }
-            }
+}
+
+/// Occurrences of the document's known names and identifiers (one Aho-Corasick pass).
+fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
+    let Some((ac, kinds)) = &ctx.matcher else { return };
+    let b = text.as_bytes();
+    for m in ac.find_overlapping_iter(text) {
+        let kind = kinds[m.pattern().as_usize()];
+        let (i, end) = (m.start(), m.end());
+        let bounded = (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
+        if kind == SpanKind::Name || bounded {
+            out.push(Span { range: i..end, kind });
         }
     }
 }
@@ -327,9 +374,12 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let words: Vec<&str> = m.as_str().split_whitespace().collect();
         let first = words[0];
         let known_first = lex.first_names_en.contains(first) && !lex.ambiguous_first_names_en.contains(first);
-        let before = text[..m.start()].trim_end().to_lowercase();
-        let ctx_before = lex.contexts_en_before.iter().any(|c| before.ends_with(c.as_str()))
-            || lex.titles_en.iter().any(|t| before.ends_with(&t.to_lowercase()));
+        // The last few words before the candidate, for context words ("escalate to") and titles.
+        let before_words: Vec<&str> = text[..m.start()].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
+        let ctx_before = (1..=before_words.len()).any(|n| {
+            let phrase = before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
+            lex.contexts_en_before.contains(&phrase)
+        }) || before_words.first().is_some_and(|w| lex.titles_en.contains(w.trim_end_matches('.')));
         // Mid-sentence, two capitalized words that are not calendar, place or title words.
         let mid_sentence = {
             let b = text[..m.start()].trim_end();
@@ -355,7 +405,15 @@ const ZH_FUNCTION_CHARS: &str = "的和与及说在是要会也就都把被给�
 /// Named people in Chinese text: a surname plus one or two characters, bounded by context.
 fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let not_names: Vec<Range<usize>> = lex.not_names_zh.find_iter(text).map(|m| m.range()).collect();
+    // Does a word from `set` end at byte `at` (suffix) or start there (prefix)? Bounded lookups.
+    let ends_with = |at: usize, set: &std::collections::HashSet<String>, longest: usize| {
+        let head = &text[..at];
+        head.char_indices().rev().take(longest).any(|(i, _)| set.contains(&head[i..]))
+    };
+    let starts_with = |at: usize, set: &std::collections::HashSet<String>, longest: usize| {
+        let tail = &text[at..];
+        tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(longest).any(|e| set.contains(&tail[..e]))
+    };
     let mut i = 0;
     while i < chars.len() {
         let (pos, c) = chars[i];
@@ -363,11 +421,11 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             i += 1;
             continue;
         }
-        let Some(surname) = lex.surnames_zh.iter().find(|s| text[pos..].starts_with(s.as_str())) else {
+        let Some(surname) = lex.surnames_by_char.get(&c).and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
             i += 1;
             continue;
         };
-        if not_names.iter().any(|r| r.start == pos) {
+        if starts_with(pos, &lex.not_names_zh, lex.longest_not_name_zh) {
             i += 1;
             continue;
         }
@@ -377,13 +435,25 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         // "2000 万行": a space after a number is not a name boundary.
         let after_number = before.trim_end().ends_with(|c: char| c.is_ascii_digit());
         let strong_before = before.ends_with(|c: char| c.is_whitespace() && !after_number || matches!(c, '@' | '（' | '(' | '“'))
-            || lex.contexts_zh_before.iter().any(|w| before.ends_with(w.as_str()));
+            || ends_with(pos, &lex.contexts_zh_before, lex.longest_zh_context);
         let weak_before = before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
         if !strong_before && !weak_before {
             i += 1;
             continue;
         }
         let s_chars = surname.chars().count();
+        // "周经理", "王总": a surname with a title is a person.
+        let after_surname = &text[pos + surname.len()..];
+        if let Some(title) = lex.titles_zh.iter().find(|t| after_surname.starts_with(t.as_str())) {
+            let end = pos + surname.len() + title.len();
+            let tail = &text[end..];
+            let bounded = tail.is_empty() || tail.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation() || "的和说在".contains(c)) || !tail.starts_with(is_cjk);
+            if bounded && (strong_before || weak_before) {
+                out.push(Span { range: pos..end, kind: SpanKind::Name });
+                i += s_chars + title.chars().count();
+                continue;
+            }
+        }
         let mut best = None;
         for given in [2usize, 1] {
             let end_idx = i + s_chars + given;
@@ -399,7 +469,7 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             let end = chars.get(end_idx).map_or(text.len(), |(p, _)| *p);
             let after = &text[end..];
             let strong_after = after.starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
-                || lex.contexts_zh_after.iter().any(|w| after.starts_with(w.as_str()));
+                || starts_with(end, &lex.contexts_zh_after, lex.longest_zh_context);
             let weak_after = after.is_empty()
                 || after.starts_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation())
                 || after.starts_with(|c: char| "的和说批".contains(c));
@@ -419,27 +489,88 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     }
 }
 
-/// Every specific span of `text`, sorted, overlaps resolved (longest, then strongest, wins).
-pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
-    let lex = lexicon();
-    let mut spans = Vec::new();
-    // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
-    let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
-    quotes(text, &mut spans);
-    identifiers(text, ctx, lex, &mut spans);
-    numbers(text, lex, &mut spans);
-    names_en(text, lex, &mut spans);
-    names_zh(text, lex, &mut spans);
-    if let Some(ctx) = ctx {
-        for n in &ctx.names {
-            for (i, _) in text.match_indices(n.as_str()) {
-                spans.push(Span { range: i..i + n.len(), kind: SpanKind::Name });
+/// Which kinds of characters a text holds, found in one pass, so scanners that cannot match
+/// are skipped (most blocks have no digit, no backtick, no quote …).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Traits {
+    pub digit: bool,
+    pub upper: bool,
+    pub lower: bool,
+    pub cjk: bool,
+    pub quote: bool,
+    pub code_mark: bool,
+    pub hash: bool,
+    pub dot: bool,
+}
+
+impl Traits {
+    pub(crate) fn of(text: &str) -> Self {
+        let mut t = Traits::default();
+        for &b in text.as_bytes() {
+            match b {
+                b'0'..=b'9' => t.digit = true,
+                b'A'..=b'Z' => t.upper = true,
+                b'a'..=b'z' => t.lower = true,
+                b'"' => t.quote = true,
+                b'`' | b'_' | b'-' | b':' => t.code_mark = true,
+                b'.' => t.dot = true,
+                b'#' => t.hash = true,
+                0x80.. => t.cjk = true, // any non-ASCII: CJK and curly quotes are checked precisely later
+                _ => {}
             }
         }
-        // A name that also shows in a heading is public skeleton, not a withheld contact.
-        spans.retain(|s| s.kind != SpanKind::Name || !ctx.skeleton.contains(&text[s.range.clone()].to_lowercase()));
+        if t.cjk {
+            t.quote |= text.contains(['“', '「', '‘', '『']);
+            t.cjk = text.chars().any(is_cjk);
+        }
+        t
     }
-    spans.retain(|s| !urls.iter().any(|u| u.start < s.range.end && s.range.start < u.end));
+}
+
+/// Every specific span of `text`, sorted, overlaps resolved (longest, then strongest, wins).
+pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
+    finish_spans(text, raw_spans(text), ctx)
+}
+
+/// What the scanners find in `text` alone, before document context.
+pub fn raw_spans(text: &str) -> Vec<Span> {
+    let lex = lexicon();
+    let t = Traits::of(text);
+    let mut spans = Vec::new();
+    if t.quote {
+        quotes(text, &mut spans);
+    }
+    if t.code_mark || t.dot || t.hash || t.upper {
+        identifiers(text, lex, &t, &mut spans);
+    }
+    if t.digit || t.cjk || t.lower {
+        numbers(text, lex, &t, &mut spans);
+    }
+    if t.upper {
+        names_en(text, lex, &mut spans);
+    }
+    if t.cjk {
+        names_zh(text, lex, &mut spans);
+    }
+    spans
+}
+
+/// Add the document's known names and identifiers, drop what sits in URLs or names the headings
+/// show, and resolve overlaps.
+pub fn finish_spans(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>) -> Vec<Span> {
+    if let Some(ctx) = ctx {
+        known(text, ctx, &mut spans);
+        // A name that also shows in a heading is public skeleton, not a withheld contact.
+        spans.retain(|s| s.kind != SpanKind::Name || !ctx.public_names.contains(&text[s.range.clone()]));
+    }
+    // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
+    let t = Traits::of(text);
+    if t.dot || t.code_mark {
+        let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
+        if !urls.is_empty() {
+            spans.retain(|s| !urls.iter().any(|u| u.start < s.range.end && s.range.start < u.end));
+        }
+    }
     resolve_overlaps(spans)
 }
 
@@ -478,27 +609,29 @@ fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
 
 /// Gather the document-wide context from the block map.
 pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
+    analyze(src, map).0
+}
+
+/// The document-wide context plus every block's raw spans (so blocks are scanned once).
+pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
     let lang = detect_lang(src).unwrap_or(Lang::En);
     let mut skeleton = String::new();
     for h in &map.headings {
         skeleton.push_str(&src[h.clone()].to_lowercase());
         skeleton.push('\n');
     }
-    // Table header rows are skeleton too.
-    let mut ctx = DocContext { lang, names: HashSet::new(), identifiers: HashSet::new(), skeleton };
-    let lex = lexicon();
+    let mut ctx = DocContext { lang, names: HashSet::new(), identifiers: HashSet::new(), skeleton, public_names: HashSet::new(), matcher: None };
+    let mut raw_all = Vec::with_capacity(map.blocks.len());
     for b in &map.blocks {
         let text = &src[b.range.clone()];
+        let spans = raw_spans(text);
         if matches!(b.kind, BlockKind::Code { .. }) {
+            raw_all.push(spans);
             continue;
         }
-        let mut spans = Vec::new();
-        identifiers(text, None, lex, &mut spans);
-        names_en(text, lex, &mut spans);
-        names_zh(text, lex, &mut spans);
-        for s in spans {
+        for s in &spans {
             let t = text[s.range.clone()].trim();
-            if t.chars().count() < 2 || ctx.skeleton.contains(&t.to_lowercase()) {
+            if t.chars().count() < 2 {
                 continue;
             }
             match s.kind {
@@ -520,105 +653,206 @@ pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
                 _ => {}
             }
         }
+        raw_all.push(spans);
     }
-    ctx
+    // Which of them the headings show: one pass over the headings for all names.
+    let names: Vec<String> = ctx.names.iter().cloned().collect();
+    if let Ok(ac) = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&names) {
+        for m in ac.find_overlapping_iter(&ctx.skeleton) {
+            ctx.public_names.insert(names[m.pattern().as_usize()].clone());
+        }
+    }
+    ctx.names.retain(|n| !ctx.public_names.contains(n));
+    ctx.seal();
+    (ctx, raw_all)
 }
 
 /// Classify one block's text.
 pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
+    classify_spans(text, kind, scan(text, Some(ctx)))
+}
+
+/// The signal names, in a fixed order (indexes into per-block counters).
+const SIGNALS: [&str; 9] =
+    ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"];
+
+/// Where a category's strongest evidence came from (turned into a rule id only once).
+#[derive(Clone, Copy)]
+enum Evidence {
+    None,
+    Cue(usize),
+    Pattern(usize),
+    Signal(usize),
+    Dialogue,
+}
+
+/// Weight of a dialogue line's structure (a speaker, a colon, an utterance).
+const DIALOGUE_WEIGHT: f32 = 0.8;
+
+/// "你：…", "Customer: …", "林之远：…": a short speaker before a colon, then an utterance.
+pub fn is_dialogue_line(text: &str) -> bool {
+    let Some(idx) = text.find(['：', ':']) else { return false };
+    let speaker = text[..idx].trim();
+    let n = speaker.chars().count();
+    (1..=12).contains(&n) && speaker.split_whitespace().count() <= 2 && !speaker.contains(['`', '*', '(', '（']) && text[idx..].chars().count() > 2
+}
+
+impl Evidence {
+    fn rule(self, lex: &Lexicon) -> String {
+        match self {
+            Evidence::None => String::new(),
+            Evidence::Cue(i) => lex.cues[i].id.clone(),
+            Evidence::Pattern(i) => lex.patterns[i].0.id.clone(),
+            Evidence::Signal(i) => format!("signal.{}", SIGNALS[i]),
+            Evidence::Dialogue => "style.dialogue-line".into(),
+        }
+    }
+}
+
+fn cat_index(c: Category) -> usize {
+    Category::ALL.iter().position(|x| *x == c).unwrap_or(0)
+}
+
+/// Classify a block from its already scanned spans. Deterministic: fixed-order accumulators,
+/// ties broken by category order and then by evidence order.
+pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict {
     let lex = lexicon();
-    let spans = scan(text, Some(ctx));
-    let mut by_cat: HashMap<Category, (f32, String, f32)> = HashMap::new(); // total, best rule, best weight
-    let mut add = |cat: Category, w: f32, rule: &str| {
-        let e = by_cat.entry(cat).or_insert((0.0, String::new(), 0.0));
+    // Per category: total weight, strongest evidence and its weight.
+    let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
+    let mut add = |cat: Category, w: f32, ev: Evidence| {
+        let e = &mut by_cat[cat_index(cat)];
         e.0 += w;
         if w > e.2 {
-            e.1 = rule.to_string();
+            e.1 = ev;
             e.2 = w;
         }
     };
 
     // Cue words: each distinct cue rule counts once, a second distinct word adds half again.
-    let mut hits: HashMap<usize, usize> = HashMap::new();
-    let lower = text.to_lowercase();
-    let lb = lower.as_bytes();
-    for m in lex.cue_en.find_iter(&lower) {
-        let ok_before = m.start() == 0 || !is_word_byte(lb[m.start() - 1]);
-        let ok_after = m.end() >= lb.len() || !is_word_byte(lb[m.end()]);
-        if ok_before && ok_after {
-            *hits.entry(lex.cue_en_ids[m.pattern().as_usize()]).or_default() += 1;
+    let traits = Traits::of(text);
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    let mut hit = |id: usize| match hits.iter_mut().find(|(i, _)| *i == id) {
+        Some((_, n)) => *n += 1,
+        None => hits.push((id, 1)),
+    };
+    let lb = text.as_bytes();
+    if traits.lower || traits.upper {
+        // The matcher is ASCII case-insensitive: no lowercased copy needed.
+        for m in lex.cue_en.find_iter(text) {
+            let ok_before = m.start() == 0 || !is_word_byte(lb[m.start() - 1]);
+            let ok_after = m.end() >= lb.len() || !is_word_byte(lb[m.end()]);
+            if ok_before && ok_after {
+                hit(lex.cue_en_ids[m.pattern().as_usize()]);
+            }
         }
     }
-    for m in lex.cue_zh.find_iter(text) {
-        *hits.entry(lex.cue_zh_ids[m.pattern().as_usize()]).or_default() += 1;
+    if traits.cjk || traits.upper {
+        for m in lex.cue_zh.find_iter(text) {
+            let id = lex.cue_zh_ids[m.pattern().as_usize()];
+            if id != usize::MAX {
+                hit(id);
+            }
+        }
     }
+    hits.sort_unstable();
     for (idx, n) in hits {
         let cue = &lex.cues[idx];
-        let w = cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0));
-        add(cue.category, w, &cue.id);
+        add(cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
     }
-    for (cue, re) in &lex.patterns {
-        if re.is_match(text) {
-            add(cue.category, cue.weight, &cue.id);
+    let latin = traits.lower || traits.upper;
+    for (i, (cue, re, (chinese, english))) in lex.patterns.iter().enumerate() {
+        let possible = match (chinese, english) {
+            (true, false) => traits.cjk,
+            (false, true) => latin,
+            _ => true,
+        };
+        if possible && re.is_match(text) {
+            add(cue.category, cue.weight, Evidence::Pattern(i));
         }
     }
 
     // Signals: each kind counts once, a second one adds half again.
-    let mut seen: HashMap<&'static str, usize> = HashMap::new();
+    let mut seen = [0usize; SIGNALS.len()];
     for s in &spans {
-        let name = match s.kind {
-            SpanKind::Measure(_) => "number_unit",
-            SpanKind::BareNumber => "bare_number",
-            SpanKind::ZhNumeral => "zh_numeral",
-            SpanKind::Identifier => "identifier",
-            SpanKind::Name => "name",
-            SpanKind::Quote { .. } if is_phrasing(text, &s.range, lex) => "quote_phrasing",
-            SpanKind::Quote { long: true } => "quote_long",
-            SpanKind::Quote { long: false } => "quote_short",
+        let idx = match s.kind {
+            SpanKind::Measure(_) => 0,
+            SpanKind::BareNumber => 1,
+            SpanKind::ZhNumeral => 2,
+            SpanKind::Identifier => 3,
+            SpanKind::Name => 4,
+            SpanKind::Quote { .. } if is_phrasing(text, &s.range, lex) => 5,
+            SpanKind::Quote { long: true } => 6,
+            SpanKind::Quote { long: false } => 7,
         };
-        *seen.entry(name).or_default() += 1;
+        seen[idx] += 1;
     }
-    if rx().first_person_en.is_match(text) || text.contains('我') && !text.contains("我们") {
-        *seen.entry("first_person").or_default() += 1;
+    if traits.upper && rx().first_person_en.is_match(text) || traits.lower && text.contains("my ") || traits.cjk && text.contains('我') && !text.contains("我们") {
+        seen[8] += 1;
     }
     // Neutral specifics raise the score; the category comes from cues and typed signals.
-    let mut neutral: (f32, String, f32) = (0.0, String::new(), 0.0);
-    for (name, n) in seen {
-        let sig = lex.signal(name);
-        let w = sig.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0));
+    let mut neutral = (0.0f32, Evidence::None, 0.0f32);
+    for (i, n) in seen.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let sig = lex.signal(SIGNALS[i]);
+        let w = sig.weight * (1.0 + 0.5 * ((*n).min(3) as f32 - 1.0));
         match sig.category {
-            Some(c) => add(c, w, &format!("signal.{name}")),
+            Some(c) => add(c, w, Evidence::Signal(i)),
             None => {
                 neutral.0 += w;
                 if w > neutral.2 {
-                    neutral = (neutral.0, format!("signal.{name}"), w);
+                    neutral.1 = Evidence::Signal(i);
+                    neutral.2 = w;
                 }
             }
         }
     }
+    if *kind == BlockKind::QuoteLine && is_dialogue_line(text) {
+        // "> 林之远：先看口径…": a quoted line with a speaker is a dialogue example.
+        add(Category::Style, DIALOGUE_WEIGHT, Evidence::Dialogue);
+    }
     if matches!(kind, BlockKind::Code { .. }) {
         // Code carries concrete values by nature; what matters is how many.
         let specifics = spans.iter().filter(|s| !matches!(s.kind, SpanKind::Quote { long: false })).count();
-        add(Category::Context, 0.1 * specifics.min(6) as f32, "code.specifics");
+        if specifics > 0 {
+            neutral.0 += 0.1 * specifics.min(6) as f32;
+            if neutral.2 == 0.0 {
+                neutral.1 = Evidence::Signal(3);
+            }
+        }
     }
 
-    let total: f32 = by_cat.values().map(|v| v.0).sum::<f32>() + neutral.0;
+    let total: f32 = by_cat.iter().map(|v| v.0).sum::<f32>() + neutral.0;
     // Specifics join a category only when its evidence is real; else they make a judgment.
-    if neutral.0 > 0.0 && by_cat.values().all(|v| v.0 < MIN_CATEGORY_EVIDENCE) {
-        let e = by_cat.entry(Category::Judgment).or_insert((0.0, String::new(), 0.0));
+    if neutral.0 > 0.0 && by_cat.iter().all(|v| v.0 < MIN_CATEGORY_EVIDENCE) {
+        let e = &mut by_cat[cat_index(Category::Judgment)];
         e.0 += neutral.0;
-    }
-    // Ties go to the category listed first (pitfall before incident before judgment …).
-    let best = by_cat.into_iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(b.0.cmp(&a.0)));
-    match best {
-        Some((cat, (w, rule, _))) if total > 0.0 => {
-            // Specifics join the strongest kind of evidence; the rule named is the strongest
-            // single piece of evidence, cue or specific.
-            let rule = if neutral.2 > w { neutral.1 } else { rule };
-            Verdict { category: cat, score: total.min(1.0), rule, spans }
+        if matches!(e.1, Evidence::None) {
+            e.1 = neutral.1;
         }
-        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1, spans },
-        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans },
+    }
+    let mut also: Vec<(Category, String)> = Category::ALL
+        .iter()
+        .zip(&by_cat)
+        .filter(|(_, v)| v.0 >= MIN_CATEGORY_EVIDENCE)
+        .map(|(c, v)| (*c, v.1.rule(lex)))
+        .collect();
+    // A hard figure (a number with its unit) is a judgment whatever else the block is.
+    if seen[0] > 0 && !also.iter().any(|(c, _)| *c == Category::Judgment) {
+        also.push((Category::Judgment, "signal.number_unit".into()));
+        also.sort();
+    }
+    // The category with the most evidence; ties go to the one listed first.
+    let best = (0..7).filter(|i| by_cat[*i].0 > 0.0).fold(None, |acc: Option<usize>, i| match acc {
+        Some(b) if by_cat[b].0 >= by_cat[i].0 => Some(b),
+        _ => Some(i),
+    });
+    match best {
+        Some(i) if total > 0.0 => {
+            // The rule named is the strongest single piece of evidence, cue or specific.
+            let ev = if neutral.2 > by_cat[i].2 { neutral.1 } else { by_cat[i].1 };
+            Verdict { category: Category::ALL[i], score: total.min(1.0), rule: ev.rule(lex), spans, also }
+        }
+        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1.rule(lex), spans, also },
+        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
     }
 }
 

@@ -56,17 +56,24 @@ pub struct Withheld {
 /// `public` (lowercased skeleton text). Matching is ASCII case-insensitive with word boundaries
 /// at alphanumeric edges.
 pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Finding> {
+    // One pattern per distinct token (a repeated block gives the same tokens many times): the
+    // first owner names it, and it is strict if any owner is private.
     let mut pats: Vec<String> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
+    let mut strict: Vec<bool> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for w in withheld {
-        let owner = &w.owner;
         for t in &w.tokens {
             let lower = t.to_ascii_lowercase();
-            if !w.strict && public.contains(&lower) {
-                continue;
+            match index.get(&lower) {
+                Some(&i) => strict[i] |= w.strict,
+                None => {
+                    index.insert(lower.clone(), pats.len());
+                    pats.push(lower);
+                    owners.push(w.owner);
+                    strict.push(w.strict);
+                }
             }
-            pats.push(lower);
-            owners.push(*owner);
         }
     }
     if pats.is_empty() {
@@ -75,11 +82,20 @@ pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Findin
     let Ok(ac) = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&pats) else {
         return Vec::new();
     };
+    // Tokens the public skeleton shows are not distinctive (one pass over it for all tokens).
+    let mut shown = vec![false; pats.len()];
+    for m in ac.find_overlapping_iter(public) {
+        shown[m.pattern().as_usize()] = true;
+    }
     let bytes = husk.as_bytes();
     let mut out = Vec::new();
     for m in ac.find_overlapping_iter(husk) {
         let (s, e) = (m.start(), m.end());
-        let p = &pats[m.pattern().as_usize()];
+        let id = m.pattern().as_usize();
+        if shown[id] && !strict[id] {
+            continue;
+        }
+        let p = &pats[id];
         let first = p.as_bytes()[0];
         let last = p.as_bytes()[p.len() - 1];
         if first.is_ascii_alphanumeric() && s > 0 && bytes[s - 1].is_ascii_alphanumeric() {

@@ -7,7 +7,7 @@
 //! fail at run time.
 
 use crate::model::{Action, Category, Level};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -21,6 +21,7 @@ const FILLER_EN: &str = include_str!("../../../assets/filler/en.toml");
 const FILLER_ZH: &str = include_str!("../../../assets/filler/zh.toml");
 const TOPICS: &str = include_str!("../../../assets/lexicon/topics.toml");
 const NAMES: &str = include_str!("../../../assets/lexicon/names.toml");
+const EXPORT: &str = include_str!("../../../assets/rules/export.toml");
 
 /// The language of a block or document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,11 +48,19 @@ struct MaskRaw {
 
 #[derive(Deserialize)]
 struct DiluteFile {
+    files: FilesRaw,
     heads: LangLists,
     adjectives: LangLists,
     en: Vec<DiluteRuleRaw>,
+    #[serde(default)]
+    zh: Vec<DiluteRuleRaw>,
     en_fallback: HashMap<String, String>,
     zh_fallback: HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct FilesRaw {
+    extensions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +88,14 @@ pub struct DiluteRule {
 struct CueFile {
     cue: Vec<CueRaw>,
     pattern: Vec<PatternRaw>,
+    #[serde(default)]
+    zh_compounds: Compounds,
+}
+
+#[derive(Deserialize, Default)]
+struct Compounds {
+    #[serde(default)]
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +182,39 @@ struct NamesFile {
     given_name_stop_zh: String,
     #[serde(default)]
     not_name_words_en: Vec<String>,
+    #[serde(default)]
+    titles_zh: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ExportFile {
+    meta: MetaRules,
+}
+
+/// How exports treat colleague-skill meta.json (see `assets/rules/export.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaRules {
+    pub structural: Vec<String>,
+    #[serde(default)]
+    pub replace: Vec<MetaReplace>,
+    #[serde(default)]
+    pub clear: Vec<MetaClear>,
+}
+
+/// From `level` up, the value at `path` becomes a generic noun.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaReplace {
+    pub level: Level,
+    pub path: String,
+    pub en: String,
+    pub zh: String,
+}
+
+/// From `level` up, the values at `paths` are emptied.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetaClear {
+    pub level: Level,
+    pub paths: Vec<String>,
 }
 
 // ---- compiled forms ----
@@ -201,12 +251,15 @@ pub struct Bank {
 /// Everything the engine knows, compiled.
 pub struct Lexicon {
     pub threshold: [f32; 3],
+    pub meta: MetaRules,
     /// Mask names and internal identifiers even in kept blocks.
     pub always_mask: bool,
     pub dilute_en: Vec<DiluteRule>,
+    pub dilute_zh: Vec<DiluteRule>,
     pub dilute_fallback_en: HashMap<String, String>,
     pub dilute_fallback_zh: HashMap<String, String>,
     /// Head nouns after an internal name (kept when the name is masked), longest first.
+    pub file_extensions: HashSet<String>,
     pub heads_en: Vec<String>,
     pub heads_zh: Vec<String>,
     pub adjectives_en: Vec<String>,
@@ -216,9 +269,12 @@ pub struct Lexicon {
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
     pub cue_en: AhoCorasick,
     pub cue_en_ids: Vec<usize>,
+    /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
     pub cue_zh: AhoCorasick,
     pub cue_zh_ids: Vec<usize>,
-    pub patterns: Vec<(Cue, Regex)>,
+    /// Cue patterns with the scripts their literals need (Chinese, Latin): a pattern with only
+    /// Chinese literals cannot match an all-Latin block, and the other way round.
+    pub patterns: Vec<(Cue, Regex, (bool, bool))>,
     pub signals: HashMap<String, Signal>,
     pub units_en: HashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
@@ -240,12 +296,20 @@ pub struct Lexicon {
     pub ambiguous_first_names_en: HashSet<String>,
     pub titles_en: HashSet<String>,
     pub surnames_zh: Vec<String>,
-    pub not_names_zh: AhoCorasick,
-    pub contexts_zh_before: Vec<String>,
-    pub contexts_zh_after: Vec<String>,
-    pub contexts_en_before: Vec<String>,
+    /// Surnames by first character, longest first, for a cheap lookup at each CJK character.
+    pub surnames_by_char: HashMap<char, Vec<String>>,
+    pub not_names_zh: HashSet<String>,
+    pub contexts_zh_before: HashSet<String>,
+    pub contexts_zh_after: HashSet<String>,
+    pub contexts_en_before: HashSet<String>,
+    /// Longest entry, in characters, of each set above (bounds the suffix/prefix lookups).
+    pub longest_zh_context: usize,
+    pub longest_not_name_zh: usize,
+    pub longest_en_context_words: usize,
     pub given_name_stop_zh: HashSet<char>,
     pub not_name_words_en: HashSet<String>,
+    /// Titles after a surname that make it a person (longest first).
+    pub titles_zh: Vec<String>,
 }
 
 /// The process-wide lexicon.
@@ -286,6 +350,7 @@ fn matcher(words: &[String], case_insensitive: bool) -> Result<AhoCorasick, Lexi
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(case_insensitive)
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(words)
         .map_err(|e| LexiconError::Invalid { file: "lexicon", what: e.to_string() })
 }
@@ -364,11 +429,16 @@ impl Lexicon {
         }
 
         let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
-        let mut dilute_en = Vec::new();
-        for r in dil.en {
-            let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
-            dilute_en.push(DiluteRule { kinds: r.kinds, before, replace: r.replace });
-        }
+        let rules = |raw: Vec<DiluteRuleRaw>| -> Result<Vec<DiluteRule>, LexiconError> {
+            raw.into_iter()
+                .map(|r| {
+                    let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+                    Ok(DiluteRule { kinds: r.kinds, before, replace: r.replace })
+                })
+                .collect()
+        };
+        let dilute_en = rules(dil.en)?;
+        let dilute_zh = rules(dil.zh)?;
 
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
         let mut cues = Vec::new();
@@ -385,10 +455,17 @@ impl Lexicon {
                 zh_ids.push(idx);
             }
         }
+        for w in cue_file.zh_compounds.words {
+            zh_words.push(w);
+            zh_ids.push(usize::MAX);
+        }
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
             let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
-            patterns.push((Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight }, re));
+            // Chinese characters and no English word (two letters not after a backslash).
+            let english_word = p.regex.as_bytes().windows(3).any(|w| w[0] != b'\\' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic());
+            let chinese = p.regex.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            patterns.push((Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight }, re, (chinese, english_word)));
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
@@ -406,7 +483,25 @@ impl Lexicon {
         units_zh.sort_by_key(|u| std::cmp::Reverse(u.len()));
 
         let topics: TopicsFile = parse("lexicon/topics.toml", TOPICS)?;
-        let topics_en_list: Vec<String> = topics.generic.en.iter().map(|s| s.to_lowercase()).collect();
+        // Both numbers of each English topic: "runbooks" also finds "runbook".
+        let mut topics_en_list: Vec<String> = Vec::new();
+        let mut seen_topics = HashSet::new();
+        for t in topics.generic.en.iter().map(|s| s.to_lowercase()) {
+            let other = if let Some(stem) = t.strip_suffix("ies") {
+                format!("{stem}y")
+            } else if let Some(stem) = t.strip_suffix('s').filter(|s| !s.ends_with('s')) {
+                stem.to_string()
+            } else if let Some(stem) = t.strip_suffix('y').filter(|s| !s.ends_with(['a', 'e', 'o', 'u'])) {
+                format!("{stem}ies")
+            } else {
+                format!("{t}s")
+            };
+            for v in [t, other] {
+                if seen_topics.insert(v.clone()) {
+                    topics_en_list.push(v);
+                }
+            }
+        }
         let topics_zh_list = topics.generic.zh.clone();
         let topic_map: HashMap<String, (String, String)> =
             topics.map.into_iter().map(|(k, v)| (k.to_lowercase(), (v.en, v.zh))).collect();
@@ -415,13 +510,23 @@ impl Lexicon {
         let names: NamesFile = parse("lexicon/names.toml", NAMES)?;
         let mut surnames_zh = names.surnames_zh;
         surnames_zh.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut surnames_by_char: HashMap<char, Vec<String>> = HashMap::new();
+        for s in &surnames_zh {
+            if let Some(c) = s.chars().next() {
+                surnames_by_char.entry(c).or_default().push(s.clone());
+            }
+        }
 
+        let export: ExportFile = parse("rules/export.toml", EXPORT)?;
         Ok(Lexicon {
             threshold,
+            meta: export.meta,
             always_mask: policy.mask.always,
             dilute_en,
+            dilute_zh,
             dilute_fallback_en: dil.en_fallback,
             dilute_fallback_zh: dil.zh_fallback,
+            file_extensions: dil.files.extensions.into_iter().collect(),
             heads_en: longest_first(dil.heads.en),
             heads_zh: longest_first(dil.heads.zh),
             adjectives_en: dil.adjectives.en,
@@ -452,12 +557,17 @@ impl Lexicon {
             ambiguous_first_names_en: names.ambiguous_first_names_en.into_iter().collect(),
             titles_en: names.titles_en.into_iter().collect(),
             surnames_zh,
-            not_names_zh: matcher(&names.not_names_zh, false)?,
-            contexts_zh_before: names.contexts_zh_before,
-            contexts_zh_after: names.contexts_zh_after,
+            surnames_by_char,
+            longest_zh_context: names.contexts_zh_before.iter().chain(&names.contexts_zh_after).map(|w| w.chars().count()).max().unwrap_or(0),
+            longest_not_name_zh: names.not_names_zh.iter().map(|w| w.chars().count()).max().unwrap_or(0),
+            longest_en_context_words: names.contexts_en_before.iter().map(|w| w.split_whitespace().count()).max().unwrap_or(0),
+            not_names_zh: names.not_names_zh.into_iter().collect(),
+            contexts_zh_before: names.contexts_zh_before.into_iter().collect(),
+            contexts_zh_after: names.contexts_zh_after.into_iter().collect(),
             contexts_en_before: names.contexts_en_before.into_iter().map(|s| s.to_lowercase()).collect(),
             given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
             not_name_words_en: names.not_name_words_en.into_iter().collect(),
+            titles_zh: longest_first(names.titles_zh),
         })
     }
 

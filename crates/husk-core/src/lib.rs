@@ -6,6 +6,13 @@
 //! I/O modules (vault, index, kernel, watch) sit beside them and call into the pure ones.
 
 pub mod classify;
+pub mod export;
+pub mod import;
+pub mod index;
+pub mod ledger;
+pub mod trace;
+pub mod vault;
+pub mod watch;
 pub mod husk;
 pub mod kernel;
 pub mod leak;
@@ -14,5 +21,9 @@ pub mod markdown;
 pub mod model;
 pub mod rewrite;
 
+#[cfg(test)]
+mod proptests;
+
 pub use husk::{classify_note, sanitize, sanitize_fragment, BlockOutcome, Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
 pub use model::{Action, Category, Forced, Level, Visibility};
+pub use vault::{Vault, VaultError};

@@ -296,21 +296,27 @@ pub fn block_map(src: &str) -> BlockMap {
                 let trimmed = html.trim();
                 if trimmed.starts_with(MARKER_PREFIX) {
                     if let Some(m) = parse_marker(trimmed) {
+                        // A marker alone on its line takes the whole line, line ending included.
                         let line_start = src[..range.start].rfind('\n').map_or(0, |i| i + 1);
-                        let mut line_end = range.end;
-                        // Swallow the rest of the marker's line, including its line ending.
-                        if let Some(nl) = src[line_end..].find('\n') {
-                            if src[line_end..line_end + nl].trim().is_empty() {
-                                line_end += nl + 1;
-                            }
-                        }
-                        let only_marker = src[line_start..range.start].trim().is_empty();
+                        let last = range.end.saturating_sub(1).max(range.start);
+                        let line_end = src[last..].find('\n').map_or(src.len(), |i| last + i + 1);
+                        let only_marker = src[line_start..range.start].trim().is_empty()
+                            && src[range.end.min(line_end)..line_end].trim().is_empty();
                         let full = if only_marker { line_start..line_end } else { range.clone() };
                         match (m, open) {
                             (Marker::Private | Marker::Public, None) => open = Some((m, full.start)),
                             (Marker::End, Some((Marker::Private, s))) => {
-                                map.private.push(s..full.end);
-                                map.removals.push(s..full.end);
+                                // Between two blank lines, take one of them along for tidy spacing.
+                                let blank_before = s == 0 || src[..s].ends_with("\n\n") || src[..s].ends_with("\n\r\n");
+                                let mut end = full.end;
+                                for nl in ["\n", "\r\n"] {
+                                    if blank_before && src[end..].starts_with(nl) {
+                                        end += nl.len();
+                                        break;
+                                    }
+                                }
+                                map.private.push(s..end);
+                                map.removals.push(s..end);
                                 open = None;
                             }
                             (Marker::End, Some((Marker::Public, s))) => {

@@ -30,14 +30,23 @@ struct Plan {
     plain: bool,
 }
 
+/// FNV-1a over length-prefixed parts: cheap, and stable across platforms and Rust versions, so
+/// the same (input, level, seed) always picks the same filler.
 fn hash64(parts: &[&[u8]]) -> u64 {
-    let mut h = Sha256::new();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
     for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
+        for b in (p.len() as u64).to_le_bytes() {
+            eat(b);
+        }
+        for &b in *p {
+            eat(b);
+        }
     }
-    let d = h.finalize();
-    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    h
 }
 
 fn block_lang(text: &str, doc: Lang) -> Lang {
@@ -49,25 +58,36 @@ fn block_lang(text: &str, doc: Lang) -> Lang {
 }
 
 /// Decide the action of every block at `level`.
-fn plan(src: &str, map: &BlockMap, ctx: &DocContext, level: Level, overrides: &Overrides) -> Vec<Plan> {
-    let lex = lexicon();
-    let mut plans: Vec<Plan> = map
-        .blocks
+/// Classify every block once: what does not depend on the level.
+fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, overrides: &Overrides) -> Vec<Plan> {
+    map.blocks
         .iter()
-        .map(|b| {
+        .zip(raw)
+        .map(|(b, raw)| {
             let text = &src[b.range.clone()];
-            let verdict = classify::classify(text, &b.kind, ctx);
+            let verdict = classify::classify_spans(text, &b.kind, classify::finish_spans(text, raw, Some(ctx)));
             let fingerprint = markdown::fingerprint(&map.sections[b.section].path, text);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang);
-            let (action, forced, rule) = decide(b, &verdict, forced, map.visibility, level, lex);
-            Plan { verdict, action, forced, rule, fingerprint, lang, plain: false }
+            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
         })
-        .collect();
+        .collect()
+}
+
+/// Decide every block's action at `level` (overwrites action, forced and rule).
+fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level: Level) {
+    let lex = lexicon();
+    for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
+        let (action, forced, rule) = decide(b, &p.verdict, overrides.get(&p.fingerprint), map.visibility, level, lex);
+        p.action = action;
+        p.forced = forced;
+        p.rule = rule;
+        p.plain = false;
+    }
     // A table row speaks as a whole: when one cell is withheld, the row's other non-label cells
     // that carry any cue follow it.
     let mut row_max: HashMap<usize, (Action, Category)> = HashMap::new();
-    for (b, p) in map.blocks.iter().zip(&plans) {
+    for (b, p) in map.blocks.iter().zip(plans.iter()) {
         if matches!(b.kind, BlockKind::TableCell { .. }) && p.forced.is_none() && p.action != Action::Keep {
             row_max.entry(b.group).and_modify(|e| if p.action > e.0 { *e = (p.action, p.verdict.category) }).or_insert((p.action, p.verdict.category));
         }
@@ -82,7 +102,6 @@ fn plan(src: &str, map: &BlockMap, ctx: &DocContext, level: Level, overrides: &O
             }
         }
     }
-    plans
 }
 
 fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, String) {
@@ -107,14 +126,23 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
         return (Action::Keep, None, rule);
     }
+    // The most sensitive kind of knowledge in the block decides; ties keep the main category.
     let mut action = lex.action(v.category, level);
+    let mut rule = v.rule.clone();
+    for (c, r) in &v.also {
+        let a = lex.action(*c, level);
+        if a > action {
+            action = a;
+            rule = format!("{r}+{c}");
+        }
+    }
     if b.kind == BlockKind::Description && action == Action::Hollow {
         action = Action::Dilute;
     }
     if action == Action::Keep && lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
         return (Action::Mask, None, "mask.names-and-systems".into());
     }
-    (action, None, v.rule.clone())
+    (action, None, rule)
 }
 
 fn is_maskable(k: SpanKind) -> bool {
@@ -143,7 +171,17 @@ impl Chooser {
                 best = Some((score, cand));
             }
         }
-        let (_, c) = best?;
+        let Some((_, c)) = best else {
+            // A bank this document has used up: start over rather than leave a block unwritten
+            // (only documents with more withheld blocks than variants get here).
+            if list.is_empty() {
+                return None;
+            }
+            for v in list {
+                self.used.remove(v);
+            }
+            return self.pick(list, key, target_chars, topic);
+        };
         self.used.insert(c.clone());
         Some(c.clone())
     }
@@ -167,21 +205,29 @@ impl Chooser {
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
 /// generic noun in the text, else one in the heading (or the heading itself when it is a short
 /// noun phrase), else the category's default topic.
-fn topic(text: &str, heading: Option<&str>, lang: Lang, cat: Category, lex: &Lexicon) -> String {
+fn topic(text: &str, headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) -> String {
     if let Some(t) = topic_in(text, lang, lex) {
         return t;
     }
-    if let Some(h) = heading.map(str::trim) {
+    // A topic noun in the nearest heading, then in its parents up to the title; the nearest
+    // heading itself when it is a short noun phrase.
+    for h in headings.iter().rev() {
         if let Some(t) = topic_in(h, lang, lex) {
             return t;
         }
+    }
+    // "Layer 2: 表达风格", "3. Pricing": the words after a label or number are the topic.
+    if let Some(h) = headings.last().map(|h| h.rsplit([':', '：']).next().unwrap_or(h).trim().trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')) {
         let n = h.chars().count();
         let noun_like = match lang {
             Lang::En => {
                 let words: Vec<&str> = h.split_whitespace().collect();
                 (1..=3).contains(&words.len())
                     && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
-                    && !words.iter().any(|w| ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of"].contains(&w.to_ascii_lowercase().as_str()))
+                    && !words.iter().any(|w| {
+                        ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of", "after", "before", "during", "for", "with", "in", "on", "at", "from", "about", "into", "over", "under", "between", "the", "a", "an", "this", "that"]
+                            .contains(&w.to_ascii_lowercase().as_str())
+                    })
             }
             Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
         };
@@ -245,7 +291,27 @@ fn upper_first(s: &str) -> String {
 }
 
 fn fill(template: &str, topic: &str, lang: Lang) -> String {
-    let out = template.replacen("{topic}", topic, 1);
+    // "{topic}告警" with topic "告警" must not read "告警告警", nor "alerts alerts": drop the echo.
+    let (head, tail) = template.split_once("{topic}").unwrap_or((template, ""));
+    let overlap = match lang {
+        Lang::Zh => (2..=topic.chars().count())
+            .rev()
+            .map(|n| topic.char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i))
+            .map(|i| &topic[i..])
+            .find(|suffix| tail.starts_with(*suffix))
+            .map_or(0, str::len),
+        Lang::En => {
+            let last = topic.rsplit(' ').next().unwrap_or(topic);
+            let rest = tail.strip_prefix(' ').unwrap_or("");
+            let echoes = last.len() >= 3 && rest.len() >= last.len() && rest[..last.len()].eq_ignore_ascii_case(last);
+            if echoes && !rest[last.len()..].starts_with(|c: char| c.is_alphanumeric()) {
+                1 + last.len()
+            } else {
+                0
+            }
+        }
+    };
+    let out = format!("{head}{topic}{}", &tail[overlap..]);
     match lang {
         Lang::En => upper_first(&out),
         Lang::Zh => out,
@@ -267,29 +333,33 @@ fn match_ending(out: String, original: &str) -> String {
 fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: &mut Chooser) -> Option<String> {
     let lex = lexicon();
     let text = &src[b.range.clone()];
-    let heading = map.sections[b.section].path.last().map(String::as_str);
+    let headings = &map.sections[b.section].path[..];
     match p.action {
         Action::Keep | Action::Withhold => None,
         Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
-        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, heading, ctx, ch, lex)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, headings, ctx, ch, lex)),
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
             }
+            // An utterance is all specifics: diluting a dialogue line replaces what is said.
+            if b.kind == BlockKind::QuoteLine && dialogue_split(text).is_some() {
+                return hollow(text, b, p, headings, ctx, ch, lex);
+            }
             if p.verdict.spans.iter().any(|s| s.kind == SpanKind::ZhNumeral) {
-                return hollow(text, b, p, heading, ctx, ch, lex);
+                return hollow(text, b, p, headings, ctx, ch, lex);
             }
             // Dilution that cannot replace a figure naturally, or still carries one, hollows.
             match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
                 Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
-                _ => hollow(text, b, p, heading, ctx, ch, lex),
+                _ => hollow(text, b, p, headings, ctx, ch, lex),
             }
         }
-        Action::Hollow => hollow(text, b, p, heading, ctx, ch, lex),
+        Action::Hollow => hollow(text, b, p, headings, ctx, ch, lex),
     }
 }
 
-fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
+fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
     let bank = lex.bank(p.lang);
     let cat = if p.verdict.category == Category::Shareable { Category::Judgment } else { p.verdict.category };
     let target = text.chars().count();
@@ -300,7 +370,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, heading, p.lang, cat, lex)
+        topic(text, headings, p.lang, cat, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
@@ -314,6 +384,13 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
                 let line = ch.pick(&bank.dialogue, key, rest.chars().count(), "")?;
+                // A speaker who is a named person becomes a role: "孙晓燕：" → "财务对接人："
+                let named = classify::scan(speaker, Some(ctx)).iter().any(|s| is_maskable(s.kind));
+                if named {
+                    let sep_at = speaker.find(['：', ':']).unwrap_or(speaker.len());
+                    let role = ch.role(speaker[..sep_at].trim(), &bank.roles, key);
+                    return Some(format!("{}{}{line}", upper_first_if_en(&role, p.lang), &speaker[sep_at..]));
+                }
                 return Some(format!("{speaker}{line}"));
             }
             sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text)
@@ -321,7 +398,9 @@ fn hollow(text: &str, b: &Block, p: &Plan, heading: Option<&str>, ctx: &DocConte
         BlockKind::ListItem { .. } => {
             // Keep a short, plain label ("Role: …", "角色：…") and use it as the topic.
             if let Some((label, sep, rest)) = label_split(text) {
-                if classify::scan(label, Some(ctx)).is_empty() {
+                // Only a label that carries no know-how of its own ("Role:", "客户拖延时：") stays;
+                // "让步幅度必须递减：" is itself the rule.
+                if classify::classify(label, &BlockKind::Sentence, ctx).category == Category::Shareable {
                     let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
@@ -471,6 +550,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                         pos = r.end + gap;
                         continue;
                     }
+                    None if is_file_name(&text[s.range.clone()]) => Some(dilute_fallback(lang, "file")),
                     None => vague(bank, "identifier", key, i),
                 }
             }
@@ -508,7 +588,21 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    Some(if lang == Lang::En { upper_first(&out) } else { out })
+    Some(if lang == Lang::En { upper_first(&out) } else { tidy_cjk_spaces(&out) })
+}
+
+/// Chinese writing spaces out numbers and Latin words, not Chinese phrases: once a figure has
+/// become words, "凌晨 固定时段的" reads "凌晨固定时段的".
+fn tidy_cjk_spaces(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ' ' && i > 0 && i + 1 < chars.len() && is_cjk(chars[i - 1]) && is_cjk(chars[i + 1]) {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
 }
 
 /// When `after` starts with a head noun (after optional spaces), the number of bytes to skip to it.
@@ -569,33 +663,50 @@ fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
     out
 }
 
+fn is_file_name(t: &str) -> bool {
+    t.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && lexicon().file_extensions.contains(&ext.to_ascii_lowercase()))
+}
+
+fn dilute_fallback(lang: Lang, kind: &str) -> String {
+    let lex = lexicon();
+    let map = match lang {
+        Lang::En => &lex.dilute_fallback_en,
+        Lang::Zh => &lex.dilute_fallback_zh,
+    };
+    map.get(kind).cloned().unwrap_or_default()
+}
+
 /// The replacement of one measure when diluting: (start of replaced text, replacement), or None
 /// when no phrase reads naturally in its place (the block is then hollowed instead).
 fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
     let lex = lexicon();
     let kname = match kind {
+        SpanKind::Measure(MeasureKind::Time) if text[r.clone()].contains(':') => "clock",
         SpanKind::Measure(k) => measure_bank(k),
         SpanKind::ZhNumeral => "count",
         _ => "number",
     };
     let span = &text[r.clone()];
+    let before = &text[floor..r.start];
+    let rules = match lang {
+        Lang::En => &lex.dilute_en,
+        Lang::Zh => &lex.dilute_zh,
+    };
+    // A bare number reads like a threshold when a comparison precedes it.
+    let fits = |k: &String| k == kname || kname == "number" && k == "threshold";
+    for rule in rules.iter().filter(|r| r.kinds.iter().any(fits)) {
+        if let Some(c) = rule.before.captures(before) {
+            let m = c.get(0).map_or(0..0, |m| m.range());
+            if m.end == before.len() {
+                let mut out = String::new();
+                c.expand(&rule.replace, &mut out);
+                return Some((floor + m.start, out));
+            }
+        }
+    }
     match lang {
         Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {
-            let before = &text[floor..r.start];
-            for rule in &lex.dilute_en {
-                if !rule.kinds.iter().any(|k| k == kname || kname == "number" && k == "threshold") {
-                    continue;
-                }
-                if let Some(c) = rule.before.captures(before) {
-                    let m = c.get(0).map_or(0..0, |m| m.range());
-                    if m.end == before.len() {
-                        let mut out = String::new();
-                        c.expand(&rule.replace, &mut out);
-                        return Some((floor + m.start, out));
-                    }
-                }
-            }
             if kname == "count" {
                 // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
                 let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
@@ -812,25 +923,40 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     if map.visibility == Visibility::Private {
         return Err(SanitizeError::PrivateNote);
     }
-    let ctx = classify::doc_context(src, &map);
-    let mut plans = plan(src, &map, &ctx, opts.level, &opts.overrides);
+    let (ctx, raw) = classify::analyze(src, &map);
+    let mut plans = assess(src, &map, &ctx, raw, &opts.overrides);
+    decide_level(&map, &mut plans, &opts.overrides, opts.level);
     let public = skeleton(src, &map);
     let lines = markdown::LineIndex::new(src);
 
+    // Each block is rendered once, and again only when the gate escalates it; the chooser's
+    // memory of used variants carries over between rounds.
+    let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
+    let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; map.blocks.len()];
+    let mut dirty: Vec<bool> = vec![true; map.blocks.len()];
     for round in 0..MAX_ROUNDS {
-        let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
-        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
         for (i, (b, p)) in map.blocks.iter().zip(&plans).enumerate() {
-            if b.region == Region::Private {
+            if !dirty[i] || b.region == Region::Private {
                 continue;
             }
-            if p.action == Action::Withhold {
-                edits.push((removal_range(src, b), String::new(), Some(i)));
-                continue;
-            }
-            if let Some(text) = render(src, b, p, &map, &ctx, &mut ch) {
-                let text = text.replace('\n', map.line_ending.as_str()).replace("\r\r\n", "\r\n");
-                edits.push((b.range.clone(), text, Some(i)));
+            dirty[i] = false;
+            rendered[i] = if p.action == Action::Withhold {
+                Some((removal_range(src, b), String::new()))
+            } else {
+                render(src, b, p, &map, &ctx, &mut ch).map(|text| {
+                    let text = if text.contains('\n') && map.line_ending == markdown::LineEnding::CrLf {
+                        text.replace("\r\n", "\n").replace('\n', "\r\n")
+                    } else {
+                        text
+                    };
+                    (b.range.clone(), text)
+                })
+            };
+        }
+        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
+        for (i, r) in rendered.iter().enumerate() {
+            if let Some((range, text)) = r {
+                edits.push((range.clone(), text.clone(), Some(i)));
             }
         }
         edits.sort_by_key(|e| (e.0.start, e.0.end));
@@ -846,11 +972,22 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             .filter(|(_, (_, p))| p.action != Action::Keep)
             .map(|(i, (b, p))| {
                 let private = p.action == Action::Withhold;
-                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &p.verdict.spans, private), strict: private }
+                // Masking withholds names and systems only; its other specifics stay by policy.
+                let spans: Vec<Span> = if p.action == Action::Mask {
+                    p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect()
+                } else {
+                    p.verdict.spans.clone()
+                };
+                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &spans, private), strict: private }
             })
             .collect();
         let offsets = output_ranges(&map, &edits);
-        let holder_of = |at: usize| offsets.iter().position(|r| r.as_ref().is_some_and(|r| r.start <= at && at < r.end));
+        // Output ranges are in source order, so the holder of an offset is found by bisection.
+        let placed: Vec<(usize, Range<usize>)> = offsets.iter().enumerate().filter_map(|(i, r)| r.clone().map(|r| (i, r))).collect();
+        let holder_of = |at: usize| {
+            let k = placed.partition_point(|(_, r)| r.start <= at);
+            k.checked_sub(1).map(|k| &placed[k]).filter(|(_, r)| at < r.end).map(|(i, _)| *i)
+        };
         // Text the user ruled public (a marker or a keep override) is shown as written: a token
         // it shares with a withheld block is the user's own decision, not a leak.
         let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)
@@ -875,6 +1012,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                         Action::Hollow if !p.plain => {
                             p.plain = true;
                             escalated = true;
+                            dirty[h] = true;
                             continue;
                         }
                         other => other,
@@ -884,6 +1022,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                         p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
                         escalated = true;
                     }
+                    dirty[h] = true;
                 }
                 None => {}
             }
@@ -928,8 +1067,10 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, String, Option<usize>)]
         while ei < applied.len() && applied[ei].0.end <= b.range.start {
             ei += 1;
         }
-        let inside = applied.iter().any(|(r, _)| r.start <= b.range.start && b.range.end <= r.end);
-        if inside {
+        // Inside a removal? Edits are sorted and disjoint: only the last one starting at or
+        // before the block can contain it.
+        let k = applied.partition_point(|(r, _)| r.start <= b.range.start);
+        if k > 0 && applied[k - 1].0.end >= b.range.end && applied[k - 1].0.start <= b.range.start {
             continue;
         }
         let d = if ei == 0 { 0 } else { applied[ei - 1].1 };
@@ -965,13 +1106,26 @@ fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markd
 
 pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> {
     let map = markdown::block_map(src);
-    let ctx = classify::doc_context(src, &map);
-    let per_level: Vec<Vec<Plan>> = Level::ALL.iter().map(|l| plan(src, &map, &ctx, *l, overrides)).collect();
+    let (ctx, raw) = classify::analyze(src, &map);
+    // Classify once; only the decision differs per level.
+    let mut plans = assess(src, &map, &ctx, raw, overrides);
+    let mut actions = vec![[Action::Keep; 3]; plans.len()];
+    let mut medium: Vec<(String, Option<Forced>)> = Vec::new();
+    for level in Level::ALL {
+        decide_level(&map, &mut plans, overrides, level);
+        for (a, p) in actions.iter_mut().zip(&plans) {
+            a[level_index(level)] = p.action;
+        }
+        if level == Level::Medium {
+            medium = plans.iter().map(|p| (p.rule.clone(), p.forced)).collect();
+        }
+    }
     map.blocks
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let p = &per_level[level_index(Level::Medium)][i];
+            let p = &plans[i];
+            let (rule, forced) = medium[i].clone();
             Classified {
                 start: b.range.start,
                 end: b.range.end,
@@ -980,10 +1134,10 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
                 kind: b.kind.clone(),
                 category: p.verdict.category,
                 score: (p.verdict.score * 100.0).round() / 100.0,
-                rule: p.rule.clone(),
-                forced: p.forced,
+                rule,
+                forced,
                 fingerprint: p.fingerprint.clone(),
-                actions: [per_level[0][i].action, per_level[1][i].action, per_level[2][i].action],
+                actions: actions[i],
             }
         })
         .collect()
@@ -1005,5 +1159,30 @@ pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
             };
             fill(&bank.sentences[&Category::Context][0], t, lang)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_drops_a_repeated_topic() {
+        assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
+        assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
+        assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
+        assert_eq!(fill("Review {topic} alerting often.", "alert", Lang::En), "Review alert alerting often.");
+    }
+
+    #[test]
+    fn dilution_reads_naturally() {
+        let lex = lexicon();
+        let _ = lex;
+        let mut ch = Chooser { seed: 0, used: HashSet::new(), roles: HashMap::new() };
+        let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
+        let ctx = classify::doc_context(text, &markdown::block_map(text));
+        let spans = classify::scan(text, Some(&ctx));
+        let out = dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes");
+        assert_eq!(out, "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us.");
     }
 }

@@ -3,6 +3,7 @@
 pub mod io;
 pub mod kernel;
 pub mod sanitize;
+pub mod vault;
 
 /// A usage error found after parsing (exit code 2).
 #[derive(Debug)]

@@ -52,17 +52,19 @@ pub fn sanitize(a: SanitizeArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn classify(a: ClassifyArgs, _vault: Option<&Path>) -> Result<()> {
+pub fn classify(a: ClassifyArgs, vault: Option<&Path>) -> Result<()> {
     let src = read_note(&a.file)?;
-    let rows = husk_core::classify_note(&src, &Overrides::new());
+    // Inside a vault, a vault note is classified with its stored overrides (the effective action).
+    let overrides = vault_overrides(&a.file, vault).unwrap_or_default();
+    let rows = husk_core::classify_note(&src, &overrides);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("{:>9}  {:<11} {:<10} {:>5}  {:<8} {:<8} {:<8}  rule", "line:col", "kind", "category", "score", "light", "medium", "heavy");
+    println!("{:>9}  {:<11} {:<10} {:>5}  {:<8} {:<8} {:<8}  {:<8} rule", "line:col", "kind", "category", "score", "light", "medium", "heavy", "forced");
     for r in rows {
         println!(
-            "{:>9}  {:<11} {:<10} {:>5.2}  {:<8} {:<8} {:<8}  {}",
+            "{:>9}  {:<11} {:<10} {:>5.2}  {:<8} {:<8} {:<8}  {:<8} {}",
             format!("{}:{}", r.line, r.column),
             r.kind.name(),
             r.category.as_str(),
@@ -70,8 +72,21 @@ pub fn classify(a: ClassifyArgs, _vault: Option<&Path>) -> Result<()> {
             r.actions[0].as_str(),
             r.actions[1].as_str(),
             r.actions[2].as_str(),
+            r.forced.map_or("-", |f| f.as_str()),
             r.rule
         );
     }
     Ok(())
+}
+
+/// The stored overrides of `file` when it is a note of the vault found from `--vault`,
+/// `HUSK_VAULT` or the current folder; `None` outside a vault.
+fn vault_overrides(file: &Path, vault: Option<&Path>) -> Option<Overrides> {
+    let cwd = std::env::current_dir().ok()?;
+    let root = husk_core::Vault::discover(vault, &cwd).ok()?;
+    let abs = file.canonicalize().ok()?;
+    abs.strip_prefix(&root).ok()?;
+    let v = husk_core::Vault::open(&root).ok()?;
+    let rel = v.resolve_note(&abs, &cwd).ok()?;
+    Some(v.overrides_for(&rel))
 }

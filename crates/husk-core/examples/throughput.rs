@@ -1,0 +1,33 @@
+//! Developer aid: time block map, classification and sanitize on one file.
+//! `cargo run --release -p husk-core --example throughput -- FILE [LEVEL]`
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(path) = args.get(1) else {
+        eprintln!("usage: throughput FILE [LEVEL]");
+        std::process::exit(2);
+    };
+    let level: husk_core::Level = args.get(2).map_or("light", String::as_str).parse().unwrap_or(husk_core::Level::Light);
+    let src = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        eprintln!("cannot read {path}: {e}");
+        std::process::exit(1)
+    });
+    let mb = src.len() as f64 / 1e6;
+    let t = Instant::now();
+    let map = husk_core::markdown::block_map(&src);
+    let t_map = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ctx = husk_core::classify::doc_context(&src, &map);
+    let t_ctx = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for b in &map.blocks {
+        std::hint::black_box(husk_core::classify::classify(&src[b.range.clone()], &b.kind, &ctx));
+    }
+    let t_cls = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let r = husk_core::sanitize(&src, &husk_core::SanitizeOptions::new(level));
+    let t_all = t.elapsed().as_secs_f64();
+    println!("{mb:.1} MB, {} blocks: map {t_map:.2}s, context {t_ctx:.2}s, classify {t_cls:.2}s, sanitize {t_all:.2}s = {:.1} MB/s ({})",
+        map.blocks.len(), mb / t_all, if r.is_ok() { "ok" } else { "error" });
+}
