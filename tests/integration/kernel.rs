@@ -385,7 +385,6 @@ fn work_factor_above_twenty_is_refused_at_once() {
 // ---------------------------------------------------------------- C2SP/CCTV age vectors
 
 struct Vector {
-    name: String,
     expect: String,
     identities: Vec<String>,
     passphrases: Vec<String>,
@@ -397,7 +396,7 @@ fn load_vector(p: &Path) -> Vector {
     let split = raw.windows(2).position(|w| w == b"\n\n").expect("vector header");
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut body = raw[split + 2..].to_vec();
-    let mut v = Vector { name: p.file_name().unwrap().to_string_lossy().into_owned(), expect: String::new(), identities: vec![], passphrases: vec![], body: vec![] };
+    let mut v = Vector { expect: String::new(), identities: vec![], passphrases: vec![], body: vec![] };
     let mut compressed = false;
     for line in head.lines() {
         let (k, val) = line.split_once(": ").unwrap();

@@ -60,6 +60,7 @@ fn me(args: &[&str]) -> (Duration, u64) {
     settle();
     let o = Command::new(std::env::current_exe().expect("exe")).arg("child").args(args).output().expect("spawn");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    eprint!("    {}", String::from_utf8_lossy(&o.stderr));
     let s = String::from_utf8_lossy(&o.stdout);
     let mut it = s.split_whitespace();
     let secs: f64 = it.next().and_then(|x| x.parse().ok()).expect("secs");
@@ -164,6 +165,7 @@ fn main() {
         husk_r.push(d);
         mem_r = mem_r.max(m);
         let (a, b) = stock_pair.unwrap_or_else(|| stock(&x, &y));
+        eprintln!("  restore run {i}: husk {:.3} s, age|tar {:.3} s, synced {:.3} s", d.as_secs_f64(), a.as_secs_f64(), b.as_secs_f64());
         stock_r.push(a);
         stock_rs.push(b);
     }

@@ -67,16 +67,11 @@ pub struct RestoreArgs {
     pub force: bool,
 }
 
-/// The vault: `--vault`, else HUSK_VAULT, else the nearest folder upward holding `.husk/`.
+/// The vault: `--vault`, else HUSK_VAULT, else the nearest folder upward holding `.husk/`
+/// (the vault module's discovery, shared by every command).
 pub fn vault_root(flag: Option<&Path>) -> Result<PathBuf> {
-    if let Some(v) = flag {
-        return Ok(v.to_path_buf());
-    }
-    if let Some(v) = std::env::var_os("HUSK_VAULT").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(v));
-    }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    kernel::find_vault(&cwd).ok_or_else(|| anyhow::anyhow!("no vault found: use --vault DIR, set HUSK_VAULT, or run inside a folder holding .husk/"))
+    Ok(husk_core::vault::Vault::discover(flag, &cwd)?)
 }
 
 fn read_passphrase_file(p: &Path) -> Result<SecretString> {

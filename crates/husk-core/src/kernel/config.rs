@@ -1,5 +1,6 @@
 //! The `[kernel]` table of `<vault>/.husk/config.toml` (other tables belong to other modules
-//! and are ignored), vault discovery, and the debounce clock automatic backups use.
+//! and are ignored) and the debounce clock automatic backups use. Vault discovery lives in
+//! [`crate::vault::Vault::discover`].
 
 use super::error::KernelError;
 use super::keys::{self, Lock};
@@ -114,11 +115,6 @@ impl KernelConfig {
     pub fn debounce(&self) -> Duration {
         Duration::from_secs(self.debounce_secs)
     }
-}
-
-/// The nearest folder from `start` upward that holds `.husk/` (the way git finds a repo).
-pub fn find_vault(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|a| a.join(".husk").is_dir()).map(Path::to_path_buf)
 }
 
 /// Debounce clock for automatic backups: call [`Debouncer::changed`] on every vault change

@@ -24,7 +24,7 @@ mod retention;
 mod time;
 mod write;
 
-pub use config::{find_vault, Debouncer, KernelConfig};
+pub use config::{Debouncer, KernelConfig};
 pub use error::KernelError;
 pub use keys::{generate_identity, parse_identities, parse_recipients, read_identity_file, write_identity_file, Key, Lock, MAX_WORK_FACTOR, WRITE_WORK_FACTOR};
 pub use manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION};
