@@ -680,3 +680,33 @@ fn vault_damaged_overrides_file_is_never_overwritten() {
     }
     assert_eq!(fs::read_to_string(&path).unwrap(), "{\"version\": 1, \"notes\": {");
 }
+
+#[test]
+fn vault_watch_writes_an_automatic_kernel_after_changes_settle() {
+    let (d, v) = make_vault(3);
+    let key = d.path().join("key.txt");
+    let recipient = ok(husk().arg("keygen").arg("--output").arg(&key)).trim().to_string();
+    let kernels = d.path().join("kernels");
+    let cfg = fs::read_to_string(v.join(".husk/config.toml")).unwrap_or_default();
+    fs::write(
+        v.join(".husk/config.toml"),
+        format!("{cfg}\n[kernel]\nrecipients = [\"{recipient}\"]\ndir = \"{}\"\nidentity = \"{}\"\ndebounce_secs = 1\n", kernels.display(), key.display()),
+    )
+    .unwrap();
+    let (mut child, rx) = spawn_watch(&v);
+    let line = rx.recv_timeout(Duration::from_secs(30)).expect("kernel status line");
+    assert!(line.starts_with("automatic kernels: 1 s"), "{line}");
+    // Nothing changed yet: no kernel.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!kernels.exists() || fs::read_dir(&kernels).unwrap().next().is_none());
+
+    fs::write(v.join("ops/deploy.md"), "# Deploy\n\nautokerneltoken: roll back first.\n").unwrap();
+    let kernel_files = || -> Vec<PathBuf> {
+        fs::read_dir(&kernels).map(|r| r.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "age")).collect()).unwrap_or_default()
+    };
+    eventually("an automatic kernel is written", || kernel_files().len() == 1);
+    let k = kernel_files().remove(0);
+    let o = run(husk().arg("verify").arg(&k).arg("--identity").arg(&key));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(interrupt(&mut child).success());
+}

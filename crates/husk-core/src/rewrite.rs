@@ -1224,5 +1224,8 @@ mod tests {
         let spans = classify::scan(text, Some(&ctx));
         let out = dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes");
         assert_eq!(out, "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us.");
+        let text = "Chase mismatches before the 9:30 finance cut-off.";
+        let spans = classify::scan(text, Some(&ctx));
+        assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "Chase mismatches before the scheduled finance cut-off.");
     }
 }

@@ -376,9 +376,18 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
     ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+    // Automatic kernels: with recipients and a backup folder in the [kernel] config, a kernel is
+    // written once changes have settled for `debounce_secs` (retention applied by auto_backup).
+    let kernel_cfg = husk_core::kernel::KernelConfig::load(v.root()).ok().filter(|c| !c.recipients.is_empty() && c.dir.is_some());
+    let mut debouncer = kernel_cfg.as_ref().map(|c| husk_core::kernel::Debouncer::new(c.debounce()));
+    let root = v.root().to_path_buf();
     v.watch(&opts, &stop, &mut |_v, ev| match ev {
         WatchEvent::Ready { notes, .. } => {
             println!("watching {notes} notes (Ctrl-C to stop)");
+            match &kernel_cfg {
+                Some(c) => println!("automatic kernels: {} s after the last change", c.debounce().as_secs()),
+                None => println!("automatic kernels: off (set recipients and dir in [kernel] of .husk/config.toml)"),
+            }
         }
         WatchEvent::Settled(b) => {
             let r = &b.report;
@@ -390,11 +399,23 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
                 r.removed,
                 b.index_ms
             );
-            // The kernel's automatic backup hooks in here once it lands.
+            if r.added + r.updated + r.removed > 0 || b.rescanned {
+                if let Some(d) = debouncer.as_mut() {
+                    d.changed(std::time::Instant::now());
+                }
+            }
         }
         WatchEvent::Error(e) => eprintln!("husk: index update failed, rescanning: {e}"),
-        // The kernel's automatic backup checks its own quiet time here once it lands.
-        WatchEvent::Idle => {}
+        WatchEvent::Idle => {
+            if let (Some(d), Some(cfg)) = (debouncer.as_mut(), kernel_cfg.as_ref()) {
+                if d.take_due(std::time::Instant::now()) {
+                    match husk_core::kernel::auto_backup(&root, cfg, &mut husk_core::kernel::no_progress) {
+                        Ok(r) => println!("kernel written and verified: {}", r.backup.path.display()),
+                        Err(e) => eprintln!("husk: automatic kernel failed: {e}"),
+                    }
+                }
+            }
+        }
     })?;
     println!("stopped");
     Ok(())
