@@ -374,12 +374,15 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let words: Vec<&str> = m.as_str().split_whitespace().collect();
         let first = words[0];
         let known_first = lex.first_names_en.contains(first) && !lex.ambiguous_first_names_en.contains(first);
-        // The last few words before the candidate, for context words ("escalate to") and titles.
-        let before_words: Vec<&str> = text[..m.start()].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
-        let ctx_before = (1..=before_words.len()).any(|n| {
-            let phrase = before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
-            lex.contexts_en_before.contains(&phrase)
-        }) || before_words.first().is_some_and(|w| lex.titles_en.contains(w.trim_end_matches('.')));
+        // The last few words before the candidate, for context words ("escalate to") and titles;
+        // computed only when a multi-word candidate is not settled otherwise.
+        let ctx_before = || {
+            let before_words: Vec<&str> = text[..m.start()].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
+            (1..=before_words.len()).any(|n| {
+                let phrase = before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
+                lex.contexts_en_before.contains(&phrase)
+            }) || before_words.first().is_some_and(|w| lex.titles_en.contains(w.trim_end_matches('.')))
+        };
         // Mid-sentence, two capitalized words that are not calendar, place or title words.
         let mid_sentence = {
             let b = text[..m.start()].trim_end();
@@ -388,7 +391,7 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let plain_pair = words.len() >= 2
             && mid_sentence
             && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()));
-        if words.len() >= 2 && (known_first || plain_pair || ctx_before && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
+        if words.len() >= 2 && (known_first || plain_pair || ctx_before() && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
         } else if words.len() == 1 && known_first && m.start() > 0 {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
