@@ -21,7 +21,7 @@ mod manifest;
 mod read;
 mod restore;
 mod retention;
-mod time;
+pub(crate) mod time;
 mod write;
 
 pub use config::{Debouncer, KernelConfig};
