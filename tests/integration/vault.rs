@@ -702,9 +702,27 @@ fn vault_watch_writes_an_automatic_kernel_after_changes_settle() {
 
     fs::write(v.join("ops/deploy.md"), "# Deploy\n\nautokerneltoken: roll back first.\n").unwrap();
     let kernel_files = || -> Vec<PathBuf> {
-        fs::read_dir(&kernels).map(|r| r.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "age")).collect()).unwrap_or_default()
+        // Final names only: a kernel in progress is a `.husk-tmp-…` file until it is verified.
+        fs::read_dir(&kernels)
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("husk-") && n.to_string_lossy().ends_with(".age")))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    eventually("an automatic kernel is written", || kernel_files().len() == 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while kernel_files().len() != 1 {
+        if Instant::now() > deadline {
+            interrupt(&mut child);
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            let out: Vec<String> = rx.try_iter().collect();
+            panic!("no automatic kernel; stdout: {out:?}; stderr: {err}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let k = kernel_files().remove(0);
     let o = run(husk().arg("verify").arg(&k).arg("--identity").arg(&key));
     assert!(o.status.success(), "{}", stderr(&o));

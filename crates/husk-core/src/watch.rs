@@ -92,16 +92,16 @@ impl Vault {
         let mut last_idle = Instant::now();
         while !stop.load(Ordering::SeqCst) {
             let mut results = Vec::new();
+            // The idle tick is paced by the clock, not by a silent queue: events about Husk's own
+            // files (ignored below) may keep arriving, and the hook must still get its tick.
+            if !retry && last_idle.elapsed() >= Duration::from_secs(1) {
+                last_idle = Instant::now();
+                hook(self, WatchEvent::Idle);
+            }
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(r) => results.push(r),
                 Err(mpsc::RecvTimeoutError::Timeout) if retry => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if last_idle.elapsed() >= Duration::from_secs(1) {
-                        last_idle = Instant::now();
-                        hook(self, WatchEvent::Idle);
-                    }
-                    continue;
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
             // Drain whatever else is queued into the same batch.
