@@ -173,10 +173,10 @@ impl From<LedgerEntry> for LedgerView {
             format: e.format,
             to: e.to.display().to_string(),
             notes: e.notes.into_iter().map(|n| n.path).collect(),
-            recipient: e.recipient,
-            scope: e.scope,
-            until: e.until,
-            manner: e.manner,
+            recipient: e.terms.recipient,
+            scope: e.terms.scope,
+            until: e.terms.until,
+            manner: e.terms.manner,
             files: e.files.into_iter().map(|f| FileView { path: f.path, sha256: f.sha256 }).collect(),
             withheld: e.withheld.len(),
         }
@@ -322,7 +322,7 @@ pub async fn preview_husk(state: State<'_, AppState>, path: String, text: String
 #[tauri::command]
 pub async fn export_husk(state: State<'_, AppState>, request: ExportRequest, progress: Channel<Progress>) -> IpcResult<LedgerView> {
     let mut req = CoreExport::new(request.notes, request.level, request.format, typed_path(&request.to)?);
-    (req.recipient, req.scope, req.until, req.manner) = (opt(request.recipient), opt(request.scope), opt(request.until), opt(request.manner));
+    req.terms = husk_core::ledger::Terms { recipient: opt(request.recipient), scope: opt(request.scope), until: opt(request.until), manner: opt(request.manner) };
     let total = req.notes.len() as u64;
     let _ = progress.send(Progress { stage: "write", done: 0, total });
     let entry = state.with(move |v| Ok(v.export(&req)?)).await?;

@@ -46,22 +46,15 @@ pub struct ExportRequest {
     pub to: PathBuf,
     #[serde(default)]
     pub force: bool,
-    #[serde(default)]
-    pub recipient: Option<String>,
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// YYYY-MM-DD.
-    #[serde(default)]
-    pub until: Option<String>,
-    #[serde(default)]
-    pub manner: Option<String>,
+    #[serde(flatten, default)]
+    pub terms: crate::ledger::Terms,
     #[serde(default)]
     pub seed: u64,
 }
 
 impl ExportRequest {
     pub fn new(notes: Vec<String>, level: Level, format: Format, to: PathBuf) -> Self {
-        Self { notes, level, format, to, force: false, recipient: None, scope: None, until: None, manner: None, seed: 0 }
+        Self { notes, level, format, to, force: false, terms: Default::default(), seed: 0 }
     }
 }
 
@@ -204,7 +197,7 @@ impl Vault {
             return Err(ExportError::NoNotes.into());
         }
         self.sync_overrides()?;
-        if let Some(u) = &req.until {
+        if let Some(u) = &req.terms.until {
             if !is_valid_date(u) {
                 return Err(ExportError::BadDate { value: u.clone() }.into());
             }
@@ -295,10 +288,7 @@ impl Vault {
             format: req.format,
             to: to.clone(),
             notes: done.iter().map(|d| LedgerNote { path: d.rel.clone(), sha256: sha256_hex(d.src.as_bytes()) }).collect(),
-            recipient: req.recipient.clone(),
-            scope: req.scope.clone(),
-            until: req.until.clone(),
-            manner: req.manner.clone(),
+            terms: req.terms.clone(),
             files: files.iter().map(|(p, b)| LedgerFile { path: p.clone(), size: b.len() as u64, sha256: sha256_hex(b) }).collect(),
             withheld,
             shingles: all_shingles,

@@ -82,6 +82,21 @@ pub struct Withheld {
     pub tokens: usize,
 }
 
+/// The terms an export was shared on: recipient and the agreed scope, period and manner of use
+/// (授权范围、期限、方式). Flattened into the ledger line and the export request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Terms {
+    #[serde(default)]
+    pub recipient: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// YYYY-MM-DD.
+    #[serde(default)]
+    pub until: Option<String>,
+    #[serde(default)]
+    pub manner: Option<String>,
+}
+
 /// One export.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LedgerEntry {
@@ -93,15 +108,9 @@ pub struct LedgerEntry {
     /// The export folder, as given.
     pub to: PathBuf,
     pub notes: Vec<LedgerNote>,
-    #[serde(default)]
-    pub recipient: Option<String>,
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// YYYY-MM-DD.
-    #[serde(default)]
-    pub until: Option<String>,
-    #[serde(default)]
-    pub manner: Option<String>,
+    /// Who received it and on what terms.
+    #[serde(flatten, default)]
+    pub terms: Terms,
     pub files: Vec<LedgerFile>,
     pub withheld: Vec<Withheld>,
     /// Shingle hashes of everything exported (a sample), for `husk trace`.
@@ -215,10 +224,7 @@ mod tests {
             format: Format::Markdown,
             to: PathBuf::from("/tmp/x"),
             notes: vec![LedgerNote { path: "a.md".into(), sha256: "00".into() }],
-            recipient: Some("ACME".into()),
-            scope: None,
-            until: Some("2027-01-01".into()),
-            manner: None,
+            terms: Terms { recipient: Some("ACME".into()), until: Some("2027-01-01".into()), ..Default::default() },
             files: vec![],
             withheld: vec![],
             shingles: vec![1, 2, 3],

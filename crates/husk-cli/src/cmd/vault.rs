@@ -193,10 +193,7 @@ pub fn export(a: ExportArgs, vault: Option<&Path>) -> Result<()> {
     let to = if a.to.is_absolute() { a.to.clone() } else { cwd()?.join(&a.to) };
     let mut req = ExportRequest::new(notes, level, format, to);
     req.force = a.force;
-    req.recipient = a.recipient;
-    req.scope = a.scope;
-    req.until = a.until;
-    req.manner = a.manner;
+    req.terms = husk_core::ledger::Terms { recipient: a.recipient, scope: a.scope, until: a.until, manner: a.manner };
     req.seed = a.seed;
     let e = v.export(&req)?;
     println!("exported {} note(s) as {} ({}) to {}", e.notes.len(), e.format.as_str(), e.level, e.to.display());
@@ -242,7 +239,7 @@ pub fn ledger(a: LedgerArgs, vault: Option<&Path>) -> Result<()> {
                     e.notes.len(),
                     e.withheld.len(),
                     e.to.display(),
-                    e.recipient.as_deref().map(|r| format!("  for {r}")).unwrap_or_default()
+                    e.terms.recipient.as_deref().map(|r| format!("  for {r}")).unwrap_or_default()
                 );
             }
         }
@@ -257,10 +254,10 @@ pub fn ledger(a: LedgerArgs, vault: Option<&Path>) -> Result<()> {
             println!("format:    {}  level: {}", e.format.as_str(), e.level);
             println!("to:        {}", e.to.display());
             let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-            println!("recipient: {}", opt(&e.recipient));
-            println!("scope:     {}", opt(&e.scope));
-            println!("until:     {}", opt(&e.until));
-            println!("manner:    {}", opt(&e.manner));
+            println!("recipient: {}", opt(&e.terms.recipient));
+            println!("scope:     {}", opt(&e.terms.scope));
+            println!("until:     {}", opt(&e.terms.until));
+            println!("manner:    {}", opt(&e.terms.manner));
             println!("notes:");
             for n in &e.notes {
                 println!("  {}  {}", &n.sha256[..12.min(n.sha256.len())], n.path);
