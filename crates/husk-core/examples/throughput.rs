@@ -1,14 +1,36 @@
-//! Developer aid: time block map, classification and sanitize on one file.
+//! Developer aid: time the engine's stages on one file, or `sanitize` on the benchmark corpus.
 //! `cargo run --release -p husk-core --example throughput -- FILE [LEVEL]`
+//! `cargo run --release -p husk-core --example throughput -- --corpus [LEVEL] [ROUNDS]`
 use std::time::Instant;
+
+#[path = "../benches/support/corpus.rs"]
+mod support;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let Some(path) = args.get(1) else {
-        eprintln!("usage: throughput FILE [LEVEL]");
+        eprintln!("usage: throughput (FILE | --corpus) [LEVEL] [ROUNDS]");
         std::process::exit(2);
     };
     let level: husk_core::Level = args.get(2).map_or("light", String::as_str).parse().unwrap_or(husk_core::Level::Light);
+    if path == "--corpus" {
+        let rounds: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(5);
+        let docs = support::corpus();
+        let mb = docs.iter().map(String::len).sum::<usize>() as f64 / 1e6;
+        let opts = husk_core::SanitizeOptions::new(level);
+        let mut best = f64::MAX;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let mut n = 0;
+            for d in &docs {
+                n += husk_core::sanitize(d, &opts).map(|h| h.text.len()).unwrap_or(0);
+            }
+            std::hint::black_box(n);
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("corpus {mb:.1} MB at {level}: best of {rounds} {best:.3} s = {:.1} MB/s", mb / best);
+        return;
+    }
     let src = std::fs::read_to_string(path).unwrap_or_else(|e| {
         eprintln!("cannot read {path}: {e}");
         std::process::exit(1)

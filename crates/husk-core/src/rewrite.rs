@@ -17,6 +17,7 @@ use crate::model::{Action, Category, Forced, Level, Visibility};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use rustc_hash::FxHashSet;
 
 /// Everything decided about one block before rendering.
 struct Plan {
@@ -33,20 +34,23 @@ struct Plan {
 /// FNV-1a over length-prefixed parts: cheap, and stable across platforms and Rust versions, so
 /// the same (input, level, seed) always picks the same filler.
 fn hash64(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    for p in parts {
-        for b in (p.len() as u64).to_le_bytes() {
-            eat(b);
-        }
-        for &b in *p {
-            eat(b);
-        }
+    parts.iter().fold(Fnv::new(), |h, p| h.part(p)).0
+}
+
+/// The running state of [`hash64`], so a shared prefix of parts is hashed once.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
-    h
+
+    fn part(self, p: &[u8]) -> Self {
+        let eat = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let h = (p.len() as u64).to_le_bytes().into_iter().fold(self.0, eat);
+        Fnv(p.iter().fold(h, |h, &b| eat(h, b)))
+    }
 }
 
 fn block_lang(text: &str, doc: Lang) -> Lang {
@@ -152,20 +156,22 @@ fn is_maskable(k: SpanKind) -> bool {
 /// Chooses filler variants: deterministic, closest in length, never the same variant twice.
 struct Chooser {
     seed: u64,
-    used: HashSet<String>,
+    used: FxHashSet<String>,
     roles: HashMap<String, String>,
 }
 
 impl Chooser {
     fn pick<'a>(&mut self, list: &'a [String], key: &str, target_chars: usize, topic: &str) -> Option<String> {
         let mut best: Option<(f64, &'a String)> = None;
+        let topic_extra = topic.chars().count().saturating_sub(7);
+        let prefix = Fnv::new().part(&self.seed.to_le_bytes()).part(key.as_bytes());
         for (i, cand) in list.iter().enumerate() {
-            if self.used.contains(cand) {
+            if self.used.contains(cand.as_str()) {
                 continue;
             }
-            let len = cand.chars().count() + topic.chars().count().saturating_sub(7);
+            let len = cand.chars().count() + topic_extra;
             let diff = (len as f64 - target_chars as f64).abs() / target_chars.max(1) as f64;
-            let jitter = (hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), &i.to_le_bytes()]) % 1000) as f64 / 1000.0 * 0.35;
+            let jitter = (prefix.part(&i.to_le_bytes()).0 % 1000) as f64 / 1000.0 * 0.35;
             let score = diff + jitter;
             if best.is_none_or(|(s, _)| score < s) {
                 best = Some((score, cand));
@@ -178,7 +184,7 @@ impl Chooser {
                 return None;
             }
             for v in list {
-                self.used.remove(v);
+                self.used.remove(v.as_str());
             }
             return self.pick(list, key, target_chars, topic);
         };
@@ -931,7 +937,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
 
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
-    let mut ch = Chooser { seed: opts.seed, used: HashSet::new(), roles: HashMap::new() };
+    let mut ch = Chooser { seed: opts.seed, used: FxHashSet::default(), roles: HashMap::new() };
     let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; map.blocks.len()];
     let mut dirty: Vec<bool> = vec![true; map.blocks.len()];
     for round in 0..MAX_ROUNDS {
@@ -1218,7 +1224,7 @@ mod tests {
     fn dilution_reads_naturally() {
         let lex = lexicon();
         let _ = lex;
-        let mut ch = Chooser { seed: 0, used: HashSet::new(), roles: HashMap::new() };
+        let mut ch = Chooser { seed: 0, used: FxHashSet::default(), roles: HashMap::new() };
         let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
         let ctx = classify::doc_context(text, &markdown::block_map(text));
         let spans = classify::scan(text, Some(&ctx));
