@@ -508,20 +508,45 @@ pub(crate) struct Traits {
 
 impl Traits {
     pub(crate) fn of(text: &str) -> Self {
-        let mut t = Traits::default();
-        for &b in text.as_bytes() {
-            match b {
-                b'0'..=b'9' => t.digit = true,
-                b'A'..=b'Z' => t.upper = true,
-                b'a'..=b'z' => t.lower = true,
-                b'"' => t.quote = true,
-                b'`' | b'_' | b'-' | b':' => t.code_mark = true,
-                b'.' => t.dot = true,
-                b'#' => t.hash = true,
-                0x80.. => t.cjk = true, // any non-ASCII: CJK and curly quotes are checked precisely later
-                _ => {}
+        // One table lookup per byte, or-ed together: no branches in the loop.
+        const DIGIT: u8 = 1;
+        const UPPER: u8 = 2;
+        const LOWER: u8 = 4;
+        const QUOTE: u8 = 8;
+        const CODE: u8 = 16;
+        const DOT: u8 = 32;
+        const HASH: u8 = 64;
+        const HIGH: u8 = 128;
+        const TABLE: [u8; 256] = {
+            let mut t = [0u8; 256];
+            let mut b = 0;
+            while b < 256 {
+                t[b] = match b as u8 {
+                    b'0'..=b'9' => DIGIT,
+                    b'A'..=b'Z' => UPPER,
+                    b'a'..=b'z' => LOWER,
+                    b'"' => QUOTE,
+                    b'`' | b'_' | b'-' | b':' => CODE,
+                    b'.' => DOT,
+                    b'#' => HASH,
+                    0x80.. => HIGH, // any non-ASCII: CJK and curly quotes are checked precisely below
+                    _ => 0,
+                };
+                b += 1;
             }
-        }
+            t
+        };
+        let bits = text.as_bytes().iter().fold(0u8, |acc, &b| acc | TABLE[b as usize]);
+        let mut t = Traits {
+            digit: bits & DIGIT != 0,
+            upper: bits & UPPER != 0,
+            lower: bits & LOWER != 0,
+            cjk: bits & HIGH != 0,
+            quote: bits & QUOTE != 0,
+            code_mark: bits & CODE != 0,
+            hash: bits & HASH != 0,
+            dot: bits & DOT != 0,
+        };
         if t.cjk {
             t.quote |= text.contains(['“', '「', '‘', '『']);
             t.cjk = text.chars().any(is_cjk);

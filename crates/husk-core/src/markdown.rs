@@ -614,21 +614,50 @@ pub fn sentences(src: &str, r: Range<usize>) -> Vec<Range<usize>> {
 /// A stable fingerprint for a block: its whitespace-normalized, lowercased text plus its heading
 /// path. Overrides are keyed by it, so they survive edits elsewhere in the note.
 pub fn fingerprint(heading_path: &[String], text: &str) -> String {
+    finish_fingerprint(path_state(heading_path), text, &mut String::new())
+}
+
+/// Every block's [`fingerprint`], in block order: the heading path is hashed once per section.
+pub fn fingerprints(src: &str, map: &BlockMap) -> Vec<String> {
+    let states: Vec<Sha256> = map.sections.iter().map(|s| path_state(&s.path)).collect();
+    let mut buf = String::new();
+    map.blocks.iter().map(|b| finish_fingerprint(states[b.section].clone(), &src[b.range.clone()], &mut buf)).collect()
+}
+
+fn path_state(heading_path: &[String]) -> Sha256 {
     let mut h = Sha256::new();
     for p in heading_path {
         h.update(p.trim().as_bytes());
         h.update([0x1f]);
     }
     h.update([0x1e]);
-    let mut first = true;
+    h
+}
+
+fn finish_fingerprint(mut h: Sha256, text: &str, norm: &mut String) -> String {
+    // The normalized text in one buffer: ASCII words lowercased in place, others by Unicode.
+    norm.clear();
     for w in text.split_whitespace() {
-        if !first {
-            h.update(b" ");
+        if !norm.is_empty() {
+            norm.push(' ');
         }
-        first = false;
-        h.update(w.to_lowercase().as_bytes());
+        if w.is_ascii() {
+            let at = norm.len();
+            norm.push_str(w);
+            norm[at..].make_ascii_lowercase();
+        } else {
+            norm.push_str(&w.to_lowercase());
+        }
     }
-    hex::encode(&h.finalize()[..16])
+    h.update(norm.as_bytes());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = h.finalize();
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// Replace `edits` (sorted, non-overlapping byte ranges) in `src`; all other bytes are copied.

@@ -67,10 +67,10 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, over
     map.blocks
         .iter()
         .zip(raw)
-        .map(|(b, raw)| {
+        .zip(markdown::fingerprints(src, map))
+        .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
             let verdict = classify::classify_spans(text, &b.kind, classify::finish_spans(text, raw, Some(ctx)));
-            let fingerprint = markdown::fingerprint(&map.sections[b.section].path, text);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
