@@ -409,11 +409,11 @@ const ZH_FUNCTION_CHARS: &str = "的和与及说在是要会也就都把被给�
 fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     // Does a word from `set` end at byte `at` (suffix) or start there (prefix)? Bounded lookups.
-    let ends_with = |at: usize, set: &std::collections::HashSet<String>, longest: usize| {
+    let ends_with = |at: usize, set: &rustc_hash::FxHashSet<String>, longest: usize| {
         let head = &text[..at];
         head.char_indices().rev().take(longest).any(|(i, _)| set.contains(&head[i..]))
     };
-    let starts_with = |at: usize, set: &std::collections::HashSet<String>, longest: usize| {
+    let starts_with = |at: usize, set: &rustc_hash::FxHashSet<String>, longest: usize| {
         let tail = &text[at..];
         tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(longest).any(|e| set.contains(&tail[..e]))
     };
@@ -703,6 +703,18 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
 /// The signal names, in a fixed order (indexes into per-block counters).
 const SIGNALS: [&str; 9] =
     ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"];
+/// The rule id of each signal ("signal." + its name).
+const SIGNAL_RULES: [&str; 9] = [
+    "signal.number_unit",
+    "signal.bare_number",
+    "signal.zh_numeral",
+    "signal.identifier",
+    "signal.name",
+    "signal.quote_phrasing",
+    "signal.quote_long",
+    "signal.quote_short",
+    "signal.first_person",
+];
 
 /// Where a category's strongest evidence came from (turned into a rule id only once).
 #[derive(Clone, Copy)]
@@ -731,7 +743,7 @@ impl Evidence {
             Evidence::None => String::new(),
             Evidence::Cue(i) => lex.cues[i].id.clone(),
             Evidence::Pattern(i) => lex.patterns[i].0.id.clone(),
-            Evidence::Signal(i) => format!("signal.{}", SIGNALS[i]),
+            Evidence::Signal(i) => SIGNAL_RULES[i].to_string(),
             Evidence::Dialogue => "style.dialogue-line".into(),
         }
     }
@@ -916,6 +928,13 @@ mod tests {
     fn kinds(text: &str) -> Vec<(String, SpanKind)> {
         let ctx = ctx_for(text);
         scan(text, Some(&ctx)).into_iter().map(|s| (text[s.range].to_string(), s.kind)).collect()
+    }
+
+    #[test]
+    fn signal_rule_ids_follow_the_signal_names() {
+        for (name, rule) in SIGNALS.iter().zip(SIGNAL_RULES) {
+            assert_eq!(rule, format!("signal.{name}"));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::model::{Action, Category, Level};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -237,15 +238,15 @@ pub struct Signal {
 /// Filler banks for one language.
 #[derive(Debug, Clone, Default)]
 pub struct Bank {
-    pub sentences: HashMap<Category, Vec<String>>,
-    pub items: HashMap<Category, Vec<String>>,
-    pub cells: HashMap<Category, Vec<String>>,
+    pub sentences: FxHashMap<Category, Vec<String>>,
+    pub items: FxHashMap<Category, Vec<String>>,
+    pub cells: FxHashMap<Category, Vec<String>>,
     pub roles: Vec<String>,
     pub dialogue: Vec<String>,
     pub phrases: Vec<String>,
-    pub vague: HashMap<String, Vec<String>>,
+    pub vague: FxHashMap<String, Vec<String>>,
     /// Topic used when a block and its heading name none, per category.
-    pub topic_defaults: HashMap<Category, String>,
+    pub topic_defaults: FxHashMap<Category, String>,
 }
 
 /// Everything the engine knows, compiled.
@@ -256,15 +257,15 @@ pub struct Lexicon {
     pub always_mask: bool,
     pub dilute_en: Vec<DiluteRule>,
     pub dilute_zh: Vec<DiluteRule>,
-    pub dilute_fallback_en: HashMap<String, String>,
-    pub dilute_fallback_zh: HashMap<String, String>,
+    pub dilute_fallback_en: FxHashMap<String, String>,
+    pub dilute_fallback_zh: FxHashMap<String, String>,
     /// Head nouns after an internal name (kept when the name is masked), longest first.
-    pub file_extensions: HashSet<String>,
+    pub file_extensions: FxHashSet<String>,
     pub heads_en: Vec<String>,
     pub heads_zh: Vec<String>,
     pub adjectives_en: Vec<String>,
     pub adjectives_zh: Vec<String>,
-    pub policy: HashMap<Category, [Action; 3]>,
+    pub policy: FxHashMap<Category, [Action; 3]>,
     pub cues: Vec<Cue>,
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
     pub cue_en: AhoCorasick,
@@ -275,8 +276,8 @@ pub struct Lexicon {
     /// Cue patterns with the scripts their literals need (Chinese, Latin): a pattern with only
     /// Chinese literals cannot match an all-Latin block, and the other way round.
     pub patterns: Vec<(Cue, Regex, (bool, bool))>,
-    pub signals: HashMap<String, Signal>,
-    pub units_en: HashSet<String>,
+    pub signals: FxHashMap<String, Signal>,
+    pub units_en: FxHashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
     pub say_verbs_en: Vec<String>,
     pub say_verbs_zh: Vec<String>,
@@ -289,25 +290,25 @@ pub struct Lexicon {
     pub topics_zh: AhoCorasick,
     pub topics_zh_list: Vec<String>,
     /// Specific term (lowercase) → (en, zh) generic topic.
-    pub topic_map: HashMap<String, (String, String)>,
+    pub topic_map: FxHashMap<String, (String, String)>,
     pub topic_map_matcher: AhoCorasick,
     pub topic_map_keys: Vec<String>,
-    pub first_names_en: HashSet<String>,
-    pub ambiguous_first_names_en: HashSet<String>,
-    pub titles_en: HashSet<String>,
+    pub first_names_en: FxHashSet<String>,
+    pub ambiguous_first_names_en: FxHashSet<String>,
+    pub titles_en: FxHashSet<String>,
     pub surnames_zh: Vec<String>,
     /// Surnames by first character, longest first, for a cheap lookup at each CJK character.
-    pub surnames_by_char: HashMap<char, Vec<String>>,
-    pub not_names_zh: HashSet<String>,
-    pub contexts_zh_before: HashSet<String>,
-    pub contexts_zh_after: HashSet<String>,
-    pub contexts_en_before: HashSet<String>,
+    pub surnames_by_char: FxHashMap<char, Vec<String>>,
+    pub not_names_zh: FxHashSet<String>,
+    pub contexts_zh_before: FxHashSet<String>,
+    pub contexts_zh_after: FxHashSet<String>,
+    pub contexts_en_before: FxHashSet<String>,
     /// Longest entry, in characters, of each set above (bounds the suffix/prefix lookups).
     pub longest_zh_context: usize,
     pub longest_not_name_zh: usize,
     pub longest_en_context_words: usize,
-    pub given_name_stop_zh: HashSet<char>,
-    pub not_name_words_en: HashSet<String>,
+    pub given_name_stop_zh: FxHashSet<char>,
+    pub not_name_words_en: FxHashSet<String>,
     /// Titles after a surname that make it a person (longest first).
     pub titles_zh: Vec<String>,
 }
@@ -418,7 +419,7 @@ impl Lexicon {
             policy.threshold.get("medium").copied().unwrap_or(0.4),
             policy.threshold.get("heavy").copied().unwrap_or(0.25),
         ];
-        let mut pol = HashMap::new();
+        let mut pol = FxHashMap::default();
         for (k, v) in &policy.actions {
             let c = category("rules/policy.toml", k)?;
             let a = [action("rules/policy.toml", &v[0])?, action("rules/policy.toml", &v[1])?, action("rules/policy.toml", &v[2])?];
@@ -469,7 +470,7 @@ impl Lexicon {
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
-        let mut signals = HashMap::new();
+        let mut signals = FxHashMap::default();
         for (k, v) in sig.signal {
             let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
             signals.insert(k, Signal { category: c, weight: v.weight });
@@ -503,14 +504,14 @@ impl Lexicon {
             }
         }
         let topics_zh_list = topics.generic.zh.clone();
-        let topic_map: HashMap<String, (String, String)> =
+        let topic_map: FxHashMap<String, (String, String)> =
             topics.map.into_iter().map(|(k, v)| (k.to_lowercase(), (v.en, v.zh))).collect();
         let topic_map_keys: Vec<String> = topic_map.keys().cloned().collect();
 
         let names: NamesFile = parse("lexicon/names.toml", NAMES)?;
         let mut surnames_zh = names.surnames_zh;
         surnames_zh.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        let mut surnames_by_char: HashMap<char, Vec<String>> = HashMap::new();
+        let mut surnames_by_char: FxHashMap<char, Vec<String>> = FxHashMap::default();
         for s in &surnames_zh {
             if let Some(c) = s.chars().next() {
                 surnames_by_char.entry(c).or_default().push(s.clone());
@@ -524,8 +525,8 @@ impl Lexicon {
             always_mask: policy.mask.always,
             dilute_en,
             dilute_zh,
-            dilute_fallback_en: dil.en_fallback,
-            dilute_fallback_zh: dil.zh_fallback,
+            dilute_fallback_en: dil.en_fallback.into_iter().collect(),
+            dilute_fallback_zh: dil.zh_fallback.into_iter().collect(),
             file_extensions: dil.files.extensions.into_iter().collect(),
             heads_en: longest_first(dil.heads.en),
             heads_zh: longest_first(dil.heads.zh),

@@ -54,6 +54,10 @@ impl Fnv {
 }
 
 fn block_lang(text: &str, doc: Lang) -> Lang {
+    if text.is_ascii() {
+        // No CJK: English once there are enough letters to tell (what detect_lang would say).
+        return if text.bytes().filter(u8::is_ascii_alphabetic).count() < 6 { doc } else { Lang::En };
+    }
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
     if letters < 6 {
         return doc;
