@@ -7,11 +7,20 @@
 //! they are shown on purpose. The check is one Aho-Corasick pass over the husk.
 
 use crate::classify::{Span, SpanKind};
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use std::ops::Range;
 
-/// The distinctive tokens of `text` given its specific spans. `private` widens the net.
-pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<String> {
-    let mut out = Vec::new();
+/// A distinctive token and the kind of span it came from (which says what rewriting removes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub kind: SpanKind,
+}
+
+/// The distinctive tokens of `text` given its specific spans, sorted and without repeats.
+/// `private` widens the net.
+pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::new();
     for s in spans {
         let keep = match s.kind {
             SpanKind::Name | SpanKind::Identifier | SpanKind::Measure(_) | SpanKind::Quote { long: true } => true,
@@ -25,11 +34,11 @@ pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<Stri
         }
         let t = text[s.range.clone()].trim().trim_matches('`');
         if t.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-            out.push(t.to_string());
+            out.push(Token { text: t.to_string(), kind: s.kind });
         }
     }
-    out.sort();
-    out.dedup();
+    out.sort_by(|a, b| a.text.cmp(&b.text));
+    out.dedup_by(|a, b| a.text == b.text);
     out
 }
 
@@ -41,6 +50,8 @@ pub struct Finding {
     /// Byte offset of the occurrence in the husk.
     pub at: usize,
     pub len: usize,
+    /// The kind of span the token came from.
+    pub kind: SpanKind,
 }
 
 /// The tokens one withheld block gives up. `strict` tokens (from private content) are checked
@@ -48,63 +59,98 @@ pub struct Finding {
 #[derive(Debug, Clone)]
 pub struct Withheld {
     pub owner: usize,
-    pub tokens: Vec<String>,
+    pub tokens: Vec<Token>,
     pub strict: bool,
 }
 
-/// Find every occurrence in `husk` of any owner's tokens, ignoring non-strict tokens present in
-/// `public` (lowercased skeleton text). Matching is ASCII case-insensitive with word boundaries
-/// at alphanumeric edges.
-pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Finding> {
-    // One pattern per distinct token (a repeated block gives the same tokens many times): the
-    // first owner names it, and it is strict if any owner is private.
-    let mut pats: Vec<String> = Vec::new();
-    let mut owners: Vec<usize> = Vec::new();
-    let mut strict: Vec<bool> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for w in withheld {
-        for t in &w.tokens {
-            let lower = t.to_ascii_lowercase();
-            match index.get(&lower) {
-                Some(&i) => strict[i] |= w.strict,
-                None => {
-                    index.insert(lower.clone(), pats.len());
-                    pats.push(lower);
-                    owners.push(w.owner);
-                    strict.push(w.strict);
+/// The tokens of a set of withheld blocks, compiled once into one matcher, to be run over a
+/// whole husk or over the parts of it that changed.
+pub struct Gate {
+    ac: AhoCorasick,
+    pats: Vec<String>,
+    owners: Vec<usize>,
+    kinds: Vec<SpanKind>,
+    /// Patterns that count: strict, or not shown by the public skeleton.
+    live: Vec<bool>,
+    longest: usize,
+}
+
+impl Gate {
+    /// Compile the tokens of `withheld`; `public` is the lowercased skeleton text. None when
+    /// there is no token to look for.
+    pub fn new(withheld: &[Withheld], public: &str) -> Option<Gate> {
+        // One pattern per distinct token (a repeated block gives the same tokens many times):
+        // the first owner names it, and it is strict if any owner is private.
+        let mut pats: Vec<String> = Vec::new();
+        let mut owners = Vec::new();
+        let mut kinds = Vec::new();
+        let mut strict: Vec<bool> = Vec::new();
+        let mut index: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+        for w in withheld {
+            for t in &w.tokens {
+                let lower = t.text.to_ascii_lowercase();
+                match index.get(&lower) {
+                    Some(&i) => strict[i] |= w.strict,
+                    None => {
+                        index.insert(lower.clone(), pats.len());
+                        pats.push(lower);
+                        owners.push(w.owner);
+                        kinds.push(t.kind);
+                        strict.push(w.strict);
+                    }
                 }
             }
         }
+        if pats.is_empty() {
+            return None;
+        }
+        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&pats).ok()?;
+        // Tokens the public skeleton shows are not distinctive (one pass over it for all tokens).
+        let mut live = strict;
+        let mut shown = vec![false; pats.len()];
+        for m in ac.find_overlapping_iter(public) {
+            shown[m.pattern().as_usize()] = true;
+        }
+        for (l, s) in live.iter_mut().zip(shown) {
+            *l |= !s;
+        }
+        let longest = pats.iter().map(String::len).max().unwrap_or(0);
+        Some(Gate { ac, pats, owners, kinds, live, longest })
     }
-    if pats.is_empty() {
-        return Vec::new();
+
+    /// Occurrences in `husk` that overlap `window` (a byte range of it). Matching is ASCII
+    /// case-insensitive, with word boundaries at alphanumeric edges judged on the whole husk.
+    pub fn scan(&self, husk: &str, window: Range<usize>, out: &mut Vec<Finding>) {
+        let bytes = husk.as_bytes();
+        let from = window.start.saturating_sub(self.longest);
+        let to = (window.end + self.longest).min(bytes.len());
+        if from >= to {
+            return;
+        }
+        for m in self.ac.find_overlapping_iter(Input::new(husk).span(from..to)) {
+            let (s, e) = (m.start(), m.end());
+            let id = m.pattern().as_usize();
+            if !self.live[id] || e <= window.start || s >= window.end {
+                continue;
+            }
+            let p = self.pats[id].as_bytes();
+            if p[0].is_ascii_alphanumeric() && s > 0 && bytes[s - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            if p[p.len() - 1].is_ascii_alphanumeric() && e < bytes.len() && bytes[e].is_ascii_alphanumeric() {
+                continue;
+            }
+            out.push(Finding { owner: self.owners[id], at: s, len: e - s, kind: self.kinds[id] });
+        }
     }
-    let Ok(ac) = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&pats) else {
-        return Vec::new();
-    };
-    // Tokens the public skeleton shows are not distinctive (one pass over it for all tokens).
-    let mut shown = vec![false; pats.len()];
-    for m in ac.find_overlapping_iter(public) {
-        shown[m.pattern().as_usize()] = true;
-    }
-    let bytes = husk.as_bytes();
+}
+
+/// Find every occurrence in `husk` of any owner's tokens, ignoring non-strict tokens present in
+/// `public` (lowercased skeleton text).
+pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    for m in ac.find_overlapping_iter(husk) {
-        let (s, e) = (m.start(), m.end());
-        let id = m.pattern().as_usize();
-        if shown[id] && !strict[id] {
-            continue;
-        }
-        let p = &pats[id];
-        let first = p.as_bytes()[0];
-        let last = p.as_bytes()[p.len() - 1];
-        if first.is_ascii_alphanumeric() && s > 0 && bytes[s - 1].is_ascii_alphanumeric() {
-            continue;
-        }
-        if last.is_ascii_alphanumeric() && e < bytes.len() && bytes[e].is_ascii_alphanumeric() {
-            continue;
-        }
-        out.push(Finding { owner: owners[m.pattern().as_usize()], at: s, len: e - s });
+    if let Some(g) = Gate::new(withheld, public) {
+        g.scan(husk, 0..husk.len(), &mut out);
     }
     out
 }
@@ -114,23 +160,48 @@ mod tests {
     use super::*;
     use crate::classify::MeasureKind;
 
+    fn tok(text: &str, kind: SpanKind) -> Token {
+        Token { text: text.to_string(), kind }
+    }
+
+    fn threshold() -> SpanKind {
+        SpanKind::Measure(MeasureKind::Threshold)
+    }
+
+    #[test]
+    fn a_window_scan_finds_what_the_full_scan_finds_there() {
+        let toks = vec![Withheld { owner: 0, tokens: vec![tok("Marta Oyelaran", SpanKind::Name), tok("8%", threshold())], strict: false }];
+        let husk = "Ask Marta Oyelaran. Keep it under 8%. Then ask Marta Oyelaran again.";
+        let g = Gate::new(&toks, "").unwrap();
+        let mut full = Vec::new();
+        g.scan(husk, 0..husk.len(), &mut full);
+        assert_eq!(full.len(), 3, "{full:?}");
+        // A window that cuts through the middle of an occurrence still reports it, once.
+        let mut part = Vec::new();
+        g.scan(husk, 10..12, &mut part);
+        assert_eq!(part, [full[0].clone()]);
+        let mut tail = Vec::new();
+        g.scan(husk, 40..husk.len(), &mut tail);
+        assert_eq!(tail, [full[2].clone()]);
+    }
+
     #[test]
     fn tokens_respect_boundaries_and_public_text() {
         let toks = vec![
-            Withheld { owner: 0, tokens: vec!["2%".to_string(), "Marta".to_string()], strict: false },
-            Withheld { owner: 1, tokens: vec!["status".to_string()], strict: false },
+            Withheld { owner: 0, tokens: vec![tok("2%", threshold()), tok("Marta", SpanKind::Name)], strict: false },
+            Withheld { owner: 1, tokens: vec![tok("status", SpanKind::Identifier)], strict: false },
         ];
         let f = find_leaks("up 12% then 2% for marta and Martain; status page", &toks, "## status page");
         assert_eq!(f.len(), 2, "{f:?}");
-        assert_eq!(f[0], Finding { owner: 0, at: 12, len: 2 });
+        assert_eq!(f[0], Finding { owner: 0, at: 12, len: 2, kind: threshold() });
         assert_eq!(f[1].at, 19);
     }
 
     #[test]
     fn strict_tokens_are_found_even_in_the_skeleton() {
-        let toks = vec![Withheld { owner: 3, tokens: vec!["zq-secret".to_string()], strict: true }];
+        let toks = vec![Withheld { owner: 3, tokens: vec![tok("zq-secret", SpanKind::Identifier)], strict: true }];
         let f = find_leaks("## About zq-secret\n", &toks, "## about zq-secret");
-        assert_eq!(f, [Finding { owner: 3, at: 9, len: 9 }]);
+        assert_eq!(f, [Finding { owner: 3, at: 9, len: 9, kind: SpanKind::Identifier }]);
     }
 
     #[test]
@@ -140,7 +211,8 @@ mod tests {
             Span { range: 16..23, kind: SpanKind::Measure(MeasureKind::Amount) },
             Span { range: 26..30, kind: SpanKind::Quote { long: false } },
         ];
-        assert_eq!(distinctive_tokens(text, &spans, false), ["260 万"]);
-        assert_eq!(distinctive_tokens(text, &spans, true), ["260 万", "okay"]);
+        let texts = |private| distinctive_tokens(text, &spans, private).into_iter().map(|t| t.text).collect::<Vec<_>>();
+        assert_eq!(texts(false), ["260 万"]);
+        assert_eq!(texts(true), ["260 万", "okay"]);
     }
 }

@@ -661,16 +661,15 @@ fn finish_fingerprint(mut h: Sha256, text: &str, norm: &mut String) -> String {
 }
 
 /// Replace `edits` (sorted, non-overlapping byte ranges) in `src`; all other bytes are copied.
-pub fn splice(src: &str, edits: &[(Range<usize>, String)]) -> String {
-    let extra: usize = edits.iter().map(|(_, s)| s.len()).sum();
-    let mut out = String::with_capacity(src.len() + extra);
+pub fn splice<S: AsRef<str>>(src: &str, edits: impl IntoIterator<Item = (Range<usize>, S)>) -> String {
+    let mut out = String::with_capacity(src.len() + src.len() / 8);
     let mut pos = 0;
     for (r, text) in edits {
         if r.start < pos {
             continue; // overlapping edit: the earlier one (a removal) wins
         }
         out.push_str(&src[pos..r.start]);
-        out.push_str(text);
+        out.push_str(text.as_ref());
         pos = r.end;
     }
     out.push_str(&src[pos..]);
@@ -746,14 +745,14 @@ mod tests {
         let m = block_map(src);
         let regions: Vec<_> = m.blocks.iter().map(|b| (&src[b.range.clone()], b.region)).collect();
         assert_eq!(regions, [("a", Region::Normal), ("hidden", Region::Private), ("shown", Region::Public), ("z", Region::Normal)]);
-        let out = splice(src, &m.removals.iter().map(|r| (r.clone(), String::new())).collect::<Vec<_>>());
+        let out = splice(src, m.removals.iter().map(|r| (r.clone(), "")));
         assert_eq!(out, "a\n\nshown\nz\n");
     }
 
     #[test]
     fn splice_copies_untouched_bytes() {
         let src = "abc def ghi";
-        assert_eq!(splice(src, &[(4..7, "XYZW".into())]), "abc XYZW ghi");
+        assert_eq!(splice(src, [(4..7, "XYZW")]), "abc XYZW ghi");
     }
 
     #[test]

@@ -941,15 +941,26 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
 
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
+    let n = map.blocks.len();
     let mut ch = Chooser { seed: opts.seed, used: FxHashSet::default(), roles: HashMap::new() };
-    let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; map.blocks.len()];
-    let mut dirty: Vec<bool> = vec![true; map.blocks.len()];
+    let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; n];
+    let mut dirty: Vec<bool> = vec![true; n];
+    // Which blocks are withheld outright never changes below, so neither does the numbering.
+    let renumbered = renumber(src, &map, &plans);
+    // The gate is incremental: each round compiles only the tokens that are new (every block's
+    // in the first round, then those of the blocks it escalated), runs them over the whole husk,
+    // and runs the earlier rounds' tokens only over the blocks drawn again.
+    let mut gates: Vec<leak::Gate> = Vec::new();
+    let mut tokens: Vec<Vec<leak::Token>> = vec![Vec::new(); n];
+    let mut fresh: Vec<usize> = (0..n).collect();
     for round in 0..MAX_ROUNDS {
+        let mut redrawn = Vec::new();
         for (i, (b, p)) in map.blocks.iter().zip(&plans).enumerate() {
             if !dirty[i] || b.region == Region::Private {
                 continue;
             }
             dirty[i] = false;
+            redrawn.push(i);
             rendered[i] = if p.action == Action::Withhold {
                 Some((removal_range(src, b), String::new()))
             } else {
@@ -963,35 +974,15 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                 })
             };
         }
-        let mut edits: Vec<(Range<usize>, String, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), String::new(), None)).collect();
+        let mut edits: Vec<(Range<usize>, &str, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), "", None)).collect();
         for (i, r) in rendered.iter().enumerate() {
             if let Some((range, text)) = r {
-                edits.push((range.clone(), text.clone(), Some(i)));
+                edits.push((range.clone(), text.as_str(), Some(i)));
             }
         }
-        edits.extend(renumber(src, &map, &plans).into_iter().map(|(r, t)| (r, t, None)));
+        edits.extend(renumbered.iter().map(|(r, t)| (r.clone(), t.as_str(), None)));
         edits.sort_by_key(|e| (e.0.start, e.0.end));
-        let plain: Vec<(Range<usize>, String)> = edits.iter().map(|(r, t, _)| (r.clone(), t.clone())).collect();
-        let text = markdown::splice(src, &plain);
-
-        // Leak gate.
-        let tokens: Vec<leak::Withheld> = map
-            .blocks
-            .iter()
-            .zip(&plans)
-            .enumerate()
-            .filter(|(_, (_, p))| p.action != Action::Keep)
-            .map(|(i, (b, p))| {
-                let private = p.action == Action::Withhold;
-                // Masking withholds names and systems only; its other specifics stay by policy.
-                let spans: Vec<Span> = if p.action == Action::Mask {
-                    p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect()
-                } else {
-                    p.verdict.spans.clone()
-                };
-                leak::Withheld { owner: i, tokens: leak::distinctive_tokens(&src[b.range.clone()], &spans, private), strict: private }
-            })
-            .collect();
+        let text = markdown::splice(src, edits.iter().map(|(r, t, _)| (r.clone(), *t)));
         let offsets = output_ranges(&map, &edits);
         // Output ranges are in source order, so the holder of an offset is found by bisection.
         let placed: Vec<(usize, Range<usize>)> = offsets.iter().enumerate().filter_map(|(i, r)| r.clone().map(|r| (i, r))).collect();
@@ -999,43 +990,84 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             let k = placed.partition_point(|(_, r)| r.start <= at);
             k.checked_sub(1).map(|k| &placed[k]).filter(|(_, r)| at < r.end).map(|(i, _)| *i)
         };
+
+        // Leak gate.
+        let mut withheld = Vec::new();
+        for &i in &fresh {
+            let p = &plans[i];
+            if p.action == Action::Keep {
+                continue;
+            }
+            let all = block_tokens(&src[map.blocks[i].range.clone()], p);
+            let new: Vec<leak::Token> = all.iter().filter(|t| tokens[i].binary_search_by(|o| o.text.cmp(&t.text)).is_err()).cloned().collect();
+            tokens[i] = all;
+            if !new.is_empty() {
+                withheld.push(leak::Withheld { owner: i, tokens: new, strict: p.action == Action::Withhold });
+            }
+        }
+        let mut found = Vec::new();
+        let mut windows: Vec<Range<usize>> = redrawn.iter().filter_map(|&i| offsets[i].clone()).collect();
+        windows.sort_by_key(|w| w.start);
+        for w in merge_touching(windows) {
+            for g in &gates {
+                g.scan(&text, w.clone(), &mut found);
+            }
+        }
+        if let Some(g) = leak::Gate::new(&withheld, &public) {
+            g.scan(&text, 0..text.len(), &mut found);
+            gates.push(g);
+        }
+        found.sort_by_key(|f| (f.at, f.len, f.owner));
+        found.dedup();
         // Text the user ruled public (a marker or a keep override) is shown as written: a token
         // it shares with a withheld block is the user's own decision, not a leak.
-        let findings: Vec<leak::Finding> = leak::find_leaks(&text, &tokens, &public)
-            .into_iter()
-            .filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep)))
-            .collect();
+        let findings: Vec<leak::Finding> = found.into_iter().filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep))).collect();
         if findings.is_empty() {
             return Ok(finish(src, &map, &plans, text, &lines));
         }
-        // Map each finding to the block whose output holds it and escalate that block.
-        let mut escalated = false;
+        // Each block whose output holds a finding is escalated once per round, at least as far
+        // as the token's kind needs (masking replaces names, dilution figures and phrasings).
+        // A token outside every block (a heading, a label) cannot be rewritten away.
+        let mut holders: Vec<(usize, Action)> = Vec::new();
         for f in &findings {
-            match holder_of(f.at).filter(|h| plans[*h].forced != Some(Forced::Keep)) {
-                Some(h) => {
-                    let is_code = matches!(map.blocks[h].kind, BlockKind::Code { .. });
-                    let p = &mut plans[h];
-                    let next = match p.action {
-                        Action::Keep | Action::Mask | Action::Dilute if is_code => Action::Hollow,
-                        Action::Keep => Action::Mask,
-                        Action::Mask => Action::Dilute,
-                        Action::Dilute => Action::Hollow,
-                        Action::Hollow if !p.plain => {
-                            p.plain = true;
-                            escalated = true;
-                            dirty[h] = true;
-                            continue;
-                        }
-                        other => other,
-                    };
-                    if next != p.action {
-                        p.action = next;
-                        p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
-                        escalated = true;
-                    }
-                    dirty[h] = true;
+            let Some(h) = holder_of(f.at) else {
+                let (line, column) = lines.locate(map.blocks[f.owner].range.start);
+                return Err(SanitizeError::Leak { line, column });
+            };
+            let need = match f.kind {
+                SpanKind::Name | SpanKind::Identifier => Action::Mask,
+                SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral | SpanKind::Quote { long: true } => Action::Dilute,
+                SpanKind::Quote { long: false } => Action::Hollow,
+            };
+            match holders.iter_mut().find(|(x, _)| *x == h) {
+                Some((_, a)) => *a = (*a).max(need),
+                None => holders.push((h, need)),
+            }
+        }
+        holders.sort_unstable();
+        fresh.clear();
+        let mut escalated = false;
+        for (h, need) in holders {
+            let is_code = matches!(map.blocks[h].kind, BlockKind::Code { .. });
+            let p = &mut plans[h];
+            dirty[h] = true;
+            let next = match p.action {
+                Action::Keep | Action::Mask | Action::Dilute if is_code => Action::Hollow,
+                Action::Keep => Action::Mask.max(need),
+                Action::Mask => Action::Dilute.max(need),
+                Action::Dilute => Action::Hollow,
+                Action::Hollow if !p.plain => {
+                    p.plain = true;
+                    escalated = true;
+                    continue;
                 }
-                None => {}
+                other => other,
+            };
+            if next != p.action {
+                p.action = next;
+                p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
+                escalated = true;
+                fresh.push(h);
             }
         }
         if !escalated || round + 1 == MAX_ROUNDS {
@@ -1046,6 +1078,30 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     }
     let b = &map.blocks[0];
     Err(SanitizeError::Leak { line: b.line, column: b.column })
+}
+
+/// The distinctive tokens a block gives up at its action. Masking withholds names and systems
+/// only; its other specifics stay by policy.
+fn block_tokens(text: &str, p: &Plan) -> Vec<leak::Token> {
+    let private = p.action == Action::Withhold;
+    if p.action == Action::Mask {
+        let spans: Vec<Span> = p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect();
+        leak::distinctive_tokens(text, &spans, private)
+    } else {
+        leak::distinctive_tokens(text, &p.verdict.spans, private)
+    }
+}
+
+/// Sorted ranges with touching or overlapping ones joined.
+fn merge_touching(ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// When an ordered list item is withheld outright, the items after it in the same list are
@@ -1076,7 +1132,7 @@ fn renumber(src: &str, map: &BlockMap, plans: &[Plan]) -> Vec<(Range<usize>, Str
 }
 
 /// Output byte range of every block (None when removed).
-fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, String, Option<usize>)]) -> Vec<Option<Range<usize>>> {
+fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, &str, Option<usize>)]) -> Vec<Option<Range<usize>>> {
     let mut out = vec![None; map.blocks.len()];
     // Walk source positions: delta accumulates over edits that end before a position.
     let mut delta: isize = 0;
