@@ -235,15 +235,24 @@ pub struct Signal {
     pub weight: f32,
 }
 
+/// One filler variant: its text, its length in characters, and an id that every list holding
+/// the same text shares (a variant is used once per document, whichever list offers it).
+#[derive(Debug, Clone)]
+pub struct Filler {
+    pub text: String,
+    pub chars: usize,
+    pub id: u32,
+}
+
 /// Filler banks for one language.
 #[derive(Debug, Clone, Default)]
 pub struct Bank {
-    pub sentences: FxHashMap<Category, Vec<String>>,
-    pub items: FxHashMap<Category, Vec<String>>,
-    pub cells: FxHashMap<Category, Vec<String>>,
-    pub roles: Vec<String>,
-    pub dialogue: Vec<String>,
-    pub phrases: Vec<String>,
+    pub sentences: FxHashMap<Category, Vec<Filler>>,
+    pub items: FxHashMap<Category, Vec<Filler>>,
+    pub cells: FxHashMap<Category, Vec<Filler>>,
+    pub roles: Vec<Filler>,
+    pub dialogue: Vec<Filler>,
+    pub phrases: Vec<Filler>,
     pub vague: FxHashMap<String, Vec<String>>,
     /// Topic used when a block and its heading name none, per category.
     pub topic_defaults: FxHashMap<Category, String>,
@@ -285,6 +294,8 @@ pub struct Lexicon {
     pub zh_numerals: Vec<char>,
     pub bank_en: Bank,
     pub bank_zh: Bank,
+    /// How many distinct filler texts the banks hold (ids run below it).
+    pub filler_ids: usize,
     pub topics_en: AhoCorasick,
     pub topics_en_list: Vec<String>,
     pub topics_zh: AhoCorasick,
@@ -367,14 +378,26 @@ fn strings(v: Option<&toml::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn bank(file: &'static str, text: &str) -> Result<Bank, LexiconError> {
+/// Filler variants from a TOML list, with ids from `ids` (text → id, shared by all banks).
+fn fillers(v: Option<&toml::Value>, ids: &mut FxHashMap<String, u32>) -> Vec<Filler> {
+    strings(v)
+        .into_iter()
+        .map(|text| {
+            let next = ids.len() as u32;
+            let id = *ids.entry(text.clone()).or_insert(next);
+            Filler { chars: text.chars().count(), text, id }
+        })
+        .collect()
+}
+
+fn bank(file: &'static str, text: &str, ids: &mut FxHashMap<String, u32>) -> Result<Bank, LexiconError> {
     let raw: FillerFile = parse(file, text)?;
     let mut b = Bank::default();
     for (key, v) in &raw.categories {
         match key.as_str() {
-            "roles" => b.roles = strings(v.get("names")),
-            "dialogue" => b.dialogue = strings(v.get("lines")),
-            "phrases" => b.phrases = strings(v.get("lines")),
+            "roles" => b.roles = fillers(v.get("names"), ids),
+            "dialogue" => b.dialogue = fillers(v.get("lines"), ids),
+            "phrases" => b.phrases = fillers(v.get("lines"), ids),
             "topic_defaults" => {
                 if let Some(t) = v.as_table() {
                     for (k, d) in t {
@@ -393,9 +416,9 @@ fn bank(file: &'static str, text: &str) -> Result<Bank, LexiconError> {
             }
             cat => {
                 let c = category(file, cat)?;
-                b.sentences.insert(c, strings(v.get("sentences")));
-                b.items.insert(c, strings(v.get("items")));
-                b.cells.insert(c, strings(v.get("cells")));
+                b.sentences.insert(c, fillers(v.get("sentences"), ids));
+                b.items.insert(c, fillers(v.get("items"), ids));
+                b.cells.insert(c, fillers(v.get("cells"), ids));
             }
         }
     }
@@ -414,6 +437,9 @@ impl Lexicon {
     /// Parse and compile every embedded asset.
     pub fn load() -> Result<Self, LexiconError> {
         let policy: PolicyFile = parse("rules/policy.toml", POLICY)?;
+        let mut filler_ids = FxHashMap::default();
+        let bank_en = bank("filler/en.toml", FILLER_EN, &mut filler_ids)?;
+        let bank_zh = bank("filler/zh.toml", FILLER_ZH, &mut filler_ids)?;
         let threshold = [
             policy.threshold.get("light").copied().unwrap_or(0.5),
             policy.threshold.get("medium").copied().unwrap_or(0.4),
@@ -545,8 +571,9 @@ impl Lexicon {
             say_verbs_zh: sig.say_verbs.zh,
             units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
-            bank_en: bank("filler/en.toml", FILLER_EN)?,
-            bank_zh: bank("filler/zh.toml", FILLER_ZH)?,
+            bank_en,
+            bank_zh,
+            filler_ids: filler_ids.len(),
             topics_en: matcher(&topics_en_list, true)?,
             topics_en_list,
             topics_zh: matcher(&topics_zh_list, false)?,
@@ -621,14 +648,30 @@ mod tests {
     }
 
     #[test]
+    fn the_same_filler_text_has_the_same_id_in_every_list() {
+        let lex = Lexicon::load().expect("assets load");
+        let mut by_text: HashMap<&str, u32> = HashMap::new();
+        for b in [&lex.bank_en, &lex.bank_zh] {
+            let lists = b.sentences.values().chain(b.items.values()).chain(b.cells.values()).chain([&b.roles, &b.dialogue, &b.phrases]);
+            for f in lists.flatten() {
+                assert!((f.id as usize) < lex.filler_ids);
+                assert_eq!(*by_text.entry(&f.text).or_insert(f.id), f.id, "{}", f.text);
+            }
+        }
+        assert_eq!(by_text.len(), lex.filler_ids);
+    }
+
+    #[test]
     fn fillers_hold_no_digits_and_one_topic_slot() {
         let lex = Lexicon::load().expect("assets load");
         for lang in [Lang::En, Lang::Zh] {
             let b = lex.bank(lang);
             for list in b.sentences.values().chain(b.items.values()) {
-                for s in list {
+                for f in list {
+                    let s = &f.text;
                     assert!(!s.chars().any(|c| c.is_ascii_digit()), "{s}");
                     assert_eq!(s.matches("{topic}").count(), 1, "{s}");
+                    assert_eq!(f.chars, s.chars().count(), "{s}");
                 }
             }
         }

@@ -11,13 +11,12 @@
 use crate::classify::{self, detect_lang, is_cjk, DocContext, MeasureKind, Span, SpanKind, Verdict};
 use crate::husk::{BlockOutcome, Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
 use crate::leak;
-use crate::lexicon::{level_index, lexicon, Lang, Lexicon};
+use crate::lexicon::{level_index, lexicon, Filler, Lang, Lexicon};
 use crate::markdown::{self, Block, BlockKind, BlockMap, Region};
 use crate::model::{Action, Category, Forced, Level, Visibility};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use rustc_hash::FxHashSet;
 
 /// Everything decided about one block before rendering.
 struct Plan {
@@ -160,20 +159,21 @@ fn is_maskable(k: SpanKind) -> bool {
 /// Chooses filler variants: deterministic, closest in length, never the same variant twice.
 struct Chooser {
     seed: u64,
-    used: FxHashSet<String>,
+    /// By filler id: used in this document.
+    used: Vec<bool>,
     roles: HashMap<String, String>,
 }
 
 impl Chooser {
-    fn pick<'a>(&mut self, list: &'a [String], key: &str, target_chars: usize, topic: &str) -> Option<String> {
-        let mut best: Option<(f64, &'a String)> = None;
+    fn pick(&mut self, list: &[Filler], key: &str, target_chars: usize, topic: &str) -> Option<String> {
+        let mut best: Option<(f64, &Filler)> = None;
         let topic_extra = topic.chars().count().saturating_sub(7);
         let prefix = Fnv::new().part(&self.seed.to_le_bytes()).part(key.as_bytes());
         for (i, cand) in list.iter().enumerate() {
-            if self.used.contains(cand.as_str()) {
+            if self.used[cand.id as usize] {
                 continue;
             }
-            let len = cand.chars().count() + topic_extra;
+            let len = cand.chars + topic_extra;
             let diff = (len as f64 - target_chars as f64).abs() / target_chars.max(1) as f64;
             let jitter = (prefix.part(&i.to_le_bytes()).0 % 1000) as f64 / 1000.0 * 0.35;
             let score = diff + jitter;
@@ -188,21 +188,21 @@ impl Chooser {
                 return None;
             }
             for v in list {
-                self.used.remove(v.as_str());
+                self.used[v.id as usize] = false;
             }
             return self.pick(list, key, target_chars, topic);
         };
-        self.used.insert(c.clone());
-        Some(c.clone())
+        self.used[c.id as usize] = true;
+        Some(c.text.clone())
     }
 
-    fn role(&mut self, name: &str, bank: &[String], key: &str) -> String {
+    fn role(&mut self, name: &str, bank: &[Filler], key: &str) -> String {
         if let Some(r) = self.roles.get(name) {
             return r.clone();
         }
         let taken: HashSet<&String> = self.roles.values().collect();
-        let free: Vec<&String> = bank.iter().filter(|r| !taken.contains(r)).collect();
-        let pool: Vec<&String> = if free.is_empty() { bank.iter().collect() } else { free };
+        let free: Vec<&String> = bank.iter().map(|f| &f.text).filter(|r| !taken.contains(r)).collect();
+        let pool: Vec<&String> = if free.is_empty() { bank.iter().map(|f| &f.text).collect() } else { free };
         let r = pool
             .get((hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), name.as_bytes()]) % pool.len().max(1) as u64) as usize)
             .map(|s| s.to_string())
@@ -578,7 +578,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
             }
             SpanKind::Quote { long: true } if dilute => {
                 let p = bank.phrases.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % bank.phrases.len().max(1) as u64) as usize);
-                p.cloned()
+                p.map(|f| f.text.clone())
             }
             _ => None,
         };
@@ -942,7 +942,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
     let n = map.blocks.len();
-    let mut ch = Chooser { seed: opts.seed, used: FxHashSet::default(), roles: HashMap::new() };
+    let mut ch = Chooser { seed: opts.seed, used: vec![false; lexicon().filler_ids], roles: HashMap::new() };
     let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; n];
     let mut dirty: Vec<bool> = vec![true; n];
     // Which blocks are withheld outright never changes below, so neither does the numbering.
@@ -1251,7 +1251,7 @@ pub(crate) fn fragment(text: &str, level: Level, seed: u64) -> String {
                 Lang::En => "this area",
                 Lang::Zh => "这类工作",
             };
-            fill(&bank.sentences[&Category::Context][0], t, lang)
+            fill(&bank.sentences[&Category::Context][0].text, t, lang)
         }
     }
 }
@@ -1284,7 +1284,7 @@ mod tests {
     fn dilution_reads_naturally() {
         let lex = lexicon();
         let _ = lex;
-        let mut ch = Chooser { seed: 0, used: FxHashSet::default(), roles: HashMap::new() };
+        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new() };
         let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
         let ctx = classify::doc_context(text, &markdown::block_map(text));
         let spans = classify::scan(text, Some(&ctx));
