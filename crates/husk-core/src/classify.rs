@@ -130,6 +130,8 @@ struct Regexes {
     camel: Regex,
     en_name: Regex,
     en_number_word: Regex,
+    /// The number words of `en_number_word`: a block without one skips that regex.
+    number_words: aho_corasick::AhoCorasick,
     first_person_en: Regex,
     zh_numeral: Regex,
 }
@@ -148,11 +150,51 @@ fn rx() -> &'static Regexes {
             plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
             en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
-            en_number_word: r(r"(?i)(?-u:\b)(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a couple of|a dozen)\s+(ms|milliseconds|seconds|minutes|hours|days|weeks|months|years|business days|comments|words|items|times|people|steps|clicks|screens)(?-u:\b)"),
+            en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", NUMBER_WORDS.join("|"), COUNTED.join("|"))),
+            number_words: aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(NUMBER_WORDS).expect("static words"),
             first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
             zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
     })
+}
+
+/// English number words that make a quantity with one of [`COUNTED`] ("three days").
+const NUMBER_WORDS: &[&str] =
+    &["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "a couple of", "a dozen"];
+const COUNTED: &[&str] = &[
+    "ms", "milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years", "business days", "comments", "words", "items", "times", "people", "steps", "clicks", "screens",
+];
+
+/// The first characters of a Chinese quantity (`zh_numeral`): 第 and the numerals of
+/// `signals.toml`. A block without one skips that regex.
+fn is_zh_numeral_start(c: char) -> bool {
+    matches!(c, '第' | '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十' | '百' | '千' | '万' | '半')
+}
+
+/// `s` lowercased (ASCII) in `buf`, for set lookups without an allocation per lookup.
+fn lower_in<'b>(buf: &'b mut String, s: &str) -> &'b str {
+    buf.clear();
+    buf.push_str(s);
+    buf.make_ascii_lowercase();
+    buf
+}
+
+/// Some alphanumeric, then `_`, `.` or `:`, then another (a snake_case, dotted or colon path),
+/// or a lowercase letter before `-` in a text with a digit (recon-v1): what `plain_ident` needs.
+fn may_hold_plain_ident(b: &[u8], digit: bool) -> bool {
+    b.windows(3).any(|w| {
+        (matches!(w[1], b'_' | b'.' | b':') && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric()) || (digit && w[1] == b'-' && w[0].is_ascii_lowercase())
+    })
+}
+
+/// A lowercase letter right before an uppercase one: what `camel` needs.
+fn may_hold_camel(b: &[u8]) -> bool {
+    b.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+}
+
+/// What the `url` pattern needs: a scheme, a markdown link target or a known top-level domain.
+fn may_hold_url(text: &str) -> bool {
+    text.contains("://") || text.contains("](") || [".com", ".org", ".net", ".io", ".dev", ".cn", ".edu", ".gov"].iter().any(|d| text.contains(d))
 }
 
 /// Find quoted phrasings: “…”, "…", 「…」, ‘…’.
@@ -199,10 +241,10 @@ fn is_word_byte(b: u8) -> bool {
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
 fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
-    if t.cjk && text.contains(|c: char| "两二三四五六七八九十百千万半第".contains(c)) {
+    if t.cjk && text.chars().any(is_zh_numeral_start) {
         zh_numerals(text, out);
     }
-    if t.lower {
+    if t.lower && rx().number_words.is_match(text) {
         for m in rx().en_number_word.find_iter(text) {
             out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
         }
@@ -210,6 +252,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     if !t.digit {
         return;
     }
+    let (mut buf, mut word_buf) = (String::new(), String::new());
     for m in rx().number.find_iter(text) {
         let (mut s, mut e) = (m.start(), m.end());
         if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
@@ -222,9 +265,9 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         if e < bytes.len() && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x']) || bytes[e] == b'_') {
             // "8KB", "50ms": a unit glued on. Accept known units, else skip (a code word).
             let unit_end = text[e..].find(|c: char| !c.is_ascii_alphabetic()).map_or(text.len(), |i| i + e);
-            let unit = text[e..unit_end].to_lowercase();
-            if lex.units_en.contains(&unit) {
-                out.push(Span { range: s..unit_end, kind: SpanKind::Measure(measure_kind(&unit)) });
+            let unit = lower_in(&mut buf, &text[e..unit_end]);
+            if lex.units_en.contains(unit) {
+                out.push(Span { range: s..unit_end, kind: SpanKind::Measure(measure_kind(unit)) });
             }
             continue;
         }
@@ -249,14 +292,28 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         let after = &rest[ws..];
         if kind.is_none() || after.starts_with(|c: char| c.is_alphabetic()) {
             let word_end = after.find(|c: char| !(c.is_ascii_alphabetic())).unwrap_or(after.len());
-            let word = after[..word_end].to_lowercase();
-            let two = after.split_whitespace().take(2).collect::<Vec<_>>().join(" ").to_lowercase();
-            if !word.is_empty() && lex.units_en.contains(two.as_str()) && two.contains(' ') {
-                let len = after.find(two.split(' ').nth(1).unwrap_or("")).map_or(word_end, |i| i + two.split(' ').nth(1).map_or(0, str::len));
-                kind = Some(measure_kind(&two));
+            let word = &after[..word_end];
+            // The first two words, lowercased, for a two-word unit ("business days").
+            let two = if word.is_empty() {
+                ""
+            } else {
+                buf.clear();
+                for (k, w) in after.split_whitespace().take(2).enumerate() {
+                    if k > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(w);
+                }
+                buf.make_ascii_lowercase();
+                buf.as_str()
+            };
+            if !word.is_empty() && two.contains(' ') && lex.units_en.contains(two) {
+                let second = two.split(' ').nth(1).unwrap_or("");
+                let len = after.find(second).map_or(word_end, |i| i + second.len());
+                kind = Some(measure_kind(two));
                 e += ws + len;
-            } else if !word.is_empty() && lex.units_en.contains(&word) {
-                kind = Some(measure_kind(&word));
+            } else if !word.is_empty() && lex.units_en.contains(lower_in(&mut word_buf, word)) {
+                kind = Some(measure_kind(&word_buf));
                 e += ws + word_end;
             } else if let Some(u) = lex.units_zh.iter().find(|u| after.starts_with(u.as_str())) {
                 kind = Some(measure_kind(u));
@@ -320,7 +377,9 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     if !(t.code_mark || t.dot || t.upper) {
         return;
     }
-    for m in rx().plain_ident.find_iter(text) {
+    let bytes = text.as_bytes();
+    let idents = if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
+    for m in idents.into_iter().flatten() {
         let t = m.as_str();
         // e.g., i.e., U.S.: abbreviations; require a segment of two or more characters on each side.
         let segs: Vec<&str> = t.split(['_', '.', ':', '-']).collect();
@@ -332,7 +391,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         }
         out.push(Span { range: m.range(), kind: SpanKind::Identifier });
     }
-    if !(t.upper && t.lower) {
+    if !(t.upper && t.lower && may_hold_camel(bytes)) {
         return;
     }
     for m in rx().camel.find_iter(text) {
@@ -593,7 +652,7 @@ pub fn finish_spans(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>) 
     }
     // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
     let t = Traits::of(text);
-    if t.dot || t.code_mark {
+    if (t.dot || t.code_mark) && may_hold_url(text) {
         let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
         if !urls.is_empty() {
             spans.retain(|s| !urls.iter().any(|u| u.start < s.range.end && s.range.start < u.end));
@@ -928,6 +987,48 @@ mod tests {
     fn kinds(text: &str) -> Vec<(String, SpanKind)> {
         let ctx = ctx_for(text);
         scan(text, Some(&ctx)).into_iter().map(|s| (text[s.range].to_string(), s.kind)).collect()
+    }
+
+    // The cheap checks that let a block skip a regex must be necessary conditions: whenever the
+    // regex matches, the check says it may.
+    proptest::proptest! {
+        #[test]
+        fn scanner_gates_never_skip_a_match(s in "[a-zA-Z0-9_.:/()\\[\\] #%\\-两三第十天次两个月我]{0,40}") {
+            let b = s.as_bytes();
+            let t = Traits::of(&s);
+            if rx().plain_ident.is_match(&s) { proptest::prop_assert!(may_hold_plain_ident(b, t.digit), "{s}"); }
+            if rx().camel.is_match(&s) { proptest::prop_assert!(may_hold_camel(b), "{s}"); }
+            if rx().url.is_match(&s) { proptest::prop_assert!(may_hold_url(&s), "{s}"); }
+            if rx().zh_numeral.is_match(&s) { proptest::prop_assert!(s.chars().any(is_zh_numeral_start), "{s}"); }
+        }
+
+        #[test]
+        fn scanner_gates_never_skip_a_match_in_token_soup(parts in proptest::collection::vec((0..16usize, "[ .,:_(\\-]{0,2}"), 0..10)) {
+            const TOKENS: [&str; 16] = ["https://", "x.com", "](", "a.b", "fooBar", "recon-v1", "docs", "两个月", "第三天", "十次", "ab_c", "p95", "Marta", "go.dev/x", "HTTP", "半"];
+            let s: String = parts.iter().map(|(k, sep)| format!("{}{sep}", TOKENS[*k])).collect();
+            let b = s.as_bytes();
+            let t = Traits::of(&s);
+            if rx().plain_ident.is_match(&s) { proptest::prop_assert!(may_hold_plain_ident(b, t.digit), "{s}"); }
+            if rx().camel.is_match(&s) { proptest::prop_assert!(may_hold_camel(b), "{s}"); }
+            if rx().url.is_match(&s) { proptest::prop_assert!(may_hold_url(&s), "{s}"); }
+            if rx().zh_numeral.is_match(&s) { proptest::prop_assert!(s.chars().any(is_zh_numeral_start), "{s}"); }
+        }
+
+        #[test]
+        fn number_word_gate_never_skips_a_match(w in 0..NUMBER_WORDS.len(), u in 0..COUNTED.len(), upper in proptest::bool::ANY, pad in "[a-z ]{0,6}") {
+            let phrase = format!("{pad} {} {} {pad}", NUMBER_WORDS[w], COUNTED[u]);
+            let phrase = if upper { phrase.to_uppercase() } else { phrase };
+            proptest::prop_assert!(rx().number_words.is_match(&phrase), "{phrase}");
+        }
+    }
+
+    #[test]
+    fn zh_numeral_starts_are_the_signal_numerals_and_the_ordinal() {
+        let lex = lexicon();
+        for c in &lex.zh_numerals {
+            assert!(is_zh_numeral_start(*c), "{c}");
+        }
+        assert!(is_zh_numeral_start('第'));
     }
 
     #[test]
