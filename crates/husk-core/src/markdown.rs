@@ -634,9 +634,25 @@ fn path_state(heading_path: &[String]) -> Sha256 {
     h
 }
 
-fn finish_fingerprint(mut h: Sha256, text: &str, norm: &mut String) -> String {
-    // The normalized text in one buffer: ASCII words lowercased in place, others by Unicode.
+fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> String {
+    // The normalized text in one buffer: words joined by one space, lowercased.
     norm.clear();
+    if text.is_ascii() {
+        // One pass over the bytes (ASCII whitespace here is exactly `char::is_whitespace`).
+        let mut gap = false;
+        for &b in text.as_bytes() {
+            if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                gap = true;
+                continue;
+            }
+            if gap && !norm.is_empty() {
+                norm.push(' ');
+            }
+            gap = false;
+            norm.push(b.to_ascii_lowercase() as char);
+        }
+        return digest(h, norm);
+    }
     for w in text.split_whitespace() {
         if !norm.is_empty() {
             norm.push(' ');
@@ -649,6 +665,11 @@ fn finish_fingerprint(mut h: Sha256, text: &str, norm: &mut String) -> String {
             norm.push_str(&w.to_lowercase());
         }
     }
+    digest(h, norm)
+}
+
+/// The first 16 bytes of the hash of everything so far and `norm`, in hex.
+fn digest(mut h: Sha256, norm: &str) -> String {
     h.update(norm.as_bytes());
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
@@ -757,6 +778,19 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_whitespace_and_case_but_not_section() {
+        // The ASCII fast path normalizes exactly as the general one does.
+        for t in ["  Tabs\tand\x0bVT\x0c and\r\nCRLF  ", "x", "", "   ", "MiXeD 123 _-"] {
+            let mut general = String::new();
+            for w in t.split_whitespace() {
+                if !general.is_empty() {
+                    general.push(' ');
+                }
+                general.push_str(&w.to_lowercase());
+            }
+            let mut h = Sha256::new();
+            h.update([0x1e]);
+            assert_eq!(fingerprint(&[], t), digest(h, &general), "{t:?}");
+        }
         let a = fingerprint(&["H".into()], "Some  Text");
         assert_eq!(a, fingerprint(&["H".into()], "some text"));
         assert_ne!(a, fingerprint(&["Other".into()], "some text"));

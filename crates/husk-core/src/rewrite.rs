@@ -161,6 +161,8 @@ struct Chooser {
     seed: u64,
     /// By filler id: used in this document.
     used: Vec<bool>,
+    /// The topic each (section, language, category) gives a block that names none itself.
+    section_topics: rustc_hash::FxHashMap<(usize, Lang, Category), String>,
     roles: HashMap<String, String>,
 }
 
@@ -215,10 +217,16 @@ impl Chooser {
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
 /// generic noun in the text, else one in the heading (or the heading itself when it is a short
 /// noun phrase), else the category's default topic.
-fn topic(text: &str, headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) -> String {
+fn topic(text: &str, b: &Block, headings: &[String], lang: Lang, cat: Category, ch: &mut Chooser, lex: &Lexicon) -> String {
     if let Some(t) = topic_in(text, lang, lex) {
         return t;
     }
+    // The rest depends on the section only: worked out once per section.
+    ch.section_topics.entry((b.section, lang, cat)).or_insert_with(|| section_topic(headings, lang, cat, lex)).clone()
+}
+
+/// The topic a section's headings give (see [`topic`]).
+fn section_topic(headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) -> String {
     // A topic noun in the nearest heading, then in its parents up to the title; the nearest
     // heading itself when it is a short noun phrase.
     for h in headings.iter().rev() {
@@ -380,7 +388,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, headings, p.lang, cat, lex)
+        topic(text, b, headings, p.lang, cat, ch, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
@@ -942,7 +950,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
     let n = map.blocks.len();
-    let mut ch = Chooser { seed: opts.seed, used: vec![false; lexicon().filler_ids], roles: HashMap::new() };
+    let mut ch = Chooser { seed: opts.seed, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
     let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; n];
     let mut dirty: Vec<bool> = vec![true; n];
     // Which blocks are withheld outright never changes below, so neither does the numbering.
@@ -1284,7 +1292,7 @@ mod tests {
     fn dilution_reads_naturally() {
         let lex = lexicon();
         let _ = lex;
-        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new() };
+        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
         let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
         let ctx = classify::doc_context(text, &markdown::block_map(text));
         let spans = classify::scan(text, Some(&ctx));
