@@ -563,6 +563,8 @@ pub(crate) struct Traits {
     pub code_mark: bool,
     pub hash: bool,
     pub dot: bool,
+    /// Every byte is ASCII.
+    pub ascii: bool,
 }
 
 impl Traits {
@@ -605,6 +607,7 @@ impl Traits {
             code_mark: bits & CODE != 0,
             hash: bits & HASH != 0,
             dot: bits & DOT != 0,
+            ascii: bits & HIGH == 0,
         };
         if t.cjk {
             t.quote |= text.contains(['“', '「', '‘', '『']);
@@ -801,7 +804,7 @@ impl Evidence {
         match self {
             Evidence::None => String::new(),
             Evidence::Cue(i) => lex.cues[i].id.clone(),
-            Evidence::Pattern(i) => lex.patterns[i].0.id.clone(),
+            Evidence::Pattern(i) => lex.patterns[i].cue.id.clone(),
             Evidence::Signal(i) => SIGNAL_RULES[i].to_string(),
             Evidence::Dialogue => "style.dialogue-line".into(),
         }
@@ -859,14 +862,16 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
         add(cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
     }
     let latin = traits.lower || traits.upper;
-    for (i, (cue, re, (chinese, english))) in lex.patterns.iter().enumerate() {
-        let possible = match (chinese, english) {
+    for (i, p) in lex.patterns.iter().enumerate() {
+        let possible = match (p.chinese, p.latin) {
             (true, false) => traits.cjk,
             (false, true) => latin,
             _ => true,
         };
-        if possible && re.is_match(text) {
-            add(cue.category, cue.weight, Evidence::Pattern(i));
+        // `\d` is Unicode: only an all-ASCII block without a digit surely has none.
+        let digit_possible = traits.digit || !traits.ascii;
+        if possible && (digit_possible || !p.needs_digit) && p.regex.is_match(text) {
+            add(p.cue.category, p.cue.weight, Evidence::Pattern(i));
         }
     }
 

@@ -116,6 +116,8 @@ struct PatternRaw {
     category: String,
     weight: f32,
     regex: String,
+    #[serde(default)]
+    needs_digit: bool,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +230,20 @@ pub struct Cue {
     pub weight: f32,
 }
 
+/// A cue that needs more than a word: a regular expression, and what a block must hold for it
+/// to have a chance (so most blocks skip most patterns).
+#[derive(Debug, Clone)]
+pub struct CuePattern {
+    pub cue: Cue,
+    pub regex: Regex,
+    /// Its literals hold Chinese: an all-Latin block cannot match.
+    pub chinese: bool,
+    /// Its literals hold an English word: a block without Latin letters cannot match.
+    pub latin: bool,
+    /// It cannot match without a digit (`needs_digit = true` in the rules).
+    pub needs_digit: bool,
+}
+
 /// A named signal's category (None: a neutral specific) and weight.
 #[derive(Debug, Clone, Copy)]
 pub struct Signal {
@@ -282,9 +298,7 @@ pub struct Lexicon {
     /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
     pub cue_zh: AhoCorasick,
     pub cue_zh_ids: Vec<usize>,
-    /// Cue patterns with the scripts their literals need (Chinese, Latin): a pattern with only
-    /// Chinese literals cannot match an all-Latin block, and the other way round.
-    pub patterns: Vec<(Cue, Regex, (bool, bool))>,
+    pub patterns: Vec<CuePattern>,
     pub signals: FxHashMap<String, Signal>,
     pub units_en: FxHashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
@@ -492,7 +506,8 @@ impl Lexicon {
             // Chinese characters and no English word (two letters not after a backslash).
             let english_word = p.regex.as_bytes().windows(3).any(|w| w[0] != b'\\' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic());
             let chinese = p.regex.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
-            patterns.push((Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight }, re, (chinese, english_word)));
+            let cue = Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight };
+            patterns.push(CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit });
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
