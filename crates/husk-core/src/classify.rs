@@ -11,7 +11,7 @@ use crate::lexicon::{lexicon, Lang, Lexicon};
 use crate::markdown::{BlockKind, BlockMap};
 use crate::model::Category;
 use regex::Regex;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -66,12 +66,12 @@ pub struct Verdict {
 #[derive(Debug, Clone)]
 pub struct DocContext {
     pub lang: Lang,
-    pub names: HashSet<String>,
-    pub identifiers: HashSet<String>,
+    pub names: FxHashSet<String>,
+    pub identifiers: FxHashSet<String>,
     /// Lowercased text of headings: names found there are public.
     pub skeleton: String,
     /// Names that also appear in a heading (public, so not masked).
-    pub public_names: HashSet<String>,
+    pub public_names: FxHashSet<String>,
     /// One matcher over `names` and `identifiers` (built by [`DocContext::seal`]).
     matcher: Option<(aho_corasick::AhoCorasick, Vec<SpanKind>)>,
 }
@@ -710,7 +710,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
         skeleton.push_str(&src[h.clone()].to_lowercase());
         skeleton.push('\n');
     }
-    let mut ctx = DocContext { lang, names: HashSet::new(), identifiers: HashSet::new(), skeleton, public_names: HashSet::new(), matcher: None };
+    let mut ctx = DocContext { lang, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
     for b in &map.blocks {
         let text = &src[b.range.clone()];
@@ -974,10 +974,16 @@ fn is_phrasing(text: &str, r: &Range<usize>, lex: &Lexicon) -> bool {
     if cjk >= 10 || inner.split_whitespace().count() >= 5 {
         return true;
     }
-    let before: String = text[..r.start].chars().rev().skip(1).take(12).collect::<Vec<_>>().into_iter().rev().collect();
-    let before = before.trim_end().to_lowercase();
-    lex.say_verbs_zh.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v}了")) || before.ends_with(&format!("{v}清楚")))
-        || lex.say_verbs_en.iter().any(|v| before.ends_with(v.as_str()) || before.ends_with(&format!("{v} with")) || before.ends_with(&format!("{v} for")))
+    // Up to 12 characters before the opening quote mark.
+    let head = &text[..r.start];
+    let head = &head[..head.char_indices().next_back().map_or(0, |(i, _)| i)];
+    let from = head.char_indices().rev().nth(11).map_or(0, |(i, _)| i);
+    let before = head[from..].trim_end().to_lowercase();
+    // A say-verb, or one followed by 了/清楚 (zh) or with/for (en).
+    let ends = |suffixes: &[&str], verbs: &[String]| {
+        std::iter::once(before.as_str()).chain(suffixes.iter().filter_map(|x| before.strip_suffix(x))).any(|b| verbs.iter().any(|v| b.ends_with(v.as_str())))
+    };
+    ends(&["了", "清楚"], &lex.say_verbs_zh) || ends(&[" with", " for"], &lex.say_verbs_en)
 }
 
 #[cfg(test)]
