@@ -95,14 +95,27 @@ impl DocContext {
 
 /// The share of CJK among letters decides the language.
 pub fn detect_lang(text: &str) -> Option<Lang> {
-    let (mut cjk, mut latin) = (0usize, 0usize);
+    let (cjk, latin, _) = letter_counts(text);
+    lang_of(cjk, latin)
+}
+
+/// CJK characters, ASCII letters and other letters in `text`, in one pass.
+pub(crate) fn letter_counts(text: &str) -> (usize, usize, usize) {
+    let (mut cjk, mut latin, mut other) = (0usize, 0usize, 0usize);
     for c in text.chars() {
-        if is_cjk(c) {
+        if c.is_ascii() {
+            latin += usize::from(c.is_ascii_alphabetic());
+        } else if is_cjk(c) {
             cjk += 1;
-        } else if c.is_ascii_alphabetic() {
-            latin += 1;
+        } else if c.is_alphabetic() {
+            other += 1;
         }
     }
+    (cjk, latin, other)
+}
+
+/// The language the counts of [`letter_counts`] say, if any.
+pub(crate) fn lang_of(cjk: usize, latin: usize) -> Option<Lang> {
     // A CJK character carries about as much as a short word: weigh Latin letters by 1/4.
     let latin_w = latin / 4;
     if cjk + latin_w == 0 {

@@ -53,15 +53,12 @@ impl Fnv {
 }
 
 fn block_lang(text: &str, doc: Lang) -> Lang {
-    if text.is_ascii() {
-        // No CJK: English once there are enough letters to tell (what detect_lang would say).
-        return if text.bytes().filter(u8::is_ascii_alphabetic).count() < 6 { doc } else { Lang::En };
-    }
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if letters < 6 {
+    // Too few letters to tell: the document's language.
+    let (cjk, latin, other) = classify::letter_counts(text);
+    if cjk + latin + other < 6 {
         return doc;
     }
-    detect_lang(text).unwrap_or(doc)
+    classify::lang_of(cjk, latin).unwrap_or(doc)
 }
 
 /// Decide the action of every block at `level`.
