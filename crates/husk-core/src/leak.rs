@@ -4,7 +4,8 @@
 //! units, names, internal identifiers and long quoted phrasings (private blocks also give up bare
 //! numbers and Chinese numeral quantities). Tokens that also occur in the document's public
 //! skeleton (headings, table headers, front matter keys, `husk:public` text) are not distinctive:
-//! they are shown on purpose. The check is one Aho-Corasick pass over the husk.
+//! they are shown on purpose. A [`Gate`] compiles a set of tokens into one Aho-Corasick matcher
+//! and scans a whole husk or only a window of it (the rewriter rescans just what it redrew).
 
 use crate::classify::{Span, SpanKind};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
