@@ -89,7 +89,8 @@ impl DocContext {
             pats.push(i);
             kinds.push(SpanKind::Identifier);
         }
-        self.matcher = aho_corasick::AhoCorasick::new(&pats).ok().map(|ac| (ac, kinds));
+        // A DFA: built once per document, then run over every block.
+        self.matcher = aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&pats).ok().map(|ac| (ac, kinds));
     }
 }
 
