@@ -89,8 +89,9 @@ impl DocContext {
             pats.push(i);
             kinds.push(SpanKind::Identifier);
         }
-        // A DFA: built once per document, then run over every block.
-        self.matcher = aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&pats).ok().map(|ac| (ac, kinds));
+        // Built for every document, so cheap to build (a full DFA costs more to build than a
+        // short note takes to sanitize), and run over every block.
+        self.matcher = aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA)).build(&pats).ok().map(|ac| (ac, kinds));
     }
 }
 
@@ -761,7 +762,8 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
     }
     // Which of them the headings show: one pass over the headings for all names.
     let names: Vec<String> = ctx.names.iter().cloned().collect();
-    if let Ok(ac) = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&names) {
+    // Run once over the headings only: the cheapest matcher to build.
+    if let Ok(ac) = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA)).build(&names) {
         for m in ac.find_overlapping_iter(&ctx.skeleton) {
             ctx.public_names.insert(names[m.pattern().as_usize()].clone());
         }

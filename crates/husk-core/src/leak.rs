@@ -8,7 +8,7 @@
 //! and scans a whole husk or only a window of it (the rewriter rescans just what it redrew).
 
 use crate::classify::{Span, SpanKind};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use std::ops::Range;
 
 /// A distinctive token and the kind of span it came from (which says what rewriting removes it).
@@ -105,7 +105,8 @@ impl Gate {
         if pats.is_empty() {
             return None;
         }
-        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(&pats).ok()?;
+        // Built for every document and gate round: a matcher that is cheap to build.
+        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::ContiguousNFA)).build(&pats).ok()?;
         // Tokens the public skeleton shows are not distinctive (one pass over it for all tokens).
         let mut live = strict;
         let mut shown = vec![false; pats.len()];
