@@ -294,9 +294,8 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         }
         let mut kind = if num.ends_with('%') || num.starts_with(['$', '€', '¥', '£']) {
             Some(if num.ends_with('%') { MeasureKind::Threshold } else { MeasureKind::Amount })
-        } else if num.contains(':') {
-            Some(MeasureKind::Time)
-        } else if num.len() == 10 && num.as_bytes().get(4) == Some(&b'-') {
+        } else if num.contains(':') || num.len() == 10 && num.as_bytes().get(4) == Some(&b'-') {
+            // A clock time or an ISO date.
             Some(MeasureKind::Time)
         } else {
             None
@@ -465,9 +464,12 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let plain_pair = words.len() >= 2
             && mid_sentence
             && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()));
-        if words.len() >= 2 && (known_first || plain_pair || ctx_before() && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))) {
-            out.push(Span { range: m.range(), kind: SpanKind::Name });
-        } else if words.len() == 1 && known_first && m.start() > 0 {
+        let whole = if words.len() >= 2 {
+            known_first || plain_pair || ctx_before() && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))
+        } else {
+            known_first && m.start() > 0
+        };
+        if whole {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
         } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1]) {
             // "Page Marta Oyelaran": a capitalized verb at sentence start before a known name.
@@ -740,11 +742,9 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
                 continue;
             }
             match s.kind {
-                SpanKind::Identifier if text[..s.range.start].ends_with('`') => {
-                    // Backticked command lines are not names; keep single tokens only.
-                    if !t.contains(' ') {
-                        ctx.identifiers.insert(t.to_string());
-                    }
+                // Backticked command lines are not names; keep single tokens only.
+                SpanKind::Identifier if text[..s.range.start].ends_with('`') && !t.contains(' ') => {
+                    ctx.identifiers.insert(t.to_string());
                 }
                 SpanKind::Name => {
                     ctx.names.insert(t.to_string());

@@ -570,9 +570,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 }
             }
             SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
-                let Some((start, repl)) = dilute_measure(text, r.clone(), s.kind, lang, pos) else {
-                    return None;
-                };
+                let (start, repl) = dilute_measure(text, r.clone(), s.kind, lang, pos)?;
                 if start < pos {
                     continue;
                 }
@@ -789,11 +787,10 @@ fn code(text: &str, ctx: &DocContext, deep: bool) -> String {
         if r.start < pos {
             continue;
         }
-        let t = &text[r.clone()];
         let before = &text[..r.start];
         let ph = match s.kind {
             SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral => placeholder_for(before, "value"),
-            SpanKind::Identifier | SpanKind::Name if deep => placeholder_for(before, if t.contains('.') { "name" } else { "name" }),
+            SpanKind::Identifier | SpanKind::Name if deep => placeholder_for(before, "name"),
             SpanKind::Quote { .. } if deep => "<value>".to_string(),
             _ => continue,
         };
@@ -803,8 +800,7 @@ fn code(text: &str, ctx: &DocContext, deep: bool) -> String {
     }
     out.push_str(&text[pos..]);
     // Key=value pairs and quoted literals keep their key but lose the value.
-    let out = placeholder_values(&out, deep);
-    out
+    placeholder_values(&out, deep)
 }
 
 /// `--host=order-db-primary` → `--host=<host>`, `'internal'` → `'<value>'`.

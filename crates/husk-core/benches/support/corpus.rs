@@ -29,11 +29,11 @@ pub fn document(seed: usize, target: usize) -> String {
     let mut i = seed;
     let mut section = 0;
     while s.len() < target {
-        if i % 9 == 0 {
+        if i.is_multiple_of(9) {
             section += 1;
             s.push_str(&format!("\n## Section {section}\n\n"));
         }
-        let zh = (i / 3) % 2 == 0;
+        let zh = (i / 3).is_multiple_of(2);
         let t = if zh { ZH[i % ZH.len()] } else { EN[i % EN.len()] };
         let line = t
             .replace("{n}", &((i * 7) % 97 + 2).to_string())
@@ -46,7 +46,7 @@ pub fn document(seed: usize, target: usize) -> String {
             3 => s.push_str(&format!("| {} | {line} |\n", i % 11)),
             _ => s.push_str(&format!("1. {line}\n")),
         }
-        if i % 40 == 0 {
+        if i.is_multiple_of(40) {
             s.push_str("\n```bash\ncurl --max-time=30 --retries=5 https://internal.example/api\n```\n\n");
         }
         if i % 5 == 3 && i % 15 == 3 {
