@@ -8,7 +8,7 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("rules/policy.toml", &["threshold", "actions"]),
     ("rules/cues.toml", &["cue", "pattern"]),
     ("rules/signals.toml", &["signal", "units", "zh_numerals", "say_verbs"]),
-    ("rules/dilute.toml", &["en", "en_fallback", "zh_fallback", "heads", "adjectives", "files"]),
+    ("rules/dilute.toml", &["en", "en_fallback", "zh_fallback", "heads", "adjectives", "files", "identifier_kind", "colors"]),
     ("rules/export.toml", &["meta"]),
     ("filler/en.toml", &["pitfall", "incident", "judgment", "network", "context", "style", "roles", "dialogue", "phrases", "vague"]),
     ("filler/zh.toml", &["pitfall", "incident", "judgment", "network", "context", "style", "roles", "dialogue", "phrases", "vague"]),

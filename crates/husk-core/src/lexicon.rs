@@ -50,6 +50,9 @@ struct MaskRaw {
 #[derive(Deserialize)]
 struct DiluteFile {
     files: FilesRaw,
+    #[serde(default)]
+    identifier_kind: Vec<IdentifierKind>,
+    colors: ColorsRaw,
     heads: LangLists,
     adjectives: LangLists,
     en: Vec<DiluteRuleRaw>,
@@ -57,6 +60,25 @@ struct DiluteFile {
     zh: Vec<DiluteRuleRaw>,
     en_fallback: HashMap<String, String>,
     zh_fallback: HashMap<String, String>,
+}
+
+/// What kind of thing an internal name is, from its words or the end of the name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentifierKind {
+    #[serde(default)]
+    pub words: Vec<String>,
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    pub en: String,
+    pub zh: String,
+}
+
+#[derive(Deserialize)]
+struct ColorsRaw {
+    en: Vec<String>,
+    zh: Vec<String>,
+    en_fallback: String,
+    zh_fallback: String,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +308,14 @@ pub struct Lexicon {
     pub dilute_fallback_zh: FxHashMap<String, String>,
     /// Head nouns after an internal name (kept when the name is masked), longest first.
     pub file_extensions: FxHashSet<String>,
+    /// Kinds of internal names, tried in order (see `assets/rules/dilute.toml`).
+    pub identifier_kinds: Vec<IdentifierKind>,
+    /// Colour words (lowercase en; zh characters) after which a colour value is dropped, and
+    /// the phrase that replaces a colour value elsewhere, per language.
+    pub colors_en: FxHashSet<String>,
+    pub colors_zh: Vec<String>,
+    pub color_fallback_en: String,
+    pub color_fallback_zh: String,
     pub heads_en: Vec<String>,
     pub heads_zh: Vec<String>,
     pub adjectives_en: Vec<String>,
@@ -569,6 +599,11 @@ impl Lexicon {
             dilute_fallback_en: dil.en_fallback.into_iter().collect(),
             dilute_fallback_zh: dil.zh_fallback.into_iter().collect(),
             file_extensions: dil.files.extensions.into_iter().collect(),
+            identifier_kinds: dil.identifier_kind,
+            colors_en: dil.colors.en.into_iter().collect(),
+            colors_zh: dil.colors.zh,
+            color_fallback_en: dil.colors.en_fallback,
+            color_fallback_zh: dil.colors.zh_fallback,
             heads_en: longest_first(dil.heads.en),
             heads_zh: longest_first(dil.heads.zh),
             adjectives_en: dil.adjectives.en,

@@ -566,7 +566,20 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                         continue;
                     }
                     None if is_file_name(&text[s.range.clone()]) => Some(dilute_fallback(lang, "file")),
-                    None => vague(bank, "identifier", key, i),
+                    None if is_color_value(&text[s.range.clone()]) => {
+                        let before = &text[pos..r.start];
+                        if r.start >= pos && after_color_word(before, lang, lex) {
+                            // "brand blue `#1F5EFF` appears" → "brand blue appears"
+                            out.push_str(before.trim_end());
+                            pos = r.end;
+                            continue;
+                        }
+                        Some(match lang {
+                            Lang::En => lex.color_fallback_en.clone(),
+                            Lang::Zh => lex.color_fallback_zh.clone(),
+                        })
+                    }
+                    None => identifier_kind(&text[s.range.clone()], lang, lex).or_else(|| vague(bank, "identifier", key, i)),
                 }
             }
             SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
@@ -674,6 +687,59 @@ fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
         out.push(s.clone());
     }
     out
+}
+
+/// `#1F5EFF`, `#fff`, `#1F5EFF80`: a colour value.
+fn is_color_value(t: &str) -> bool {
+    t.strip_prefix('#').is_some_and(|h| matches!(h.len(), 3 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Does `before` end with a colour word ("brand blue ", "品牌蓝")?
+fn after_color_word(before: &str, lang: Lang, lex: &Lexicon) -> bool {
+    let b = before.trim_end();
+    match lang {
+        Lang::En => b.rsplit(|c: char| !c.is_ascii_alphabetic()).next().is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase())),
+        Lang::Zh => lex.colors_zh.iter().any(|c| b.ends_with(c.as_str())) || b.rsplit(|c: char| !c.is_ascii_alphabetic()).next().is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase())),
+    }
+}
+
+/// The words an internal name is made of: split at separators and camelCase, lowercased.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            prev_lower = false;
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// What kind of thing an internal name is, said generically ("the internal service"), when a
+/// rule of `dilute.toml` recognizes it.
+fn identifier_kind(name: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
+    let words = name_words(name);
+    let lower = name.to_lowercase();
+    lex.identifier_kinds
+        .iter()
+        .find(|k| k.suffixes.iter().any(|s| lower.ends_with(s.as_str())) || words.iter().any(|w| k.words.contains(w)))
+        .map(|k| match lang {
+            Lang::En => k.en.clone(),
+            Lang::Zh => k.zh.clone(),
+        })
 }
 
 fn is_file_name(t: &str) -> bool {
@@ -1271,6 +1337,34 @@ mod tests {
         opts.overrides = overrides;
         let husk = run(src, &opts).expect("sanitizes");
         assert_eq!(husk.text, "# Steps\n\n1. First step.\n2. Third step.\n3. Fourth step.\n");
+    }
+
+    #[test]
+    fn internal_names_are_masked_as_their_kind() {
+        let lex = lexicon();
+        assert_eq!(name_words("couponClient"), ["coupon", "client"]);
+        assert_eq!(name_words("t_order_ext"), ["t", "order", "ext"]);
+        assert_eq!(name_words("checkout.fallback_psp"), ["checkout", "fallback", "psp"]);
+        let kind = |n: &str| identifier_kind(n, Lang::En, lex);
+        assert_eq!(kind("checkout-api").as_deref(), Some("the internal service"));
+        assert_eq!(kind("checkout.fallback_psp").as_deref(), Some("the relevant feature flag"));
+        assert_eq!(kind("checkout_requests_total").as_deref(), Some("the relevant metric"));
+        assert_eq!(kind("ledger-reconcile").as_deref(), Some("the relevant job"));
+        assert_eq!(kind("t_order_ext").as_deref(), Some("the related table"));
+        assert_eq!(kind("pgbouncer"), None);
+        assert_eq!(identifier_kind("cache-invalidate", Lang::Zh, lex).as_deref(), Some("相关队列"));
+    }
+
+    #[test]
+    fn colour_values_go_after_a_colour_word_and_become_a_shade_elsewhere() {
+        let text = "The brand blue `#1F5EFF` appears once; grey text never goes lighter than `#5C5F66` on white.";
+        let spans = classify::scan(text, None);
+        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let out = replace_spans(text, &spans, Lang::En, &mut ch, "k", false).unwrap();
+        assert_eq!(out, "The brand blue appears once; grey text never goes lighter than the agreed shade on white.");
+        let zh = "品牌蓝 `#1F5EFF` 每屏最多出现一次。";
+        let out = replace_spans(zh, &classify::scan(zh, None), Lang::Zh, &mut ch, "k", false).unwrap();
+        assert_eq!(out, "品牌蓝每屏最多出现一次。");
     }
 
     #[test]
