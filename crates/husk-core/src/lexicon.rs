@@ -176,7 +176,15 @@ struct FillerFile {
 #[derive(Deserialize)]
 struct TopicsFile {
     generic: GenericRaw,
+    #[serde(default)]
+    articles: ArticlesRaw,
     map: HashMap<String, MapRaw>,
+}
+
+#[derive(Deserialize, Default)]
+struct ArticlesRaw {
+    #[serde(default)]
+    bare_en: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -346,6 +354,8 @@ pub struct Lexicon {
     pub topics_zh_list: Vec<String>,
     /// Specific term (lowercase) → (en, zh) generic topic.
     pub topic_map: FxHashMap<String, (String, String)>,
+    /// English topic nouns that take no article in filler (uncountable or process nouns).
+    pub bare_topics_en: FxHashSet<String>,
     pub topic_map_matcher: AhoCorasick,
     pub topic_map_keys: Vec<String>,
     pub first_names_en: FxHashSet<String>,
@@ -630,6 +640,7 @@ impl Lexicon {
             topics_zh_list,
             topic_map_matcher: matcher(&topic_map_keys, true)?,
             topic_map,
+            bare_topics_en: topics.articles.bare_en.iter().map(|w| w.to_lowercase()).collect(),
             topic_map_keys,
             first_names_en: names.first_names_en.into_iter().collect(),
             ambiguous_first_names_en: names.ambiguous_first_names_en.into_iter().collect(),

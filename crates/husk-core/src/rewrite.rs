@@ -326,11 +326,33 @@ fn fill(template: &str, topic: &str, lang: Lang) -> String {
             }
         }
     };
+    let topic = match lang {
+        Lang::En if takes_article(topic, head) => format!("the {topic}"),
+        _ => topic.to_string(),
+    };
     let out = format!("{head}{topic}{}", &tail[overlap..]);
     match lang {
         Lang::En => upper_first(&out),
         Lang::Zh => out,
     }
+}
+
+/// Whether an English topic reads better with "the" where filler puts it: a singular count noun
+/// phrase ("the connection pool", not "the stability of connection pool"). Plurals, gerunds,
+/// acronyms, uncountable nouns (`[articles]` in topics.toml), phrases that have a determiner, and
+/// slots the template already gives one, stay bare.
+fn takes_article(topic: &str, head: &str) -> bool {
+    const DETERMINERS: [&str; 14] = ["the", "a", "an", "our", "your", "this", "that", "these", "those", "their", "its", "each", "every", "any"];
+    let first = topic.split_whitespace().next().unwrap_or("");
+    let Some(last) = topic.split_whitespace().last() else { return false };
+    let before = head.trim_end().rsplit(' ').next().unwrap_or("");
+    let lower = last.to_ascii_lowercase();
+    !DETERMINERS.contains(&first.to_ascii_lowercase().as_str())
+        && !DETERMINERS.contains(&before.to_ascii_lowercase().as_str())
+        && last.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        && !lower.ends_with('s')
+        && !lower.ends_with("ing")
+        && !lexicon().bare_topics_en.contains(&lower)
 }
 
 /// End punctuation of a block, so a replacement ends the way the original did.
@@ -1368,11 +1390,22 @@ mod tests {
     }
 
     #[test]
+    fn english_topics_take_the_article_a_colleague_would_write() {
+        assert_eq!(fill("Confirm the stability of {topic} before closing.", "connection pool", Lang::En), "Confirm the stability of the connection pool before closing.");
+        assert_eq!(fill("{topic} needs a named owner.", "alert", Lang::En), "The alert needs a named owner.");
+        for bare in ["feature flags", "caching", "latency", "API", "the release process"] {
+            assert_eq!(fill("Write down what is known about {topic}.", bare, Lang::En), format!("Write down what is known about {bare}."));
+        }
+        assert_eq!(fill("Review the {topic} first.", "alert", Lang::En), "Review the alert first.");
+    }
+
+    #[test]
     fn fill_drops_a_repeated_topic() {
         assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
         assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
         assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
-        assert_eq!(fill("Review {topic} alerting often.", "alert", Lang::En), "Review alert alerting often.");
+        // A longer word that starts with the topic is not an echo.
+        assert_eq!(fill("Review {topic} latencyish often.", "latency", Lang::En), "Review latency latencyish often.");
     }
 
     #[test]
