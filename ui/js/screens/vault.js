@@ -55,11 +55,16 @@ function showHeader() {
   if (state.vault) $('vault-title').textContent = state.vault.name || state.vault.root;
 }
 
+// Calls overlap (opening a vault and showing the screen both ask): only the newest one draws,
+// all at once, so the strip never shows an item twice.
+let statusSeq = 0;
+
 async function status() {
-  const el = clear($('vault-status'));
+  const seq = ++statusSeq;
+  const items = [];
   try {
     const s = await api.vaultStatus();
-    const item = (text, cls) => el.append(h('span', { class: cls || '', text }));
+    const item = (text, cls) => items.push(h('span', { class: cls || '', text }));
     item(t('vault.status_exports', { n: s.exports }));
     item(t('vault.status_overrides', { n: s.overrides }));
     if (s.changed_since_export.length) item(t('vault.status_changed', { n: s.changed_since_export.length }), 'warn');
@@ -68,6 +73,7 @@ async function status() {
     const when = kernels.length ? new Date(kernels[0].created * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : null;
     item(when ? t('vault.status_kernel', { when }) : t('vault.status_no_kernel'), when ? '' : 'warn');
   } catch { /* the status line is informative only */ }
+  if (seq === statusSeq) clear($('vault-status')).append(...items);
 }
 
 export async function reloadNotes() {
