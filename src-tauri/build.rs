@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "current_vault",
     "open_vault",
     "create_vault",
+    "open_startup_vault",
     "list_notes",
     "vault_status",
     "search_notes",

@@ -22,6 +22,16 @@ export default {
   'vault.status_kernel': '最近一次内核备份：{when}', 'vault.status_no_kernel': '还没有内核备份：请到“内核备份”页面备份',
   'vault.unclassified': '尚未分类',
 
+  'open.index': '正在读取笔记并建立搜索索引…',
+  'open.classify': '正在为 {n} 篇笔记的段落分类…',
+  'open.done': '已打开。',
+  'open.last_not_found': '上次打开的笔记库已不存在：{path}。请选择或新建一个笔记库。',
+  'open.last_not_a_vault': '上次打开的文件夹已不再是 Husk 笔记库（缺少 .husk 文件夹）：{path}。',
+  'open.last_other': '无法打开上次的笔记库。{message}',
+  'open.env_not_found': 'HUSK_VAULT 指向的文件夹不存在：{path}。',
+  'open.env_not_a_vault': 'HUSK_VAULT 指向的文件夹不是 Husk 笔记库：{path}。',
+  'open.env_other': '无法打开 HUSK_VAULT 指定的笔记库。{message}',
+
   'note.none': '未打开笔记', 'note.save': '保存', 'note.to_husk': '外壳预览',
   'note.source': 'Markdown 原文', 'note.preview': '按类别着色预览',
   'note.saved': '已保存', 'note.unsaved': '有未保存的修改', 'note.saving': '正在保存…',
@@ -104,6 +114,7 @@ export default {
   'stage.decrypt': '解密', 'stage.write': '写入', 'stage.done': '完成',
 
   'settings.title': '设置', 'settings.vault': '笔记库文件夹',
+  'settings.vault_hint': '下次启动时，Husk 会重新打开这个笔记库。',
   'settings.backup_dir': '备份文件夹（须在笔记库之外）',
   'settings.recipients': '备份接收者（每行一个 age1…）',
   'settings.retention': '始终保留的最新内核数量', 'settings.identity': '用于校验内核的身份文件（可选，绝对路径）', 'settings.language': '语言',
