@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "list_ledger",
     "verify_ledger",
     "backup_kernel",
+    "backup_kernel_passphrase",
     "list_kernels",
     "verify_kernel",
     "restore_kernel",

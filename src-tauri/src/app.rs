@@ -25,6 +25,7 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
         commands::list_ledger,
         commands::verify_ledger,
         commands::backup_kernel,
+        commands::backup_kernel_passphrase,
         commands::list_kernels,
         commands::verify_kernel,
         commands::restore_kernel,

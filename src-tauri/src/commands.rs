@@ -7,7 +7,7 @@
 //! `build.rs`.
 
 use crate::error::{ErrorCode, IpcError, IpcResult};
-use crate::input::typed_path;
+use crate::input::{typed_path, NewPassphrase};
 use crate::recall::Recall;
 use crate::settings::Settings;
 use husk_core::export::ExportRequest as CoreExport;
@@ -463,17 +463,38 @@ pub struct BackupView {
     pub pruned: usize,
 }
 
+impl BackupView {
+    fn of(r: &kernel::BackupReport, pruned: usize) -> Self {
+        Self { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files, pruned }
+    }
+}
+
+fn no_backup_folder() -> IpcError {
+    IpcError::new(ErrorCode::NoBackupFolder, "set a backup folder in Settings first")
+}
+
 /// Back up the vault now to the configured folder and recipients, verify it, record that, and
 /// apply the retention policy (husk-core's `auto_backup`).
 #[tauri::command]
 pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<BackupView> {
     let (root, cfg) = kernel_config(&state).await?;
     if cfg.dir.is_none() {
-        return Err(IpcError::new(ErrorCode::InvalidInput, "set a backup folder in Settings first"));
+        return Err(no_backup_folder());
     }
     let a = blocking(move || Ok(kernel::auto_backup(&root, &cfg, &mut |p| drop(progress.send(stage(p))))?)).await?;
-    let r = a.backup;
-    Ok(BackupView { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files, pruned: a.pruned.len() })
+    Ok(BackupView::of(&a.backup, a.pruned.len()))
+}
+
+/// Back up the vault now to the configured folder, locked with a passphrase typed twice instead
+/// of the recipients, and verified with that same passphrase before the kernel gets its name.
+/// Retention is left alone: nothing is pruned.
+#[tauri::command]
+pub async fn backup_kernel_passphrase(state: State<'_, AppState>, passphrase: NewPassphrase, progress: Channel<Progress>) -> IpcResult<BackupView> {
+    let (lock, key) = passphrase.lock_and_key()?;
+    let (root, cfg) = kernel_config(&state).await?;
+    let dir = cfg.dir.ok_or_else(no_backup_folder)?;
+    let r = blocking(move || Ok(kernel::backup(&root, &dir, &lock, Some(&key), &mut |p| drop(progress.send(stage(p))))?)).await?;
+    Ok(BackupView::of(&r, 0))
 }
 
 /// A kernel in the backup folder.

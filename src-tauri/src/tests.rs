@@ -210,7 +210,7 @@ fn kernel_backup_verify_restore_and_keygen() {
     let w = window(&app, "main");
     invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:90" })).unwrap();
     assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap(), json!([]), "no backup folder yet");
-    assert_eq!(code(invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:1" }))), "invalid_input");
+    assert_eq!(code(invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:1" }))), "no_backup_folder");
 
     let key = tmp.path().join("key.txt");
     let recipient = invoke(&w, "generate_key", json!({ "output": key })).unwrap();
@@ -423,4 +423,49 @@ fn a_last_vault_that_is_gone_or_no_longer_a_vault_gives_a_notice() {
     let app = app_started(&config, None);
     let s = invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:4" })).unwrap();
     assert_eq!(s, json!({ "vault": null, "notice": null }));
+}
+
+#[test]
+fn passphrase_backup_is_verified_with_the_same_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    demo_vault(&vault);
+    let app = app();
+    let w = window(&app, "main");
+    let backup = |pass: &str, confirm: &str| {
+        invoke(&w, "backup_kernel_passphrase", json!({ "passphrase": { "passphrase": pass, "confirm": confirm }, "progress": "__CHANNEL__:1" }))
+    };
+    assert_eq!(code(backup("correct horse", "correct horse")), "no_vault");
+    invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:2" })).unwrap();
+    assert_eq!(code(backup("correct horse", "correct horse")), "no_backup_folder");
+
+    // Only a backup folder: no recipients or identity are needed for a passphrase kernel.
+    let kernels = tmp.path().join("kernels");
+    let s = json!({ "backup_dir": kernels, "recipients": [], "identity": "", "keep_last": 10 });
+    invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
+    let refused = backup("correct horse", "correct hose");
+    let msg = refused.clone().expect_err("differing passphrases are refused").to_string();
+    assert_eq!(code(refused), "invalid_input");
+    assert!(!msg.contains("horse") && !msg.contains("hose"), "a passphrase never shows in an error: {msg}");
+    assert_eq!(code(backup("", "")), "invalid_input");
+    assert!(!kernels.exists() || std::fs::read_dir(&kernels).unwrap().next().is_none(), "nothing written");
+
+    let b = backup("correct horse", "correct horse").unwrap();
+    assert_eq!(b["verified"], true, "decrypted with the passphrase and every hash checked");
+    assert_eq!(b["pruned"], 0);
+    let path = b["path"].as_str().unwrap().to_string();
+    assert!(Path::new(&path).starts_with(kernels.canonicalize().unwrap()));
+    assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap()[0]["path"], json!(path));
+    let kernel = std::fs::read(&path).unwrap();
+    assert!(kernel.starts_with(b"age-encryption.org/v1\n-> scrypt "), "an age passphrase file");
+
+    // The passphrase opens it; the recipients' route and a wrong passphrase do not.
+    let wrong = invoke(&w, "verify_kernel", json!({ "kernel": path, "passphrase": "correct hose", "progress": "__CHANNEL__:3" }));
+    assert_eq!(code(wrong), "wrong_key");
+    let target = tmp.path().join("restored");
+    let r = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "passphrase": "correct horse" }, "progress": "__CHANNEL__:4" })).unwrap();
+    assert!(r["files"].as_u64().unwrap() >= 2);
+    for note in ["notes.md", "skills/排查.md"] {
+        assert_eq!(std::fs::read(vault.join(note)).unwrap(), std::fs::read(target.join(note)).unwrap(), "{note} restored byte for byte");
+    }
 }

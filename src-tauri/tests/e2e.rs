@@ -692,6 +692,81 @@ async fn e2e_8_reopens_the_last_vault() {
     s.finish().await;
 }
 
+/// 9. A kernel locked with a passphrase typed twice (a mismatch is refused and writes nothing),
+/// with the progress bar reaching 100%, then restored through the wizard with that passphrase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_9_passphrase_backup_and_restore() {
+    let _g = serial().await;
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    let work = tempfile::Builder::new().prefix("husk-e2e-pass-").tempdir().expect("work dir");
+    let kernels = work.path().join("kernels");
+    // Only a backup folder: no recipients, no identity.
+    s.click("nav-settings").await;
+    s.wait_js("document.getElementById('settings-retention').value !== ''", "the settings loaded").await;
+    s.type_into("settings-backup-dir", &kernels.display().to_string()).await;
+    s.click("settings-save").await;
+    s.wait_js("document.getElementById('settings-status').textContent !== ''", "settings saved").await;
+    assert_eq!(s.text("#settings-error").await, "");
+
+    s.click("nav-kernel").await;
+    s.click("backup-mode-pass").await;
+    s.wait_js("!document.getElementById('backup-pass-fields').hidden", "the passphrase fields").await;
+    s.type_into("backup-passphrase", "plum orchard 42").await;
+    s.type_into("backup-passphrase-again", "plum orchard 24").await;
+    s.click("kernel-backup").await;
+    assert!(s.text("#kernel-backup-result").await.contains("differ"), "a mismatch is refused");
+    assert!(!kernels.exists(), "nothing written");
+
+    s.type_into("backup-passphrase", "plum orchard 42").await;
+    s.type_into("backup-passphrase-again", "plum orchard 42").await;
+    s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
+    s.click("kernel-backup").await;
+    s.wait_js("document.getElementById('kernel-backup-result').classList.contains('ok')", "a kernel verified with the passphrase").await;
+    let bar = s.js("return window.__bar;").await;
+    let bar: Vec<u64> = bar.as_array().expect("bar values").iter().filter_map(|v| v.as_u64()).collect();
+    assert_eq!(bar.last(), Some(&100), "the bar ends at 100%: {bar:?}");
+    assert!(bar.windows(2).all(|w| w[0] <= w[1]), "the bar never moves back: {bar:?}");
+    assert!(s.text("#kernel-backup-result").await.contains("written and verified"));
+    let fields = s.js("return [document.getElementById('backup-passphrase').value, document.getElementById('backup-passphrase-again').value];").await;
+    assert_eq!(fields, json!(["", ""]), "the passphrase fields are cleared after use");
+    let kernel = PathBuf::from(s.js("return document.getElementById('kernel-backup-result').dataset.path;").await.as_str().expect("kernel path"));
+    assert!(kernel.is_file() && kernel.starts_with(kernels.canonicalize().expect("kernels")));
+    assert!(std::fs::read(&kernel).expect("kernel").starts_with(b"age-encryption.org/v1\n-> scrypt "), "locked with a passphrase");
+    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    s.shot("9-passphrase-backup").await;
+
+    // Restore through the wizard with the passphrase.
+    s.client.find(Locator::Css("[data-testid=kernel-row] td")).await.expect("kernel row").click().await.expect("pick kernel");
+    s.click("restore-mode-pass").await;
+    s.type_into("restore-passphrase", "plum orchard 42").await;
+    let target = work.path().join("restored");
+    s.type_into("restore-to", &target.display().to_string()).await;
+    s.click("restore-run").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result").await;
+    let mut files = Vec::new();
+    md_files(s.vault.path(), s.vault.path(), &mut files);
+    assert!(files.len() >= 5);
+    for f in &files {
+        assert!(std::fs::read(s.vault.path().join(f)).expect("original") == std::fs::read(target.join(f)).expect("restored"), "{} is byte-identical", f.display());
+    }
+    s.shot("9-passphrase-restored").await;
+
+    // The passphrase form in Chinese at the smallest window size: every control on screen.
+    s.client.set_window_size(1024, 700).await.expect("resize");
+    s.wait_js("window.innerWidth <= 1024 && window.innerHeight <= 700", "the smaller window").await;
+    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
+    s.wait_js("document.documentElement.lang === 'zh-CN'", "Chinese").await;
+    s.type_into("backup-passphrase", "x").await;
+    s.type_into("backup-passphrase-again", "y").await;
+    s.click("kernel-backup").await;
+    assert!(s.text("#kernel-backup-result").await.contains("不一致"), "the mismatch, in Chinese");
+    let fits = s.js("const r = document.getElementById('kernel-backup').getBoundingClientRect(); return document.documentElement.scrollWidth <= window.innerWidth && r.right <= window.innerWidth && r.bottom <= window.innerHeight;").await;
+    assert_eq!(fits, json!(true), "the backup button is on screen at 1024x700");
+    s.shot("9-passphrase-zh-1024x700").await;
+    s.finish().await;
+}
+
 /// A vault of `n` generated notes (the demo notes, each made distinct), never opened before.
 fn large_vault(dir: &Path, n: usize) {
     let demo = repo().join("assets/demo-vault");

@@ -60,6 +60,7 @@ export const api = {
   verifyLedger: (id, dir) => call('verify_ledger', { id, dir }),
 
   backupKernel: (onProgress) => call('backup_kernel', { progress: progressChannel(onProgress) }),
+  backupKernelPassphrase: (passphrase, confirm, onProgress) => call('backup_kernel_passphrase', { passphrase: { passphrase, confirm }, progress: progressChannel(onProgress) }),
   listKernels: () => call('list_kernels'),
   verifyKernel: (kernel, identity, passphrase, onProgress) => call('verify_kernel', { kernel, identity, passphrase, progress: progressChannel(onProgress) }),
   restoreKernel: (request, onProgress) => call('restore_kernel', { request, progress: progressChannel(onProgress) }),

@@ -113,6 +113,12 @@ export default {
   'stage.scan': 'Reading the vault', 'stage.encrypt': 'Encrypting', 'stage.verify': 'Verifying',
   'stage.decrypt': 'Decrypting', 'stage.write': 'Writing', 'stage.done': 'Done',
 
+  'kernel.backup_with_recipients': 'Recipients',
+  'kernel.backup_pass_help': 'Encrypts the whole vault with a passphrase, then opens it again with that passphrase to verify every file. Without the passphrase nobody can open this kernel, you included.',
+  'kernel.passphrase_again': 'Passphrase again',
+  'kernel.pass_empty': 'Type a passphrase, twice.',
+  'kernel.pass_mismatch': 'The two passphrases differ. Type the second one again.',
+
   'settings.title': 'Settings', 'settings.vault': 'Vault folder',
   'settings.vault_hint': 'Husk opens this vault again at the next start.',
   'settings.backup_dir': 'Backup folder (outside the vault)',
@@ -134,4 +140,5 @@ export default {
   'err.corrupt': 'The file failed its integrity check. Nothing was written. {message}',
   'err.io': 'Could not read or write a file: {message}',
   'err.unavailable': 'Not available in this build yet: {message}',
+  'err.no_backup_folder': 'Set a backup folder in Settings first.',
 };

@@ -113,6 +113,12 @@ export default {
   'stage.scan': '读取笔记库', 'stage.encrypt': '加密', 'stage.verify': '校验',
   'stage.decrypt': '解密', 'stage.write': '写入', 'stage.done': '完成',
 
+  'kernel.backup_with_recipients': '接收者',
+  'kernel.backup_pass_help': '用口令加密整个笔记库，然后用同一口令重新打开，逐个校验每个文件。没有这个口令，任何人（包括你自己）都打不开这个内核。',
+  'kernel.passphrase_again': '再输入一次口令',
+  'kernel.pass_empty': '请输入口令，并输入两次。',
+  'kernel.pass_mismatch': '两次输入的口令不一致，请重新输入第二次。',
+
   'settings.title': '设置', 'settings.vault': '笔记库文件夹',
   'settings.vault_hint': '下次启动时，Husk 会重新打开这个笔记库。',
   'settings.backup_dir': '备份文件夹（须在笔记库之外）',
@@ -134,4 +140,5 @@ export default {
   'err.corrupt': '文件未通过完整性校验，没有写入任何文件。{message}',
   'err.io': '无法读写文件：{message}',
   'err.unavailable': '当前版本尚未提供：{message}',
+  'err.no_backup_folder': '请先在设置中填写备份文件夹。',
 };
