@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Husk's run command: builds the desktop app and opens it on a copy of the demo vault
-# (assets/demo-vault is copied, so the repository's demo is never modified).
-#   HUSK_VAULT=/path/to/vault scripts/run.sh   opens your own vault instead.
+# Husk's run command: builds the desktop app and opens it on the vault that was open last time,
+# else on a copy of the demo vault (assets/demo-vault is copied, so the repository's demo is
+# never modified).
+#   HUSK_VAULT=/path/to/vault scripts/run.sh   opens that vault instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,10 @@ cd "$(dirname "$0")/.."
 cargo build --locked -p husk-desktop
 BIN=target/debug/husk-desktop
 
-if [ -z "${HUSK_VAULT:-}" ]; then
+# The app reopens the vault that was open last time (remembered in its config folder, named by
+# the identifier in src-tauri/tauri.conf.json); the demo is only for when there is none yet.
+LAST="${XDG_CONFIG_HOME:-$HOME/.config}/app.husk.desktop/last-vault.json"
+if [ -z "${HUSK_VAULT:-}" ] && [ ! -f "$LAST" ]; then
   DATA="${XDG_DATA_HOME:-$HOME/.local/share}/husk"
   HUSK_VAULT="$DATA/demo-vault"
   if [ ! -d "$HUSK_VAULT" ]; then
@@ -18,7 +22,7 @@ if [ -z "${HUSK_VAULT:-}" ]; then
     echo "demo vault copied to $HUSK_VAULT"
   fi
 fi
-export HUSK_VAULT
+if [ -n "${HUSK_VAULT:-}" ]; then export HUSK_VAULT; fi
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   cat >&2 <<MSG
@@ -30,5 +34,5 @@ MSG
   exit 1
 fi
 
-echo "opening $HUSK_VAULT"
+echo "opening ${HUSK_VAULT:-the vault that was open last time}"
 exec "$BIN"

@@ -2,6 +2,7 @@
 //! runtime so the command tests can build the very same app on Tauri's mock runtime.
 
 use crate::commands::{self, AppState};
+use crate::recall::Recall;
 use tauri::{Builder, Runtime};
 
 /// Husk's builder: the app state and exactly the commands listed in `build.rs`.
@@ -10,6 +11,7 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
         commands::current_vault,
         commands::open_vault,
         commands::create_vault,
+        commands::open_startup_vault,
         commands::list_notes,
         commands::vault_status,
         commands::search_notes,
@@ -23,6 +25,7 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
         commands::list_ledger,
         commands::verify_ledger,
         commands::backup_kernel,
+        commands::backup_kernel_passphrase,
         commands::list_kernels,
         commands::verify_kernel,
         commands::restore_kernel,
@@ -32,13 +35,12 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
     ])
 }
 
-/// Open the vault named by `HUSK_VAULT`, if any; the UI then starts on it.
-pub fn open_from_env<R: Runtime>(app: &tauri::AppHandle<R>) {
+/// Decide which vault the UI opens at start: `env_vault` (`HUSK_VAULT`) if set, else the last
+/// vault remembered in `config_dir`, where the vaults the user opens are remembered from now on
+/// (`None`: nothing is remembered). Nothing is opened here: the UI asks for it
+/// (`open_startup_vault`), so a large vault never holds up the first window.
+pub fn prepare<R: Runtime>(app: &tauri::AppHandle<R>, env_vault: Option<std::ffi::OsString>, config_dir: Option<std::path::PathBuf>) {
     use tauri::Manager;
-    if let Some(dir) = std::env::var_os("HUSK_VAULT") {
-        let state = app.state::<AppState>();
-        if let Err(e) = state.open_path(std::path::Path::new(&dir)) {
-            eprintln!("husk-desktop: HUSK_VAULT not opened: {}", e.message);
-        }
-    }
+    let env_vault = env_vault.filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    app.state::<AppState>().prepare(config_dir.as_deref().map(Recall::in_dir), env_vault);
 }

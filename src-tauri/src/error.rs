@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Corrupt,
     /// Reading or writing a file failed.
     Io,
+    /// A backup was asked for before a backup folder was set in Settings.
+    NoBackupFolder,
 }
 
 /// An error as the UI sees it.

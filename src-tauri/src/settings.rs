@@ -31,14 +31,17 @@ impl From<&KernelConfig> for Settings {
 }
 
 impl Settings {
-    /// Typed paths must be absolute; recipients must parse.
+    /// Typed paths must be absolute; recipients, if any, must parse (none is fine: kernels can
+    /// be locked with a passphrase instead).
     pub fn check(&self) -> IpcResult<()> {
         for p in [&self.backup_dir, &self.identity] {
             if !p.trim().is_empty() {
                 typed_path(p)?;
             }
         }
-        husk_core::kernel::parse_recipients(&self.recipients.join("\n"))?;
+        if !self.recipients.is_empty() {
+            husk_core::kernel::parse_recipients(&self.recipients.join("\n"))?;
+        }
         Ok(())
     }
 

@@ -16,6 +16,14 @@ fn app() -> App<Mock> {
     app::builder(mock_builder()).build(tauri::generate_context!()).expect("mock app builds")
 }
 
+/// The app as `main` prepares it at start: `HUSK_VAULT` = `env_vault`, the app's config folder
+/// = `config` (a temp folder: tests never touch the real user's config).
+fn app_started(config: &Path, env_vault: Option<&Path>) -> App<Mock> {
+    let app = app();
+    app::prepare(app.handle(), env_vault.map(|p| p.as_os_str().to_owned()), Some(config.to_path_buf()));
+    app
+}
+
 fn window(app: &App<Mock>, label: &str) -> WebviewWindow<Mock> {
     WebviewWindowBuilder::new(app, label, Default::default()).build().expect("mock window")
 }
@@ -58,7 +66,7 @@ fn vault_commands_round_trip_through_ipc() {
     assert_eq!(code(invoke(&w, "list_notes", json!({}))), "no_vault");
     assert_eq!(code(invoke(&w, "watch_vault", json!({ "changes": "__CHANNEL__:1" }))), "no_vault");
 
-    let info = invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    let info = invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" })).unwrap();
     assert_eq!(info["root"], json!(tmp.path()));
     assert_eq!(invoke(&w, "current_vault", json!({})).unwrap()["root"], json!(tmp.path()));
 
@@ -89,11 +97,11 @@ fn vault_chooser_validates_typed_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let app = app();
     let w = window(&app, "main");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "" }))), "invalid_path");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "relative/dir" }))), "invalid_path");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": tmp.path() }))), "not_a_vault");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "", "progress": "__CHANNEL__:90" }))), "invalid_path");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "relative/dir", "progress": "__CHANNEL__:90" }))), "invalid_path");
+    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" }))), "not_a_vault");
     let fresh = tmp.path().join("new vault");
-    invoke(&w, "create_vault", json!({ "path": fresh })).unwrap();
+    invoke(&w, "create_vault", json!({ "path": fresh, "progress": "__CHANNEL__:90" })).unwrap();
     assert!(fresh.join(".husk").is_dir());
     assert_eq!(invoke(&w, "list_notes", json!({})).unwrap(), json!([]));
 }
@@ -106,7 +114,7 @@ fn note_and_husk_commands() {
     std::fs::write(tmp.path().join("notes.md"), text).unwrap();
     let app = app();
     let w = window(&app, "main");
-    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" })).unwrap();
     let blocks = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
     let blocks = blocks.as_array().unwrap();
     assert_eq!(blocks.len(), 2, "two list items: {blocks:?}");
@@ -144,7 +152,7 @@ fn settings_round_trip() {
     let app = app();
     let w = window(&app, "main");
     assert_eq!(code(invoke(&w, "read_settings", json!({}))), "no_vault");
-    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" })).unwrap();
     let defaults = invoke(&w, "read_settings", json!({})).unwrap();
     assert_eq!(defaults["recipients"], json!([]));
     let r = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
@@ -168,7 +176,7 @@ fn export_and_ledger_commands() {
     let app = app();
     let w = window(&app, "main");
     assert_eq!(code(invoke(&w, "list_ledger", json!({}))), "no_vault");
-    invoke(&w, "open_vault", json!({ "path": vault })).unwrap();
+    invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:90" })).unwrap();
     assert_eq!(invoke(&w, "list_ledger", json!({})).unwrap(), json!([]));
     let out = tmp.path().join("out/triage-notes");
     let req = json!({ "notes": ["skills/排查.md"], "level": "medium", "format": "skill", "to": out,
@@ -200,9 +208,9 @@ fn kernel_backup_verify_restore_and_keygen() {
     demo_vault(&vault);
     let app = app();
     let w = window(&app, "main");
-    invoke(&w, "open_vault", json!({ "path": vault })).unwrap();
+    invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:90" })).unwrap();
     assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap(), json!([]), "no backup folder yet");
-    assert_eq!(code(invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:1" }))), "invalid_input");
+    assert_eq!(code(invoke(&w, "backup_kernel", json!({ "progress": "__CHANNEL__:1" }))), "no_backup_folder");
 
     let key = tmp.path().join("key.txt");
     let recipient = invoke(&w, "generate_key", json!({ "output": key })).unwrap();
@@ -259,7 +267,7 @@ fn commands_outside_the_capability_are_refused() {
     assert!(invoke(&main, "plugin:event|listen", json!({ "event": "x", "target": { "kind": "Any" }, "handler": 0 })).is_err());
     // Husk's own commands are granted to the main window only.
     let other = window(&app, "other");
-    let refused = invoke(&other, "open_vault", json!({ "path": tmp.path() }));
+    let refused = invoke(&other, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" }));
     let msg = refused.expect_err("a window outside the capability must be refused");
     assert!(msg.to_string().contains("not allowed"), "{msg}");
     assert!(invoke(&main, "current_vault", json!({})).unwrap().is_null(), "the refused call changed nothing");
@@ -330,9 +338,134 @@ fn vault_status_reports_notes_and_exports() {
     let app = app();
     let w = window(&app, "main");
     assert_eq!(code(invoke(&w, "vault_status", json!({}))), "no_vault");
-    invoke(&w, "open_vault", json!({ "path": tmp.path() })).unwrap();
+    invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" })).unwrap();
     let s = invoke(&w, "vault_status", json!({})).unwrap();
     assert_eq!(s["notes"], 2);
     assert_eq!(s["exports"], 0);
     assert_eq!(s["never_exported"], 2);
+}
+
+#[test]
+fn the_last_vault_opened_is_reopened_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (config, vault, other) = (tmp.path().join("config"), tmp.path().join("vault"), tmp.path().join("other"));
+    demo_vault(&vault);
+    demo_vault(&other);
+    let start = |w: &WebviewWindow<Mock>| invoke(w, "open_startup_vault", json!({ "progress": "__CHANNEL__:1" })).unwrap();
+
+    // First start: nothing remembered, so the chooser, without a notice.
+    let app1 = app_started(&config, None);
+    let w = window(&app1, "main");
+    assert_eq!(start(&w), json!({ "vault": null, "notice": null }));
+    invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:2" })).unwrap();
+    let stored = std::fs::read_to_string(config.join("last-vault.json")).expect("remembered in the config folder");
+    assert!(stored.contains(&*vault.canonicalize().unwrap().to_string_lossy()), "{stored}");
+    assert!(!stored.contains("passphrase") && stored.lines().count() <= 3, "a path and nothing else: {stored}");
+    let in_vault: Vec<_> = std::fs::read_dir(vault.join(".husk")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!in_vault.iter().any(|n| n.contains("last")), "never written inside a vault: {in_vault:?}");
+
+    // Next start: the same vault opens, once; a reloaded page gets the open vault back.
+    let app2 = app_started(&config, None);
+    let w = window(&app2, "main");
+    let s = start(&w);
+    assert_eq!(s["vault"]["root"], json!(vault.canonicalize().unwrap()));
+    assert_eq!(s["notice"], Value::Null);
+    assert_eq!(invoke(&w, "list_notes", json!({})).unwrap().as_array().unwrap().len(), 2);
+    assert_eq!(start(&w)["vault"]["root"], s["vault"]["root"]);
+
+    // HUSK_VAULT wins, and is not remembered in place of the user's choice.
+    let app3 = app_started(&config, Some(&other));
+    let w = window(&app3, "main");
+    assert_eq!(start(&w)["vault"]["root"], json!(other.canonicalize().unwrap()));
+    assert_eq!(std::fs::read_to_string(config.join("last-vault.json")).unwrap(), stored);
+
+    // Creating a vault remembers it too.
+    let fresh = tmp.path().join("fresh");
+    invoke(&w, "create_vault", json!({ "path": fresh, "progress": "__CHANNEL__:3" })).unwrap();
+    let app4 = app_started(&config, None);
+    assert_eq!(start(&window(&app4, "main"))["vault"]["root"], json!(fresh.canonicalize().unwrap()));
+}
+
+#[test]
+fn a_last_vault_that_is_gone_or_no_longer_a_vault_gives_a_notice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (config, vault) = (tmp.path().join("config"), tmp.path().join("vault"));
+    demo_vault(&vault);
+    let app = app_started(&config, None);
+    invoke(&window(&app, "main"), "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:1" })).unwrap();
+    let root = vault.canonicalize().unwrap();
+
+    let notice_at_start = || {
+        let app = app_started(&config, None);
+        let w = window(&app, "main");
+        let s = invoke(&w, "open_startup_vault", json!({ "progress": "__CHANNEL__:2" })).expect("a notice, not an error");
+        assert_eq!(s["vault"], Value::Null, "the chooser is shown");
+        assert!(invoke(&w, "current_vault", json!({})).unwrap().is_null());
+        s["notice"].clone()
+    };
+    std::fs::remove_dir_all(vault.join(".husk")).unwrap();
+    let n = notice_at_start();
+    assert_eq!((n["source"].as_str(), n["path"].as_str(), n["error"]["code"].as_str()), (Some("last"), root.to_str(), Some("not_a_vault")));
+    assert!(!vault.join(".husk").exists(), "a folder that is no longer a vault is left alone");
+
+    std::fs::remove_dir_all(&vault).unwrap();
+    let n = notice_at_start();
+    assert_eq!(n["error"]["code"], "not_found", "{n}");
+    assert!(!vault.exists(), "a vanished vault is not recreated");
+
+    // A bad HUSK_VAULT gives the same kind of notice, naming its source.
+    let app = app_started(&config, Some(Path::new("/nonexistent/husk-vault")));
+    let s = invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:3" })).unwrap();
+    assert_eq!((s["notice"]["source"].as_str(), s["notice"]["error"]["code"].as_str()), (Some("env"), Some("not_found")));
+
+    // A damaged memory file means nothing is remembered.
+    std::fs::write(config.join("last-vault.json"), "{ garbled").unwrap();
+    let app = app_started(&config, None);
+    let s = invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:4" })).unwrap();
+    assert_eq!(s, json!({ "vault": null, "notice": null }));
+}
+
+#[test]
+fn passphrase_backup_is_verified_with_the_same_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let vault = tmp.path().join("vault");
+    demo_vault(&vault);
+    let app = app();
+    let w = window(&app, "main");
+    let backup = |pass: &str, confirm: &str| {
+        invoke(&w, "backup_kernel_passphrase", json!({ "passphrase": { "passphrase": pass, "confirm": confirm }, "progress": "__CHANNEL__:1" }))
+    };
+    assert_eq!(code(backup("correct horse", "correct horse")), "no_vault");
+    invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:2" })).unwrap();
+    assert_eq!(code(backup("correct horse", "correct horse")), "no_backup_folder");
+
+    // Only a backup folder: no recipients or identity are needed for a passphrase kernel.
+    let kernels = tmp.path().join("kernels");
+    let s = json!({ "backup_dir": kernels, "recipients": [], "identity": "", "keep_last": 10 });
+    invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
+    let refused = backup("correct horse", "correct hose");
+    let msg = refused.clone().expect_err("differing passphrases are refused").to_string();
+    assert_eq!(code(refused), "invalid_input");
+    assert!(!msg.contains("horse") && !msg.contains("hose"), "a passphrase never shows in an error: {msg}");
+    assert_eq!(code(backup("", "")), "invalid_input");
+    assert!(!kernels.exists() || std::fs::read_dir(&kernels).unwrap().next().is_none(), "nothing written");
+
+    let b = backup("correct horse", "correct horse").unwrap();
+    assert_eq!(b["verified"], true, "decrypted with the passphrase and every hash checked");
+    assert_eq!(b["pruned"], 0);
+    let path = b["path"].as_str().unwrap().to_string();
+    assert!(Path::new(&path).starts_with(kernels.canonicalize().unwrap()));
+    assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap()[0]["path"], json!(path));
+    let kernel = std::fs::read(&path).unwrap();
+    assert!(kernel.starts_with(b"age-encryption.org/v1\n-> scrypt "), "an age passphrase file");
+
+    // The passphrase opens it; the recipients' route and a wrong passphrase do not.
+    let wrong = invoke(&w, "verify_kernel", json!({ "kernel": path, "passphrase": "correct hose", "progress": "__CHANNEL__:3" }));
+    assert_eq!(code(wrong), "wrong_key");
+    let target = tmp.path().join("restored");
+    let r = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "passphrase": "correct horse" }, "progress": "__CHANNEL__:4" })).unwrap();
+    assert!(r["files"].as_u64().unwrap() >= 2);
+    for note in ["notes.md", "skills/排查.md"] {
+        assert_eq!(std::fs::read(vault.join(note)).unwrap(), std::fs::read(target.join(note)).unwrap(), "{note} restored byte for byte");
+    }
 }

@@ -135,9 +135,10 @@ impl Drop for Procs {
 struct Session {
     client: Client,
     vault: tempfile::TempDir,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     procs: Procs,
     display: u32,
+    port: u16,
     pub launch: Duration,
 }
 
@@ -196,16 +197,34 @@ async fn launch(t: &Tools, open_vault: bool) -> Session {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": app() }));
     let started = Instant::now();
-    let client = ClientBuilder::native().capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("WebDriver session");
-    let mut s = Session { client, vault, _data: data, procs, display, launch: Duration::ZERO };
+    let client = connect(port).await;
+    let mut s = Session { client, vault, data, procs, display, port, launch: Duration::ZERO };
     s.wait_js("document.body && document.body.dataset.ready === 'true'", "the UI to become ready").await;
     s.launch = started.elapsed();
     eprintln!("launch to first interactive screen: {} ms", s.launch.as_millis());
     s
+}
+
+/// A new WebDriver session: tauri-driver starts the app (with the driver's environment). Right
+/// after an earlier session closed, tauri-driver may forward on a connection WebKitWebDriver has
+/// just dropped, so a failed attempt is retried a few times.
+async fn connect(port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert("tauri:options".into(), json!({ "application": app() }));
+    let mut attempt = 0;
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => return c,
+            Err(e) if attempt < 4 => {
+                attempt += 1;
+                eprintln!("WebDriver session, attempt {attempt}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("WebDriver session: {e}"),
+        }
+    }
 }
 
 impl Session {
@@ -267,6 +286,19 @@ impl Session {
         self.wait_js(&format!("document.querySelector('{css}')"), "the note in the tree").await;
         self.client.find(Locator::Css(&css)).await.expect("note item").click().await.expect("open note");
         self.wait_js("!document.getElementById('screen-note').hidden && document.querySelectorAll('#note-preview .blk').length > 0", "tinted blocks").await;
+    }
+
+    /// Quit the app and start it again (same config and data folders, same display).
+    async fn relaunch(&mut self) {
+        let _ = self.client.clone().close().await;
+        self.client = connect(self.port).await;
+        self.wait_js("document.body && document.body.dataset.ready === 'true'", "the UI to become ready again").await;
+    }
+
+    /// The app's config folder (XDG_CONFIG_HOME points into the test's data dir, never at the
+    /// real user's).
+    fn config_dir(&self) -> PathBuf {
+        self.data.path().join("config/app.husk.desktop")
     }
 
     async fn finish(self) {
@@ -601,5 +633,183 @@ async fn e2e_7_smallest_window_and_shortcuts() {
     s.wait_js("!document.getElementById('screen-husk').hidden && document.getElementById('level-heavy').classList.contains('on')", "heavy via Ctrl+3").await;
     s.client.find(Locator::Id("level-heavy")).await.expect("level").send_keys("\u{E009}1").await.expect("ctrl+1");
     s.wait_js("document.getElementById('level-light').classList.contains('on')", "light via Ctrl+1").await;
+    s.finish().await;
+}
+
+/// 8. The vault opened last time is opened again at the next start, without `HUSK_VAULT`; when it
+/// has gone, or is no longer a vault, the chooser shows a one-line notice instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_8_reopens_the_last_vault() {
+    let _g = serial().await;
+    let Some(t) = tools() else { return };
+    let mut s = launch(&t, false).await;
+    let remembered = s.config_dir().join("last-vault.json");
+    assert!(!remembered.exists(), "a fresh config folder remembers nothing");
+    s.wait_js("!document.getElementById('vault-welcome').hidden && document.getElementById('vault-notice').hidden", "the chooser, without a notice").await;
+    s.type_into("vault-path", &s.vault.path().display().to_string()).await;
+    s.click("vault-open").await;
+    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 5", "five notes in the tree").await;
+    let stored = std::fs::read_to_string(&remembered).expect("the vault is remembered in the app's config folder");
+    let root = s.vault.path().canonicalize().expect("vault root");
+    assert!(stored.contains(&*root.to_string_lossy()), "{stored}");
+
+    // Next start: straight into the same vault.
+    s.relaunch().await;
+    s.wait_js("!document.getElementById('vault-view').hidden && document.querySelectorAll('#note-list .note-item').length === 5", "the last vault reopened").await;
+    assert!(s.text("#vault-name").await.starts_with("husk-e2e-vault-"), "the sidebar names the vault");
+    s.shot("8-reopened").await;
+
+    // No longer a vault: the chooser, with a notice and the path ready to fix.
+    std::fs::rename(root.join(".husk"), root.join("husk-state-moved")).expect("move .husk away");
+    s.relaunch().await;
+    s.wait_js("!document.getElementById('vault-welcome').hidden && !document.getElementById('vault-notice').hidden", "the notice").await;
+    assert_eq!(s.js("return document.getElementById('vault-notice').dataset.code;").await, json!("not_a_vault"));
+    let notice = s.text("#vault-notice").await;
+    assert!(notice.contains("no longer a Husk vault") && notice.contains(&*root.to_string_lossy()), "{notice}");
+    assert_eq!(s.js("return document.getElementById('vault-path').value;").await, json!(root.display().to_string()));
+    assert_eq!(s.text("#vault-error").await, "", "a notice, not an error");
+    assert!(!root.join(".husk").exists(), "nothing was recreated");
+    s.shot("8-notice-not-a-vault").await;
+
+    // Gone: the same, in Chinese too.
+    std::fs::rename(root.join("husk-state-moved"), root.join(".husk")).expect("move .husk back");
+    let moved = root.with_file_name(format!("{}-moved", root.file_name().expect("name").to_string_lossy()));
+    std::fs::rename(&root, &moved).expect("move the vault away");
+    s.relaunch().await;
+    s.wait_js("document.getElementById('vault-notice').dataset.code === 'not_found'", "the notice for a vanished vault").await;
+    assert!(s.text("#vault-notice").await.contains("is gone"));
+    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
+    s.wait_js("document.getElementById('vault-notice').textContent.includes('已不存在')", "the notice in Chinese").await;
+    s.shot("8-notice-gone-zh").await;
+
+    // Opening it from its new place makes that the remembered vault.
+    s.type_into("vault-path", &moved.display().to_string()).await;
+    s.click("vault-open").await;
+    s.wait_js("!document.getElementById('vault-view').hidden", "the moved vault").await;
+    s.relaunch().await;
+    s.wait_js("!document.getElementById('vault-view').hidden && document.querySelectorAll('#note-list .note-item').length === 5", "the moved vault reopened").await;
+    std::fs::rename(&moved, &root).expect("move back for clean-up");
+    s.finish().await;
+}
+
+/// 9. A kernel locked with a passphrase typed twice (a mismatch is refused and writes nothing),
+/// with the progress bar reaching 100%, then restored through the wizard with that passphrase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_9_passphrase_backup_and_restore() {
+    let _g = serial().await;
+    let Some(t) = tools() else { return };
+    let s = launch(&t, true).await;
+    let work = tempfile::Builder::new().prefix("husk-e2e-pass-").tempdir().expect("work dir");
+    let kernels = work.path().join("kernels");
+    // Only a backup folder: no recipients, no identity.
+    s.click("nav-settings").await;
+    s.wait_js("document.getElementById('settings-retention').value !== ''", "the settings loaded").await;
+    s.type_into("settings-backup-dir", &kernels.display().to_string()).await;
+    s.click("settings-save").await;
+    s.wait_js("document.getElementById('settings-status').textContent !== ''", "settings saved").await;
+    assert_eq!(s.text("#settings-error").await, "");
+
+    s.click("nav-kernel").await;
+    s.click("backup-mode-pass").await;
+    s.wait_js("!document.getElementById('backup-pass-fields').hidden", "the passphrase fields").await;
+    s.type_into("backup-passphrase", "plum orchard 42").await;
+    s.type_into("backup-passphrase-again", "plum orchard 24").await;
+    s.click("kernel-backup").await;
+    assert!(s.text("#kernel-backup-result").await.contains("differ"), "a mismatch is refused");
+    assert!(!kernels.exists(), "nothing written");
+
+    s.type_into("backup-passphrase", "plum orchard 42").await;
+    s.type_into("backup-passphrase-again", "plum orchard 42").await;
+    s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
+    s.click("kernel-backup").await;
+    s.wait_js("document.getElementById('kernel-backup-result').classList.contains('ok')", "a kernel verified with the passphrase").await;
+    let bar = s.js("return window.__bar;").await;
+    let bar: Vec<u64> = bar.as_array().expect("bar values").iter().filter_map(|v| v.as_u64()).collect();
+    assert_eq!(bar.last(), Some(&100), "the bar ends at 100%: {bar:?}");
+    assert!(bar.windows(2).all(|w| w[0] <= w[1]), "the bar never moves back: {bar:?}");
+    assert!(s.text("#kernel-backup-result").await.contains("written and verified"));
+    let fields = s.js("return [document.getElementById('backup-passphrase').value, document.getElementById('backup-passphrase-again').value];").await;
+    assert_eq!(fields, json!(["", ""]), "the passphrase fields are cleared after use");
+    let kernel = PathBuf::from(s.js("return document.getElementById('kernel-backup-result').dataset.path;").await.as_str().expect("kernel path"));
+    assert!(kernel.is_file() && kernel.starts_with(kernels.canonicalize().expect("kernels")));
+    assert!(std::fs::read(&kernel).expect("kernel").starts_with(b"age-encryption.org/v1\n-> scrypt "), "locked with a passphrase");
+    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    s.shot("9-passphrase-backup").await;
+
+    // Restore through the wizard with the passphrase.
+    s.client.find(Locator::Css("[data-testid=kernel-row] td")).await.expect("kernel row").click().await.expect("pick kernel");
+    s.click("restore-mode-pass").await;
+    s.type_into("restore-passphrase", "plum orchard 42").await;
+    let target = work.path().join("restored");
+    s.type_into("restore-to", &target.display().to_string()).await;
+    s.click("restore-run").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result").await;
+    let mut files = Vec::new();
+    md_files(s.vault.path(), s.vault.path(), &mut files);
+    assert!(files.len() >= 5);
+    for f in &files {
+        assert!(std::fs::read(s.vault.path().join(f)).expect("original") == std::fs::read(target.join(f)).expect("restored"), "{} is byte-identical", f.display());
+    }
+    s.shot("9-passphrase-restored").await;
+
+    // The passphrase form in Chinese at the smallest window size: every control on screen.
+    s.client.set_window_size(1024, 700).await.expect("resize");
+    s.wait_js("window.innerWidth <= 1024 && window.innerHeight <= 700", "the smaller window").await;
+    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
+    s.wait_js("document.documentElement.lang === 'zh-CN'", "Chinese").await;
+    s.type_into("backup-passphrase", "x").await;
+    s.type_into("backup-passphrase-again", "y").await;
+    s.click("kernel-backup").await;
+    assert!(s.text("#kernel-backup-result").await.contains("不一致"), "the mismatch, in Chinese");
+    let fits = s.js("const r = document.getElementById('kernel-backup').getBoundingClientRect(); return document.documentElement.scrollWidth <= window.innerWidth && r.right <= window.innerWidth && r.bottom <= window.innerHeight;").await;
+    assert_eq!(fits, json!(true), "the backup button is on screen at 1024x700");
+    s.shot("9-passphrase-zh-1024x700").await;
+    s.finish().await;
+}
+
+/// A vault of `n` generated notes (the demo notes, each made distinct), never opened before.
+fn large_vault(dir: &Path, n: usize) {
+    let demo = repo().join("assets/demo-vault");
+    let sources: Vec<String> = ["skills/线上故障排查.md", "skills/payment-reconcile/SKILL.md", "colleague/lao-wang/persona.md", "colleague/lao-wang/work.md"]
+        .iter()
+        .map(|p| std::fs::read_to_string(demo.join(p)).expect("demo note"))
+        .collect();
+    std::fs::create_dir_all(dir.join(".husk")).expect("mkdir");
+    for i in 0..n {
+        let folder = dir.join(format!("area-{:02}", i % 40));
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::write(folder.join(format!("note-{i:04}.md")), format!("{}\n\nNote {i}: keep item {i} in mind.\n", sources[i % sources.len()])).expect("note");
+    }
+}
+
+/// 10. Opening a large vault for the first time shows what it is doing (indexing, then
+/// classifying N notes) with a running bar, keeps the buttons disabled, and moves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_10_opening_a_large_vault_shows_progress() {
+    let _g = serial().await;
+    let Some(t) = tools() else { return };
+    let s = launch(&t, false).await;
+    let big = tempfile::Builder::new().prefix("husk-e2e-large-").tempdir().expect("large vault");
+    large_vault(big.path(), 2000);
+    s.wait_js("!document.getElementById('vault-welcome').hidden", "the vault chooser").await;
+    s.type_into("vault-path", &big.path().display().to_string()).await;
+    s.js("const rect = (id) => { const r = document.getElementById(id).getBoundingClientRect(); return [r.x, r.y, r.width, r.height].join(); };\
+          window.__rect = () => ['vault-welcome', 'vault-open', 'vault-progress', 'vault-error'].map(rect).join('|');\
+          window.__before = window.__rect(); window.__seen = []; window.__moved = false;\
+          new MutationObserver(() => { const t = document.getElementById('vault-error').textContent; if (t && !window.__seen.includes(t)) window.__seen.push(t); if (!document.getElementById('vault-welcome').hidden && window.__rect() !== window.__before) window.__moved = true; })\
+            .observe(document.getElementById('vault-welcome'), { subtree: true, childList: true, characterData: true, attributes: true });\
+          return true;").await;
+    let t0 = Instant::now();
+    s.click("vault-open").await;
+    s.wait_js("document.getElementById('vault-error').textContent.includes('2000 note(s)')", "the classify stage").await;
+    assert_eq!(s.js("return document.getElementById('vault-open').disabled && document.getElementById('vault-progress').classList.contains('indeterminate');").await, json!(true), "busy while opening");
+    s.shot("10-opening-large-vault").await;
+    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 2000", "2000 notes in the tree").await;
+    eprintln!("opening a new 2000-note vault through the UI: {} ms", t0.elapsed().as_millis());
+    let seen = s.js("return window.__seen;").await;
+    let seen: Vec<&str> = seen.as_array().expect("stages").iter().filter_map(|v| v.as_str()).collect();
+    assert!(seen.iter().any(|t| t.contains("search index")) && seen.iter().any(|t| t.contains("Classifying the blocks of 2000 note(s)")), "{seen:?}");
+    assert_eq!(s.js("return window.__moved;").await, json!(false), "nothing on the chooser moved while opening");
+    assert_eq!(s.js("return document.getElementById('vault-open').disabled;").await, json!(false));
     s.finish().await;
 }

@@ -33,8 +33,11 @@ function progressChannel(onProgress) {
 
 export const api = {
   currentVault: () => call('current_vault'),
-  openVault: (path) => call('open_vault', { path }),
-  createVault: (path) => call('create_vault', { path }),
+  // Opening can take seconds for a large vault: progress is {stage: 'index' | 'classify' | 'done'}.
+  openVault: (path, onProgress) => call('open_vault', { path, progress: progressChannel(onProgress) }),
+  createVault: (path, onProgress) => call('create_vault', { path, progress: progressChannel(onProgress) }),
+  // The vault to start on (HUSK_VAULT, else the last one): {vault, notice: {source, path, error}}.
+  openStartupVault: (onProgress) => call('open_startup_vault', { progress: progressChannel(onProgress) }),
   listNotes: () => call('list_notes'),
   vaultStatus: () => call('vault_status'),
   searchNotes: (query) => call('search_notes', { query }),
@@ -57,6 +60,7 @@ export const api = {
   verifyLedger: (id, dir) => call('verify_ledger', { id, dir }),
 
   backupKernel: (onProgress) => call('backup_kernel', { progress: progressChannel(onProgress) }),
+  backupKernelPassphrase: (passphrase, confirm, onProgress) => call('backup_kernel_passphrase', { passphrase: { passphrase, confirm }, progress: progressChannel(onProgress) }),
   listKernels: () => call('list_kernels'),
   verifyKernel: (kernel, identity, passphrase, onProgress) => call('verify_kernel', { kernel, identity, passphrase, progress: progressChannel(onProgress) }),
   restoreKernel: (request, onProgress) => call('restore_kernel', { request, progress: progressChannel(onProgress) }),

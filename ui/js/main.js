@@ -1,6 +1,5 @@
-// Entry point: language, screens, navigation and keyboard shortcuts. Starts on the vault that
-// the backend already has open (HUSK_VAULT), else on the vault chooser.
-import { api } from './api.js';
+// Entry point: language, screens, navigation and keyboard shortcuts. Starts on HUSK_VAULT or
+// the vault that was open last time, else on the vault chooser.
 import { $ } from './dom.js';
 import { initLanguage, setLanguage, preference, onLanguage } from './i18n.js';
 import { state, go, refreshNav } from './state.js';
@@ -36,10 +35,7 @@ async function start() {
   document.addEventListener('keydown', shortcuts);
   refreshNav();
   go('vault');
-  try {
-    const info = await api.currentVault();
-    if (info) await vault.opened(info);
-  } catch { /* no backend: the chooser stays */ }
+  await vault.startup();
   go('vault');
   document.body.dataset.ready = 'true';
 }

@@ -22,6 +22,16 @@ export default {
   'vault.status_kernel': 'Last kernel {when}', 'vault.status_no_kernel': 'No kernel yet: back up from the Kernel screen',
   'vault.unclassified': 'not classified yet',
 
+  'open.index': 'Reading the notes and building the search index…',
+  'open.classify': 'Classifying the blocks of {n} note(s)…',
+  'open.done': 'Opened.',
+  'open.last_not_found': 'The vault you had open last time is gone: {path}. Choose or create a vault.',
+  'open.last_not_a_vault': 'The vault you had open last time is no longer a Husk vault (its .husk folder is missing): {path}.',
+  'open.last_other': 'The vault you had open last time could not be opened. {message}',
+  'open.env_not_found': 'HUSK_VAULT names a folder that does not exist: {path}.',
+  'open.env_not_a_vault': 'HUSK_VAULT names a folder that is not a Husk vault: {path}.',
+  'open.env_other': 'The vault in HUSK_VAULT could not be opened. {message}',
+
   'note.none': 'No note open', 'note.save': 'Save', 'note.to_husk': 'Husk preview',
   'note.source': 'Markdown', 'note.preview': 'Preview by category',
   'note.saved': 'Saved', 'note.unsaved': 'Unsaved changes', 'note.saving': 'Saving…',
@@ -103,7 +113,14 @@ export default {
   'stage.scan': 'Reading the vault', 'stage.encrypt': 'Encrypting', 'stage.verify': 'Verifying',
   'stage.decrypt': 'Decrypting', 'stage.write': 'Writing', 'stage.done': 'Done',
 
+  'kernel.backup_with_recipients': 'Recipients',
+  'kernel.backup_pass_help': 'Encrypts the whole vault with a passphrase, then opens it again with that passphrase to verify every file. Without the passphrase nobody can open this kernel, you included.',
+  'kernel.passphrase_again': 'Passphrase again',
+  'kernel.pass_empty': 'Type a passphrase, twice.',
+  'kernel.pass_mismatch': 'The two passphrases differ. Type the second one again.',
+
   'settings.title': 'Settings', 'settings.vault': 'Vault folder',
+  'settings.vault_hint': 'Husk opens this vault again at the next start.',
   'settings.backup_dir': 'Backup folder (outside the vault)',
   'settings.recipients': 'Backup recipients (one age1… per line)',
   'settings.retention': 'Newest kernels always kept', 'settings.identity': 'Identity file to verify each kernel (optional; absolute path)', 'settings.language': 'Language',
@@ -123,4 +140,5 @@ export default {
   'err.corrupt': 'The file failed its integrity check. Nothing was written. {message}',
   'err.io': 'Could not read or write a file: {message}',
   'err.unavailable': 'Not available in this build yet: {message}',
+  'err.no_backup_folder': 'Set a backup folder in Settings first.',
 };

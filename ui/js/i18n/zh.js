@@ -22,6 +22,16 @@ export default {
   'vault.status_kernel': '最近一次内核备份：{when}', 'vault.status_no_kernel': '还没有内核备份：请到“内核备份”页面备份',
   'vault.unclassified': '尚未分类',
 
+  'open.index': '正在读取笔记并建立搜索索引…',
+  'open.classify': '正在为 {n} 篇笔记的段落分类…',
+  'open.done': '已打开。',
+  'open.last_not_found': '上次打开的笔记库已不存在：{path}。请选择或新建一个笔记库。',
+  'open.last_not_a_vault': '上次打开的文件夹已不再是 Husk 笔记库（缺少 .husk 文件夹）：{path}。',
+  'open.last_other': '无法打开上次的笔记库。{message}',
+  'open.env_not_found': 'HUSK_VAULT 指向的文件夹不存在：{path}。',
+  'open.env_not_a_vault': 'HUSK_VAULT 指向的文件夹不是 Husk 笔记库：{path}。',
+  'open.env_other': '无法打开 HUSK_VAULT 指定的笔记库。{message}',
+
   'note.none': '未打开笔记', 'note.save': '保存', 'note.to_husk': '外壳预览',
   'note.source': 'Markdown 原文', 'note.preview': '按类别着色预览',
   'note.saved': '已保存', 'note.unsaved': '有未保存的修改', 'note.saving': '正在保存…',
@@ -103,7 +113,14 @@ export default {
   'stage.scan': '读取笔记库', 'stage.encrypt': '加密', 'stage.verify': '校验',
   'stage.decrypt': '解密', 'stage.write': '写入', 'stage.done': '完成',
 
+  'kernel.backup_with_recipients': '接收者',
+  'kernel.backup_pass_help': '用口令加密整个笔记库，然后用同一口令重新打开，逐个校验每个文件。没有这个口令，任何人（包括你自己）都打不开这个内核。',
+  'kernel.passphrase_again': '再输入一次口令',
+  'kernel.pass_empty': '请输入口令，并输入两次。',
+  'kernel.pass_mismatch': '两次输入的口令不一致，请重新输入第二次。',
+
   'settings.title': '设置', 'settings.vault': '笔记库文件夹',
+  'settings.vault_hint': '下次启动时，Husk 会重新打开这个笔记库。',
   'settings.backup_dir': '备份文件夹（须在笔记库之外）',
   'settings.recipients': '备份接收者（每行一个 age1…）',
   'settings.retention': '始终保留的最新内核数量', 'settings.identity': '用于校验内核的身份文件（可选，绝对路径）', 'settings.language': '语言',
@@ -123,4 +140,5 @@ export default {
   'err.corrupt': '文件未通过完整性校验，没有写入任何文件。{message}',
   'err.io': '无法读写文件：{message}',
   'err.unavailable': '当前版本尚未提供：{message}',
+  'err.no_backup_folder': '请先在设置中填写备份文件夹。',
 };

@@ -1,10 +1,11 @@
-// Kernel: back up now (progress bar, then the verify result), the list of kernels, the restore
-// wizard (file, key or passphrase, target, progress, result, plus verify-only) and key generation
-// with a plain warning.
+// Kernel: back up now, to the recipients in Settings or with a passphrase typed twice (progress
+// bar, then the verify result), the list of kernels, the restore wizard (file, key or
+// passphrase, target, progress, result, plus verify-only) and key generation with a plain
+// warning.
 import { api } from '../api.js';
 import { $, h, clear, errorText, setProgress, formatBytes } from '../dom.js';
-import { t } from '../i18n.js';
-import { register } from '../state.js';
+import { t, onLanguage } from '../i18n.js';
+import { state, register } from '../state.js';
 
 // Each stage's share of the whole bar, so it only ever moves forward.
 const BACKUP = { scan: [0, 0.2], snapshot: [0.2, 0.25], encrypt: [0.25, 0.75], verify: [0.75, 1] };
@@ -24,8 +25,24 @@ export function init() {
   $('restore-verify').addEventListener('click', verify);
   $('keygen-run').addEventListener('click', keygen);
   for (const id of ['restore-mode-key', 'restore-mode-pass']) $(id).addEventListener('change', mode);
+  for (const id of ['backup-mode-recipients', 'backup-mode-pass']) $(id).addEventListener('change', backupMode);
   register('kernel', { show: list });
+  onLanguage(() => { if (state.screen === 'kernel') list(); });
   mode();
+  backupMode();
+}
+
+// Back up to the recipients in Settings, or with a passphrase typed twice (cleared after use).
+function backupMode() {
+  const pass = $('backup-mode-pass').checked;
+  $('backup-help-recipients').hidden = pass;
+  $('backup-pass-fields').hidden = !pass;
+  if (!pass) clearPassphrases();
+}
+
+function clearPassphrases() {
+  $('backup-passphrase').value = '';
+  $('backup-passphrase-again').value = '';
 }
 
 function mode() {
@@ -57,14 +74,27 @@ async function list() {
 
 async function backup() {
   const btn = $('kernel-backup');
-  btn.disabled = true;
+  const pass = $('backup-mode-pass').checked;
   result('kernel-backup-result', '', '');
   setProgress($('kernel-progress'), null);
+  if (pass) {
+    const [a, b] = [$('backup-passphrase').value, $('backup-passphrase-again').value];
+    const wrong = !a ? 'kernel.pass_empty' : (a !== b ? 'kernel.pass_mismatch' : null);
+    if (wrong) {
+      $('backup-passphrase-again').value = '';
+      result('kernel-backup-result', 'bad', t(wrong));
+      return;
+    }
+  }
+  btn.disabled = true;
+  const onProgress = (p) => {
+    setProgress($('kernel-progress'), overall(BACKUP, p));
+    result('kernel-backup-result', '', t(`stage.${p.stage}`));
+  };
   try {
-    const r = await api.backupKernel((p) => {
-      setProgress($('kernel-progress'), overall(BACKUP, p));
-      result('kernel-backup-result', '', t(`stage.${p.stage}`));
-    });
+    const r = pass
+      ? await api.backupKernelPassphrase($('backup-passphrase').value, $('backup-passphrase-again').value, onProgress)
+      : await api.backupKernel(onProgress);
     setProgress($('kernel-progress'), { done: 1, total: 1 });
     const el = $('kernel-backup-result');
     el.className = `result ${r.verified ? 'ok' : 'warn'}`;
@@ -73,9 +103,10 @@ async function backup() {
     await list();
   } catch (e) {
     setProgress($('kernel-progress'), null);
-    result('kernel-backup-result', 'bad', e.code === 'invalid_input' && /Settings|recipients/.test(e.message) ? t('kernel.need_folder') : errorText(e));
+    result('kernel-backup-result', 'bad', e.code === 'invalid_input' && /recipients/.test(e.message) ? t('kernel.need_folder') : errorText(e));
   } finally {
     btn.disabled = false;
+    clearPassphrases();
   }
 }
 

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { $, errorText } from '../dom.js';
 import { t, setLanguage, preference } from '../i18n.js';
 import { state, register } from '../state.js';
-import { opened } from './vault.js';
+import { opened, openingText } from './vault.js';
 
 export function init() {
   $('settings-save').addEventListener('click', save);
@@ -31,11 +31,16 @@ async function load() {
 
 async function openOther() {
   $('settings-error').textContent = '';
+  $('settings-vault-open').disabled = true;
   try {
-    await opened(await api.openVault($('settings-vault').value));
+    const info = await api.openVault($('settings-vault').value, (p) => { $('settings-vault-status').textContent = openingText(p); });
+    await opened(info);
     await load();
   } catch (e) {
     $('settings-error').textContent = errorText(e);
+  } finally {
+    $('settings-vault-status').textContent = t('settings.vault_hint');
+    $('settings-vault-open').disabled = false;
   }
 }
 

@@ -1,6 +1,7 @@
-// Vault screen: open or create a vault, the note tree with per-note category summary, search.
+// Vault screen: open or create a vault (with progress, and the vault of the last run reopened at
+// start), the note tree with per-note category summary, search.
 import { api } from '../api.js';
-import { $, h, clear, errorText } from '../dom.js';
+import { $, h, clear, errorText, setProgress } from '../dom.js';
 import { t, onLanguage } from '../i18n.js';
 import { state, register, emit, on, refreshNav } from '../state.js';
 import { CATEGORIES } from '../render.js';
@@ -17,17 +18,76 @@ export function init() {
     if (e.key === 'Escape') { $('search-input').value = ''; search(); }
     if (e.key === 'Enter') { const first = document.querySelector('#search-results .note-item'); if (first) first.click(); }
   });
-  onLanguage(() => { renderList(); if ($('search-input').value) search(); showHeader(); });
+  onLanguage(() => { renderList(); if ($('search-input').value) search(); showHeader(); renderNotice(); });
   on('note-saved', () => reloadNotes());
   register('vault', { show: () => { showHeader(); if (state.vault) { status(); $('search-input').focus(); } } });
 }
 
+// The line under the chooser's buttons says what opening is doing (its space is always kept, so
+// nothing moves); the bar runs while the index is built and fills when it is done.
+export function openingText(p) {
+  if (p.stage === 'classify') return t('open.classify', { n: p.total });
+  return t(p.stage === 'done' ? 'open.done' : 'open.index');
+}
+
+function opening(p) {
+  const bar = $('vault-progress');
+  const running = !!p && p.stage !== 'done';
+  bar.classList.toggle('indeterminate', running);
+  setProgress(bar, p && p.stage === 'done' ? { done: 1, total: 1 } : null);
+  bar.dataset.stage = p ? p.stage : '';
+  $('vault-error').className = 'error-line';
+  $('vault-error').textContent = p ? openingText(p) : '';
+  if (p) $('vault-error').classList.add('opening');
+  for (const id of ['vault-open', 'vault-create', 'vault-path']) $(id).disabled = running;
+}
+
 async function choose(fn) {
-  $('vault-error').textContent = '';
+  if ($('vault-open').disabled) return;
+  notice(null);
+  opening({ stage: 'index' });
   try {
-    const info = await fn($('vault-path').value);
+    const info = await fn($('vault-path').value, opening);
+    opening(null);
     await opened(info);
   } catch (e) {
+    opening(null);
+    $('vault-error').textContent = errorText(e);
+  }
+}
+
+// The one-line notice on the chooser when the vault meant for the start did not open; its path
+// is put in the folder field, ready to fix, open or create.
+let shownNotice = null;
+
+function notice(n) {
+  shownNotice = n;
+  renderNotice();
+  if (n) $('vault-path').value = n.path;
+}
+
+function renderNotice() {
+  const el = $('vault-notice');
+  const n = shownNotice;
+  el.hidden = !n;
+  el.textContent = '';
+  if (!n) return;
+  const why = n.error.code === 'not_found' || n.error.code === 'not_a_vault' ? n.error.code : 'other';
+  el.textContent = t(`open.${n.source}_${why}`, { path: n.path, message: errorText(n.error) });
+  el.title = n.path;
+  el.dataset.code = n.error.code;
+}
+
+// Open the vault meant for the start (HUSK_VAULT, else the last one), showing progress like a
+// vault the user opened; when it cannot be opened, stay on the chooser with a notice.
+export async function startup() {
+  try {
+    const s = await api.openStartupVault(opening);
+    opening(null);
+    if (s.vault) await opened(s.vault);
+    else if (s.notice) notice(s.notice);
+  } catch (e) {
+    opening(null);
     $('vault-error').textContent = errorText(e);
   }
 }
@@ -55,11 +115,16 @@ function showHeader() {
   if (state.vault) $('vault-title').textContent = state.vault.name || state.vault.root;
 }
 
+// Calls overlap (opening a vault and showing the screen both ask): only the newest one draws,
+// all at once, so the strip never shows an item twice.
+let statusSeq = 0;
+
 async function status() {
-  const el = clear($('vault-status'));
+  const seq = ++statusSeq;
+  const items = [];
   try {
     const s = await api.vaultStatus();
-    const item = (text, cls) => el.append(h('span', { class: cls || '', text }));
+    const item = (text, cls) => items.push(h('span', { class: cls || '', text }));
     item(t('vault.status_exports', { n: s.exports }));
     item(t('vault.status_overrides', { n: s.overrides }));
     if (s.changed_since_export.length) item(t('vault.status_changed', { n: s.changed_since_export.length }), 'warn');
@@ -68,6 +133,7 @@ async function status() {
     const when = kernels.length ? new Date(kernels[0].created * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : null;
     item(when ? t('vault.status_kernel', { when }) : t('vault.status_no_kernel'), when ? '' : 'warn');
   } catch { /* the status line is informative only */ }
+  if (seq === statusSeq) clear($('vault-status')).append(...items);
 }
 
 export async function reloadNotes() {
