@@ -326,6 +326,17 @@ fn fill(template: &str, topic: &str, lang: Lang) -> String {
             }
         }
     };
+    // "电话沟通{topic}" with topic "沟通方式" must not read "电话沟通沟通方式": the head gives up
+    // the start of the topic it already ends with.
+    let head = match lang {
+        Lang::Zh => (2..=topic.chars().count())
+            .rev()
+            .map(|n| topic.char_indices().nth(n).map_or(topic.len(), |(i, _)| i))
+            .map(|i| &topic[..i])
+            .find_map(|prefix| head.strip_suffix(prefix))
+            .unwrap_or(head),
+        Lang::En => head,
+    };
     let topic = match lang {
         Lang::En if takes_article(topic, head) => format!("the {topic}"),
         _ => topic.to_string(),
@@ -1403,6 +1414,8 @@ mod tests {
     fn fill_drops_a_repeated_topic() {
         assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
         assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
+        assert_eq!(fill("电话沟通{topic}后用文字跟进。", "沟通方式", Lang::Zh), "电话沟通方式后用文字跟进。");
+        assert_eq!(fill("电话沟通{topic}后用文字跟进。", "沟通", Lang::Zh), "电话沟通后用文字跟进。");
         assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
         // A longer word that starts with the topic is not an echo.
         assert_eq!(fill("Review {topic} latencyish often.", "latency", Lang::En), "Review latency latencyish often.");
