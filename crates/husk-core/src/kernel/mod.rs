@@ -21,6 +21,7 @@ mod manifest;
 mod read;
 mod restore;
 mod retention;
+mod scan;
 pub(crate) mod time;
 mod write;
 
@@ -31,7 +32,8 @@ pub use manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION};
 pub use read::{read_kernel, verify, verify_file, EntrySink, Limits, VerifyReport};
 pub use restore::{restore, RestoreOptions, RestoreReport};
 pub use retention::{auto_backup, list_kernels, prune, select_prunable, AutoBackupReport, KernelFile, Retention, Verified};
-pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport, VaultScan};
+pub use scan::{VaultScan, HOLD_BUDGET};
+pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport};
 
 /// What a long-running kernel operation is doing right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -63,3 +65,8 @@ pub fn no_progress(_: Progress) {}
 
 /// Result alias for this module.
 pub type Result<T> = std::result::Result<T, KernelError>;
+
+/// Wait for a scoped thread's result (`what` names its work); a panic becomes an error.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &'static str) -> Result<T> {
+    handle.join().unwrap_or_else(|_| Err(KernelError::io(what, "<kernel thread>", std::io::Error::other("a kernel thread panicked"))))
+}
