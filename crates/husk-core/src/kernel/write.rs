@@ -1,8 +1,9 @@
 //! Writing a kernel. [`write_kernel`] runs the hash pass ([`VaultScan`]), snapshots `index.db`
 //! with SQLite's online backup API, then streams manifest, folders, files and snapshot as a
-//! tar through the age encryptor in bounded memory. [`backup`] is the path layer: it refuses
-//! unsafe targets, writes a temp file in the target folder, verifies it, fsyncs, renames it to
-//! an unguessable name and fsyncs the folder.
+//! tar through the age encryptor in bounded memory: one thread builds and encrypts the tar
+//! while the caller's thread hashes and writes the ciphertext. [`backup`] is the path layer:
+//! it refuses unsafe targets, writes a temp file in the target folder, verifies it, fsyncs,
+//! renames it to an unguessable name and fsyncs the folder.
 
 use super::error::KernelError;
 use super::fsutil;
@@ -12,12 +13,21 @@ use super::read;
 use super::retention::Verified;
 use super::scan::{hash_reader, open_regular, ScannedFile, VaultScan, BUF};
 use super::time;
-use super::{Phase, Progress, Result};
+use super::{joined, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::SystemTime;
+
+/// Size of the ciphertext buffers passed from the encrypting thread to the writing thread (one
+/// `write` call each).
+const CHUNK: usize = 1 << 20;
+
+/// Ciphertext buffers queued between the two threads of the write pass.
+const CHUNKS_QUEUED: usize = 3;
 
 /// What a finished backup produced.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -145,33 +155,41 @@ fn stream_err(e: io::Error) -> KernelError {
     KernelError::io("write", STREAM, e)
 }
 
-/// Keeps the first write error of the output, because age turns some of them into strings and
-/// the caller deserves the real one (ENOSPC, EIO).
-struct WriteTap<W> {
-    inner: W,
-    first_err: std::rc::Rc<std::cell::RefCell<Option<io::Error>>>,
+fn new_chunk() -> Vec<u8> {
+    // Room for the age chunk that crosses the CHUNK mark, so that the buffer never grows.
+    Vec::with_capacity(CHUNK + 2 * BUF)
 }
 
-impl<W: Write> Write for WriteTap<W> {
+/// The encrypting thread's output: ciphertext gathered into buffers of about [`CHUNK`] bytes
+/// and queued for the writing thread, which hands them back for reuse. Every write is taken
+/// whole (age treats a short write of its header as fatal).
+struct ChunkSender {
+    current: Vec<u8>,
+    full: mpsc::SyncSender<Vec<u8>>,
+    spare: mpsc::Receiver<Vec<u8>>,
+}
+
+impl ChunkSender {
+    fn send_current(&mut self) -> io::Result<()> {
+        let next = self.spare.try_recv().unwrap_or_else(|_| new_chunk());
+        let full = std::mem::replace(&mut self.current, next);
+        self.full.send(full).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the kernel writer stopped"))
+    }
+}
+
+impl Write for ChunkSender {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf).map_err(|e| self.keep(e))
+        self.current.extend_from_slice(buf);
+        if self.current.len() >= CHUNK {
+            self.send_current()?;
+        }
+        Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush().map_err(|e| self.keep(e))
-    }
-}
-
-impl<W> WriteTap<W> {
-    fn keep(&self, e: io::Error) -> io::Error {
-        let copy = match e.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::new(e.kind(), e.to_string()),
-        };
-        let mut slot = self.first_err.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(e);
+        if self.current.is_empty() {
+            return Ok(());
         }
-        copy
+        self.send_current()
     }
 }
 
@@ -206,17 +224,38 @@ fn append_file<T: Write>(tar: &mut tar::Builder<T>, f: &mut ScannedFile) -> Resu
     Ok(())
 }
 
+/// The encrypting side of the write pass: manifest, folders and files as a tar through the age
+/// encryptor into `sink`, adding each file's size to `done`.
+fn encrypt_tar(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, scan: &mut VaultScan, done: &AtomicU64) -> Result<()> {
+    let VaultScan { dirs, files, .. } = scan;
+    let enc = keys::encrypt_to(lock, sink)?;
+    let mut tar = tar::Builder::new(enc);
+    tar.append_data(&mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now), MANIFEST_NAME, manifest_json).map_err(stream_err)?;
+    for d in dirs {
+        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(stream_err)?;
+    }
+    for f in files {
+        append_file(&mut tar, f)?;
+        done.fetch_add(f.size, Ordering::Relaxed);
+    }
+    let mut sink = tar.into_inner().map_err(stream_err)?.finish().map_err(stream_err)?;
+    sink.flush().map_err(stream_err)
+}
+
 /// Stream a kernel of `vault` into `out`: hash pass, index snapshot (a temp file in
 /// `scratch`), then manifest, folders, files and snapshot through the age encryptor. Returns
 /// `out` (after the age stream is finished; not flushed) and the manifest. Memory stays
-/// bounded: at most [`HOLD_BUDGET`](super::HOLD_BUDGET) bytes of held content.
+/// bounded: at most [`HOLD_BUDGET`](super::HOLD_BUDGET) bytes of held content plus a few
+/// ciphertext buffers.
+///
+/// The tar is built and encrypted on a second thread; `out` is written on the caller's.
 pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
     let scan = VaultScan::new(vault, progress)?;
     write_scanned(scan, scratch, lock, out, progress)
 }
 
 /// [`write_kernel`] after its hash pass.
-fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
+fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
     progress(Progress { phase: Phase::Snapshot, done: 0, total: 1 });
     let snapshot = snapshot_index(&scan.root, scratch)?;
     let now = time::unix_secs(SystemTime::now());
@@ -233,33 +272,30 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, out
         files: scan.files.iter().map(|f| ManifestFile { path: f.tar_path.clone(), size: f.size, sha256: f.sha256.clone() }).collect(),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
-
-    let first_err = std::rc::Rc::new(std::cell::RefCell::new(None));
-    // Buffered so that age's header always goes out whole (age treats a short write as fatal).
-    let tap = io::BufWriter::with_capacity(BUF, WriteTap { inner: out, first_err: first_err.clone() });
-    let werr = |e: io::Error| KernelError::io("write", STREAM, first_err.borrow_mut().take().unwrap_or(e));
-    let enc = match keys::encrypt_to(lock, tap) {
-        Ok(enc) => enc,
-        Err(KernelError::Io { source, .. }) => return Err(werr(source)),
-        Err(e) => return Err(e),
-    };
-    let mut tar = tar::Builder::new(enc);
-    tar.append_data(&mut header(tar::EntryType::Regular, json.len() as u64, 0o600, now), MANIFEST_NAME, &json[..]).map_err(werr)?;
-    for d in &scan.dirs {
-        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(werr)?;
-    }
     let total = manifest.total_size();
-    let mut done = 0u64;
-    for f in &mut scan.files {
-        append_file(&mut tar, f).map_err(|e| match e {
-            KernelError::Io { path, source, .. } if path.as_os_str() == STREAM => werr(source),
-            other => other,
-        })?;
-        done += f.size;
-        progress(Progress { phase: Phase::Write, done, total });
-    }
-    let enc = tar.into_inner().map_err(werr)?;
-    let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?.inner;
+    let done = AtomicU64::new(0);
+    let (full_tx, full_rx) = mpsc::sync_channel(CHUNKS_QUEUED);
+    let (spare_tx, spare_rx) = mpsc::channel();
+    let sink = ChunkSender { current: new_chunk(), full: full_tx, spare: spare_rx };
+    let (written, encrypted) = std::thread::scope(|s| {
+        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &mut scan, &done));
+        let mut written = Ok(());
+        while let Ok(mut chunk) = full_rx.recv() {
+            written = out.write_all(&chunk);
+            if written.is_err() {
+                break;
+            }
+            progress(Progress { phase: Phase::Write, done: done.load(Ordering::Relaxed), total });
+            chunk.clear();
+            let _ = spare_tx.send(chunk);
+        }
+        // Stops the encrypting thread if writing failed.
+        drop(full_rx);
+        (written, joined(encrypted, "encrypt"))
+    });
+    // A write error first: the encrypting thread then only saw the writer stop.
+    written.map_err(stream_err)?;
+    encrypted?;
     Ok((out, manifest, scan))
 }
 
