@@ -46,7 +46,8 @@ pub enum Phase {
     Snapshot,
     /// Streaming the tar through the age encryptor.
     Write,
-    /// Decrypting and checking every hash.
+    /// Checking a kernel: decrypting it and checking every hash, or (right after a backup
+    /// without a key) reading it back and comparing its hash with what was written.
     Verify,
     /// Decrypting into the staging folder.
     Restore,

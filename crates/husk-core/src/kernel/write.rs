@@ -2,8 +2,8 @@
 //! with SQLite's online backup API, then streams manifest, folders, files and snapshot as a
 //! tar through the age encryptor in bounded memory: one thread builds and encrypts the tar
 //! while the caller's thread hashes and writes the ciphertext. [`backup`] is the path layer:
-//! it refuses unsafe targets, writes a temp file in the target folder, verifies it, fsyncs,
-//! renames it to an unguessable name and fsyncs the folder.
+//! it refuses unsafe targets, writes a temp file in the target folder, verifies it while it
+//! is fsynced, renames it to an unguessable name and fsyncs the folder.
 
 use super::error::KernelError;
 use super::fsutil;
@@ -331,7 +331,8 @@ pub fn kernel_file_name(now: SystemTime) -> String {
 ///
 /// With `verify_with` the temp file is decrypted and every hash checked before it gets its
 /// final name; without it, the file is read back and its SHA-256 compared with what was
-/// written. The final name is taken only after success; on any error the temp file is gone.
+/// written. The final name is taken only after that check and the file's fsync succeeded;
+/// on any error the temp file is gone.
 pub fn backup(vault: &Path, dir: &Path, lock: &Lock, verify_with: Option<&Key>, progress: &mut dyn FnMut(Progress)) -> Result<BackupReport> {
     backup_with_writer(vault, dir, lock, verify_with, progress, |f| Box::new(f))
 }
@@ -373,27 +374,15 @@ pub fn backup_with_writer(
     let written_sha = hex::encode(sink.hash.clone().finalize());
     let size = sink.n;
     drop(sink);
-    tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e))?;
-
-    let verified = match verify_with {
-        Some(key) => {
-            let report = read::verify_file_inner(tmp.path(), key, progress)?;
-            if report.manifest != manifest {
-                return Err(KernelError::Tampered { detail: "the kernel read back differs from what was written" });
-            }
-            Verified::Full
-        }
-        None => Verified::Readback,
-    };
-    if verified == Verified::Readback {
-        // No key at hand: read the bytes on disk back; what is there must be what was written.
-        let f = fs::File::open(tmp.path()).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-        let mut buf = vec![0u8; BUF];
-        let (disk_size, disk_sha) = hash_reader(f, &mut buf).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-        if disk_size != size || disk_sha != written_sha {
-            return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
-        }
-    }
+    // The check reads through the page cache whether or not the data has reached the disk yet,
+    // so the fsync runs beside it rather than before it; both succeed before the rename.
+    let (synced, verified) = std::thread::scope(|s| {
+        let synced = s.spawn(|| tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e)));
+        let verified = check_written(tmp.path(), verify_with, &manifest, size, &written_sha, progress);
+        (joined(synced, "fsync"), verified)
+    });
+    synced?;
+    let verified = verified?;
 
     let mut path;
     let mut tmp = tmp;
@@ -418,6 +407,27 @@ pub fn backup_with_writer(
         has_index,
         skipped: scan.skipped.iter().map(|p| scan.root.join(p)).collect(),
     })
+}
+
+/// Reopen the kernel just written at `path` and check it. With `key`, decrypt it and check
+/// every hash and the manifest; without, hash the bytes on disk and compare them with what was
+/// written (`size` bytes of SHA-256 `written_sha`).
+fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, size: u64, written_sha: &str, progress: &mut dyn FnMut(Progress)) -> Result<Verified> {
+    if let Some(key) = key {
+        let report = read::verify_file_inner(path, key, progress)?;
+        if report.manifest != *manifest {
+            return Err(KernelError::Tampered { detail: "the kernel read back differs from what was written" });
+        }
+        return Ok(Verified::Full);
+    }
+    progress(Progress { phase: Phase::Verify, done: 0, total: size });
+    let f = fs::File::open(path).map_err(|e| KernelError::io("read", path, e))?;
+    let (disk_size, disk_sha) = hash_reader(f, &mut vec![0u8; BUF]).map_err(|e| KernelError::io("read", path, e))?;
+    if disk_size != size || disk_sha != written_sha {
+        return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
+    }
+    progress(Progress { phase: Phase::Verify, done: size, total: size });
+    Ok(Verified::Readback)
 }
 
 /// Create `dir` (and parents) with mode 0700 when missing.
@@ -469,6 +479,36 @@ mod tests {
         let b = verify(&reread[..], &key, &mut no_progress).unwrap();
         assert_eq!(a.manifest.files, b.manifest.files);
         assert_eq!(b.files, 20);
+    }
+
+    /// A disk that stores one flipped bit while reporting the write as done.
+    struct FlippingDisk(fs::File);
+
+    impl Write for FlippingDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut copy = buf.to_vec();
+            copy[buf.len() / 2] ^= 1;
+            self.0.write_all(&copy)?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.0.flush()
+        }
+    }
+
+    #[test]
+    fn bytes_on_disk_that_differ_from_what_was_written_are_caught_with_or_without_a_key() {
+        let v = vault();
+        let out = tempfile::tempdir().unwrap();
+        let (lock, key) = keys();
+        for verify_with in [None, Some(&key)] {
+            let err = backup_with_writer(v.path(), out.path(), &lock, verify_with, &mut no_progress, |f| Box::new(FlippingDisk(f))).unwrap_err();
+            assert_eq!(err.code(), "tampered", "{err}");
+            assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "nothing is left behind");
+        }
+        let report = backup(v.path(), out.path(), &lock, None, &mut no_progress).unwrap();
+        assert_eq!(report.verified, Verified::Readback);
+        assert_eq!(report.sha256, hex::encode(Sha256::digest(fs::read(&report.path).unwrap())));
     }
 
     #[test]
