@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Most file content, in bytes, the hash pass keeps in memory for the write pass (the rest is
 /// read a second time).
-pub const HOLD_BUDGET: u64 = 32 << 20;
+pub const HOLD_BUDGET: u64 = 24 << 20;
 
 /// Read buffer of a hashing thread.
 pub(super) const BUF: usize = 64 * 1024;
