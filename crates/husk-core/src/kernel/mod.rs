@@ -21,6 +21,7 @@ mod manifest;
 mod read;
 mod restore;
 mod retention;
+mod scan;
 pub(crate) mod time;
 mod write;
 
@@ -31,7 +32,8 @@ pub use manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION};
 pub use read::{read_kernel, verify, verify_file, EntrySink, Limits, VerifyReport};
 pub use restore::{restore, RestoreOptions, RestoreReport};
 pub use retention::{auto_backup, list_kernels, prune, select_prunable, AutoBackupReport, KernelFile, Retention, Verified};
-pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport, VaultScan};
+pub use scan::{VaultScan, HOLD_BUDGET};
+pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport};
 
 /// What a long-running kernel operation is doing right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -44,7 +46,8 @@ pub enum Phase {
     Snapshot,
     /// Streaming the tar through the age encryptor.
     Write,
-    /// Decrypting and checking every hash.
+    /// Checking a kernel: decrypting it and checking every hash, or (right after a backup
+    /// without a key) reading it back and comparing its hash with what was written.
     Verify,
     /// Decrypting into the staging folder.
     Restore,
@@ -63,3 +66,8 @@ pub fn no_progress(_: Progress) {}
 
 /// Result alias for this module.
 pub type Result<T> = std::result::Result<T, KernelError>;
+
+/// Wait for a scoped thread's result (`what` names its work); a panic becomes an error.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &'static str) -> Result<T> {
+    handle.join().unwrap_or_else(|_| Err(KernelError::io(what, "<kernel thread>", std::io::Error::other("a kernel thread panicked"))))
+}

@@ -8,7 +8,8 @@ use super::error::KernelError;
 use super::fsutil;
 use super::keys::read_identity_file;
 use super::time;
-use super::write::{backup, hash_reader, BackupReport};
+use super::scan::hash_reader;
+use super::write::{backup, BackupReport};
 use super::{Progress, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -89,7 +90,7 @@ fn is_verified(kernel: &Path) -> bool {
     let Ok(rec) = serde_json::from_slice::<Record>(&text) else { return false };
     let Ok(f) = fs::File::open(kernel) else { return false };
     let mut buf = vec![0u8; 64 * 1024];
-    matches!(hash_reader(f, &mut buf, |_| {}), Ok((size, sha)) if size == rec.size && sha == rec.sha256)
+    matches!(hash_reader(f, &mut buf), Ok((size, sha)) if size == rec.size && sha == rec.sha256)
 }
 
 /// Which of `files` the policy lets go (indexes into `files`). Pure: no I/O, `now` given.

@@ -1,24 +1,33 @@
-//! Writing a kernel: scan and hash the vault, snapshot `index.db` with SQLite's online backup
-//! API, then stream manifest, folders, notes and snapshot as a tar through the age encryptor
-//! ([`write_kernel`], flat memory). [`backup`] is the path layer: refuse unsafe targets, write
-//! a temp file in the target folder, verify it, fsync, rename to an unguessable name, fsync
-//! the folder.
+//! Writing a kernel. [`write_kernel`] runs the hash pass ([`VaultScan`]), snapshots `index.db`
+//! with SQLite's online backup API, then streams manifest, folders, files and snapshot as a
+//! tar through the age encryptor in bounded memory: one thread builds and encrypts the tar
+//! while the caller's thread hashes and writes the ciphertext. [`backup`] is the path layer:
+//! it refuses unsafe targets, writes a temp file in the target folder, verifies it while it
+//! is fsynced, renames it to an unguessable name and fsyncs the folder.
 
 use super::error::KernelError;
 use super::fsutil;
 use super::keys::{self, Key, Lock};
-use super::manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION, INDEX_NAME, MANIFEST_NAME, VAULT_DIR};
+use super::manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION, INDEX_NAME, MANIFEST_NAME};
 use super::read;
 use super::retention::Verified;
+use super::scan::{hash_reader, open_regular, ScannedFile, VaultScan, BUF};
 use super::time;
-use super::{Phase, Progress, Result};
+use super::{joined, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::SystemTime;
 
-const BUF: usize = 64 * 1024;
+/// Size of the ciphertext buffers passed from the encrypting thread to the writing thread (one
+/// `write` call each).
+const CHUNK: usize = 1 << 20;
+
+/// Ciphertext buffers queued between the two threads of the write pass.
+const CHUNKS_QUEUED: usize = 3;
 
 /// What a finished backup produced.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -41,171 +50,6 @@ pub struct BackupReport {
     pub has_index: bool,
     /// Paths left out because they are neither files nor folders (symlinks, sockets, ...).
     pub skipped: Vec<PathBuf>,
-}
-
-struct ScannedDir {
-    tar_path: String,
-    mode: u32,
-    mtime: u64,
-}
-
-struct ScannedFile {
-    tar_path: String,
-    abs: PathBuf,
-    size: u64,
-    sha256: String,
-    mode: u32,
-    mtime: u64,
-}
-
-/// A hashed listing of a vault, ready to be written (the first of the two passes).
-pub struct VaultScan {
-    root: PathBuf,
-    dirs: Vec<ScannedDir>,
-    files: Vec<ScannedFile>,
-    /// Paths left out: symlinks, sockets, devices.
-    pub skipped: Vec<PathBuf>,
-}
-
-/// Files that are state of a running Husk rather than content: the live index (its snapshot
-/// goes in as `index.db`) and its journal files, and Husk's own temp files.
-fn is_transient(rel: &Path, name: &str) -> bool {
-    let in_husk = rel.parent().map(|p| p == Path::new(".husk")).unwrap_or(false);
-    if in_husk && (name == "index.db" || name.starts_with("index.db-")) {
-        return true;
-    }
-    name.starts_with(".husk-tmp-") || name.starts_with(".husk-restore-")
-}
-
-#[cfg(unix)]
-fn mode_of(m: &fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    m.permissions().mode() & 0o777
-}
-#[cfg(not(unix))]
-fn mode_of(m: &fs::Metadata) -> u32 {
-    if m.is_dir() {
-        0o755
-    } else {
-        0o644
-    }
-}
-
-fn mtime_of(m: &fs::Metadata) -> u64 {
-    m.modified().map(time::unix_secs).unwrap_or(0)
-}
-
-fn tar_path_of(rel: &Path) -> Result<String> {
-    let mut s = String::from(VAULT_DIR);
-    for c in rel.components() {
-        let part = c.as_os_str().to_str().ok_or_else(|| KernelError::TargetRefused { path: rel.to_path_buf(), reason: "a file name in the vault is not valid UTF-8" })?;
-        s.push('/');
-        s.push_str(part);
-    }
-    Ok(s)
-}
-
-/// Hash a reader fully: (size, hex sha256).
-pub(crate) fn hash_reader<R: Read>(mut r: R, buf: &mut [u8], mut on_bytes: impl FnMut(u64)) -> io::Result<(u64, String)> {
-    let mut h = Sha256::new();
-    let mut n = 0u64;
-    loop {
-        let k = match r.read(buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..k]);
-        n += k as u64;
-        on_bytes(k as u64);
-    }
-    Ok((n, hex::encode(h.finalize())))
-}
-
-impl VaultScan {
-    /// Walk `vault` (sorted, symlinks not followed) and hash every file.
-    pub fn new(vault: &Path, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
-        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), files: Vec::new(), skipped: Vec::new() };
-        let meta = fs::metadata(vault).map_err(|e| KernelError::io("read", vault, e))?;
-        scan.dirs.push(ScannedDir { tar_path: VAULT_DIR.to_string(), mode: mode_of(&meta), mtime: mtime_of(&meta) });
-        let mut pending: Vec<(PathBuf, u64, u32, u64)> = Vec::new();
-        let mut stack = vec![PathBuf::new()];
-        while let Some(rel) = stack.pop() {
-            let abs = vault.join(&rel);
-            let mut entries: Vec<_> = fs::read_dir(&abs)
-                .map_err(|e| KernelError::io("read", &abs, e))?
-                .collect::<io::Result<Vec<_>>>()
-                .map_err(|e| KernelError::io("read", &abs, e))?;
-            entries.sort_by_key(|e| e.file_name());
-            let mut subdirs = Vec::new();
-            for e in entries {
-                let name = e.file_name();
-                let child_rel = rel.join(&name);
-                let name_s = name.to_string_lossy();
-                if is_transient(&child_rel, &name_s) {
-                    continue;
-                }
-                let m = fs::symlink_metadata(e.path()).map_err(|err| KernelError::io("read", e.path(), err))?;
-                if m.is_dir() {
-                    scan.dirs.push(ScannedDir { tar_path: tar_path_of(&child_rel)?, mode: mode_of(&m), mtime: mtime_of(&m) });
-                    subdirs.push(child_rel);
-                } else if m.is_file() {
-                    pending.push((child_rel, m.len(), mode_of(&m), mtime_of(&m)));
-                } else {
-                    scan.skipped.push(child_rel);
-                }
-            }
-            // Depth-first, in name order.
-            stack.extend(subdirs.into_iter().rev());
-        }
-        let total: u64 = pending.iter().map(|p| p.1).sum();
-        // Hash on two threads (each file is opened, read and hashed independently); results
-        // keep the walk's order.
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
-        let per = pending.len().div_ceil(workers).max(1);
-        let hash_one = |rel: &Path, buf: &mut [u8]| -> Result<(u64, String)> {
-            let abs = vault.join(rel);
-            let f = fs::File::open(&abs).map_err(|e| KernelError::io("read", &abs, e))?;
-            hash_reader(f, buf, |_| {}).map_err(|e| KernelError::io("read", &abs, e))
-        };
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let results: Vec<Result<Vec<(u64, String)>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = pending
-                .chunks(per)
-                .map(|chunk| {
-                    let done = &done;
-                    let hash_one = &hash_one;
-                    s.spawn(move || {
-                        let mut buf = vec![0u8; BUF];
-                        let mut out = Vec::with_capacity(chunk.len());
-                        for (rel, ..) in chunk {
-                            let r = hash_one(rel, &mut buf)?;
-                            done.fetch_add(r.0, std::sync::atomic::Ordering::Relaxed);
-                            out.push(r);
-                        }
-                        Ok(out)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(KernelError::io("hash", vault, io::Error::other("a hashing thread panicked"))))).collect()
-        });
-        progress(Progress { phase: Phase::Scan, done: done.load(std::sync::atomic::Ordering::Relaxed), total });
-        let mut hashed = Vec::with_capacity(pending.len());
-        for r in results {
-            hashed.extend(r?);
-        }
-        for ((rel, _, mode, mtime), (size, sha256)) in pending.into_iter().zip(hashed) {
-            let abs = vault.join(&rel);
-            scan.files.push(ScannedFile { tar_path: tar_path_of(&rel)?, abs, size, sha256, mode, mtime });
-        }
-        Ok(scan)
-    }
-
-    /// Bytes of file content found.
-    pub fn content_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
-    }
 }
 
 /// Copy `<vault>/.husk/index.db` (when present) into a new file in `scratch` through SQLite's
@@ -258,19 +102,30 @@ impl std::ops::Deref for Snapshot {
     }
 }
 
-/// A reader that hashes and counts what passes through.
-struct Hashing<R> {
+/// A reader that hashes and counts what passes through, keeping its own read error apart from
+/// the stream's (a vault file read again in the write pass).
+struct Recheck<R> {
     inner: R,
     hash: Sha256,
     n: u64,
+    err: Option<io::Error>,
 }
 
-impl<R: Read> Read for Hashing<R> {
+impl<R: Read> Read for Recheck<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.hash.update(&buf[..k]);
-        self.n += k as u64;
-        Ok(k)
+        match self.inner.read(buf) {
+            Ok(k) => {
+                self.hash.update(&buf[..k]);
+                self.n += k as u64;
+                Ok(k)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let shown = io::Error::new(e.kind(), "a vault file could not be read");
+                self.err = Some(e);
+                Err(shown)
+            }
+        }
     }
 }
 
@@ -293,33 +148,48 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Keeps the first write error of the output, because age turns some of them into strings and
-/// the caller deserves the real one (ENOSPC, EIO).
-struct WriteTap<W> {
-    inner: W,
-    first_err: std::rc::Rc<std::cell::RefCell<Option<io::Error>>>,
+/// The path shown in errors of the kernel output stream; [`backup`] puts the temp file's there.
+const STREAM: &str = "<kernel stream>";
+
+fn stream_err(e: io::Error) -> KernelError {
+    KernelError::io("write", STREAM, e)
 }
 
-impl<W: Write> Write for WriteTap<W> {
+fn new_chunk() -> Vec<u8> {
+    // Room for the age chunk that crosses the CHUNK mark, so that the buffer never grows.
+    Vec::with_capacity(CHUNK + 2 * BUF)
+}
+
+/// The encrypting thread's output: ciphertext gathered into buffers of about [`CHUNK`] bytes
+/// and queued for the writing thread, which hands them back for reuse. Every write is taken
+/// whole (age treats a short write of its header as fatal).
+struct ChunkSender {
+    current: Vec<u8>,
+    full: mpsc::SyncSender<Vec<u8>>,
+    spare: mpsc::Receiver<Vec<u8>>,
+}
+
+impl ChunkSender {
+    fn send_current(&mut self) -> io::Result<()> {
+        let next = self.spare.try_recv().unwrap_or_else(|_| new_chunk());
+        let full = std::mem::replace(&mut self.current, next);
+        self.full.send(full).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the kernel writer stopped"))
+    }
+}
+
+impl Write for ChunkSender {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf).map_err(|e| self.keep(e))
+        self.current.extend_from_slice(buf);
+        if self.current.len() >= CHUNK {
+            self.send_current()?;
+        }
+        Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush().map_err(|e| self.keep(e))
-    }
-}
-
-impl<W> WriteTap<W> {
-    fn keep(&self, e: io::Error) -> io::Error {
-        let copy = match e.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::new(e.kind(), e.to_string()),
-        };
-        let mut slot = self.first_err.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(e);
+        if self.current.is_empty() {
+            return Ok(());
         }
-        copy
+        self.send_current()
     }
 }
 
@@ -334,72 +204,98 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
     h
 }
 
+/// Append one file: held content from memory (the very bytes that were hashed), released once
+/// written; a file that was not held is read again and checked against its hash.
+fn append_file<T: Write>(tar: &mut tar::Builder<T>, f: &mut ScannedFile) -> Result<()> {
+    let mut h = header(tar::EntryType::Regular, f.size, f.mode, f.mtime);
+    if let Some(content) = f.held.take() {
+        return tar.append_data(&mut h, &f.tar_path, &content[..]).map_err(stream_err);
+    }
+    let (file, _) = open_regular(&f.abs)?;
+    let mut r = Recheck { inner: file.take(f.size), hash: Sha256::new(), n: 0, err: None };
+    let appended = tar.append_data(&mut h, &f.tar_path, &mut r);
+    if let Some(e) = r.err {
+        return Err(KernelError::io("read", &f.abs, e));
+    }
+    appended.map_err(stream_err)?;
+    if r.n != f.size || hex::encode(r.hash.finalize()) != f.sha256 {
+        return Err(KernelError::VaultChanged { path: f.abs.clone() });
+    }
+    Ok(())
+}
+
+/// The encrypting side of the write pass: manifest, folders and files as a tar through the age
+/// encryptor into `sink`, adding each file's size to `done`.
+fn encrypt_tar(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, scan: &mut VaultScan, done: &AtomicU64) -> Result<()> {
+    let VaultScan { dirs, files, .. } = scan;
+    let enc = keys::encrypt_to(lock, sink)?;
+    let mut tar = tar::Builder::new(enc);
+    tar.append_data(&mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now), MANIFEST_NAME, manifest_json).map_err(stream_err)?;
+    for d in dirs {
+        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(stream_err)?;
+    }
+    for f in files {
+        append_file(&mut tar, f)?;
+        done.fetch_add(f.size, Ordering::Relaxed);
+    }
+    let mut sink = tar.into_inner().map_err(stream_err)?.finish().map_err(stream_err)?;
+    sink.flush().map_err(stream_err)
+}
+
 /// Stream a kernel of `vault` into `out`: hash pass, index snapshot (a temp file in
 /// `scratch`), then manifest, folders, files and snapshot through the age encryptor. Returns
-/// `out` (after the age stream is finished) and the manifest. Memory stays flat.
+/// `out` (after the age stream is finished; not flushed) and the manifest. Memory stays
+/// bounded: at most [`HOLD_BUDGET`](super::HOLD_BUDGET) bytes of held content plus a few
+/// ciphertext buffers.
+///
+/// The tar is built and encrypted on a second thread; `out` is written on the caller's.
 pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
     let scan = VaultScan::new(vault, progress)?;
+    write_scanned(scan, scratch, lock, out, progress)
+}
+
+/// [`write_kernel`] after its hash pass.
+fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
     progress(Progress { phase: Phase::Snapshot, done: 0, total: 1 });
-    let snapshot = snapshot_index(vault, scratch)?;
-    let mut index_entry = None;
+    let snapshot = snapshot_index(&scan.root, scratch)?;
+    let now = time::unix_secs(SystemTime::now());
     if let Some(p) = &snapshot {
-        let f = fs::File::open(&p.path).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
-        let mut buf = vec![0u8; BUF];
-        let (size, sha256) = hash_reader(f, &mut buf, |_| {}).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
-        index_entry = Some(ManifestFile { path: INDEX_NAME.to_string(), size, sha256 });
+        scan.add_snapshot(p, now)?;
     }
     progress(Progress { phase: Phase::Snapshot, done: 1, total: 1 });
-    let now = time::unix_secs(SystemTime::now());
-    let mut files: Vec<ManifestFile> = scan.files.iter().map(|f| ManifestFile { path: f.tar_path.clone(), size: f.size, sha256: f.sha256.clone() }).collect();
-    files.extend(index_entry.clone());
     let manifest = Manifest {
         format: FORMAT.to_string(),
         version: FORMAT_VERSION,
         created: time::rfc3339(now),
         husk_version: env!("CARGO_PKG_VERSION").to_string(),
         dirs: scan.dirs.iter().map(|d| d.tar_path.clone()).collect(),
-        files,
+        files: scan.files.iter().map(|f| ManifestFile { path: f.tar_path.clone(), size: f.size, sha256: f.sha256.clone() }).collect(),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
-
-    let first_err = std::rc::Rc::new(std::cell::RefCell::new(None));
-    // Buffered so that age's header always goes out whole (age treats a short write as fatal).
-    let tap = io::BufWriter::with_capacity(BUF, WriteTap { inner: out, first_err: first_err.clone() });
-    let werr = |e: io::Error| KernelError::io("write", "<kernel stream>", first_err.borrow_mut().take().unwrap_or(e));
-    let enc = match keys::encrypt_to(lock, tap) {
-        Ok(enc) => enc,
-        Err(KernelError::Io { source, .. }) => return Err(werr(source)),
-        Err(e) => return Err(e),
-    };
-    let mut tar = tar::Builder::new(enc);
-    tar.append_data(&mut header(tar::EntryType::Regular, json.len() as u64, 0o600, now), MANIFEST_NAME, &json[..]).map_err(werr)?;
-    for d in &scan.dirs {
-        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(werr)?;
-    }
     let total = manifest.total_size();
-    let mut done = 0u64;
-    for f in &scan.files {
-        let file = fs::File::open(&f.abs).map_err(|e| KernelError::io("read", &f.abs, e))?;
-        let mut r = Hashing { inner: file.take(f.size), hash: Sha256::new(), n: 0 };
-        tar.append_data(&mut header(tar::EntryType::Regular, f.size, f.mode, f.mtime), &f.tar_path, &mut r).map_err(werr)?;
-        if r.n != f.size || hex::encode(r.hash.finalize()) != f.sha256 {
-            return Err(KernelError::VaultChanged { path: f.abs.clone() });
+    let done = AtomicU64::new(0);
+    let (full_tx, full_rx) = mpsc::sync_channel(CHUNKS_QUEUED);
+    let (spare_tx, spare_rx) = mpsc::channel();
+    let sink = ChunkSender { current: new_chunk(), full: full_tx, spare: spare_rx };
+    let (written, encrypted) = std::thread::scope(|s| {
+        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &mut scan, &done));
+        let mut written = Ok(());
+        while let Ok(mut chunk) = full_rx.recv() {
+            written = out.write_all(&chunk);
+            if written.is_err() {
+                break;
+            }
+            progress(Progress { phase: Phase::Write, done: done.load(Ordering::Relaxed), total });
+            chunk.clear();
+            let _ = spare_tx.send(chunk);
         }
-        done += f.size;
-        progress(Progress { phase: Phase::Write, done, total });
-    }
-    if let (Some(p), Some(entry)) = (&snapshot, &index_entry) {
-        let file = fs::File::open(&p.path).map_err(|e| KernelError::io("read", p.to_path_buf(), e))?;
-        let mut r = Hashing { inner: file.take(entry.size), hash: Sha256::new(), n: 0 };
-        tar.append_data(&mut header(tar::EntryType::Regular, entry.size, 0o600, now), INDEX_NAME, &mut r).map_err(werr)?;
-        if r.n != entry.size || hex::encode(r.hash.finalize()) != entry.sha256 {
-            return Err(KernelError::VaultChanged { path: p.to_path_buf() });
-        }
-        done += entry.size;
-        progress(Progress { phase: Phase::Write, done, total });
-    }
-    let enc = tar.into_inner().map_err(werr)?;
-    let out = enc.finish().map_err(werr)?.into_inner().map_err(|e| werr(e.into_error()))?.inner;
+        // Stops the encrypting thread if writing failed.
+        drop(full_rx);
+        (written, joined(encrypted, "encrypt"))
+    });
+    // A write error first: the encrypting thread then only saw the writer stop.
+    written.map_err(stream_err)?;
+    encrypted?;
     Ok((out, manifest, scan))
 }
 
@@ -435,7 +331,8 @@ pub fn kernel_file_name(now: SystemTime) -> String {
 ///
 /// With `verify_with` the temp file is decrypted and every hash checked before it gets its
 /// final name; without it, the file is read back and its SHA-256 compared with what was
-/// written. The final name is taken only after success; on any error the temp file is gone.
+/// written. The final name is taken only after that check and the file's fsync succeeded;
+/// on any error the temp file is gone.
 pub fn backup(vault: &Path, dir: &Path, lock: &Lock, verify_with: Option<&Key>, progress: &mut dyn FnMut(Progress)) -> Result<BackupReport> {
     backup_with_writer(vault, dir, lock, verify_with, progress, |f| Box::new(f))
 }
@@ -470,34 +367,22 @@ pub fn backup_with_writer(
     let file = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
     let sink = HashingWriter { inner: wrap(file), hash: Sha256::new(), n: 0 };
     let (mut sink, manifest, scan) = write_kernel(&vault, &dir, lock, sink, progress).map_err(|e| match e {
-        KernelError::Io { action, path, source } if path.as_os_str() == "<kernel stream>" => KernelError::Io { action, path: tmp.path().to_path_buf(), source },
+        KernelError::Io { action, path, source } if path.as_os_str() == STREAM => KernelError::Io { action, path: tmp.path().to_path_buf(), source },
         other => other,
     })?;
     sink.flush().map_err(|e| KernelError::io("write", tmp.path(), e))?;
     let written_sha = hex::encode(sink.hash.clone().finalize());
     let size = sink.n;
     drop(sink);
-    tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e))?;
-
-    let verified = match verify_with {
-        Some(key) => {
-            let report = read::verify_file_inner(tmp.path(), key, progress)?;
-            if report.manifest != manifest {
-                return Err(KernelError::Tampered { detail: "the kernel read back differs from what was written" });
-            }
-            Verified::Full
-        }
-        None => Verified::Readback,
-    };
-    if verified == Verified::Readback {
-        // No key at hand: read the bytes on disk back; what is there must be what was written.
-        let f = fs::File::open(tmp.path()).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-        let mut buf = vec![0u8; BUF];
-        let (disk_size, disk_sha) = hash_reader(f, &mut buf, |_| {}).map_err(|e| KernelError::io("read", tmp.path(), e))?;
-        if disk_size != size || disk_sha != written_sha {
-            return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
-        }
-    }
+    // The check reads through the page cache whether or not the data has reached the disk yet,
+    // so the fsync runs beside it rather than before it; both succeed before the rename.
+    let (synced, verified) = std::thread::scope(|s| {
+        let synced = s.spawn(|| tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e)));
+        let verified = check_written(tmp.path(), verify_with, &manifest, size, &written_sha, progress);
+        (joined(synced, "fsync"), verified)
+    });
+    synced?;
+    let verified = verified?;
 
     let mut path;
     let mut tmp = tmp;
@@ -524,6 +409,27 @@ pub fn backup_with_writer(
     })
 }
 
+/// Reopen the kernel just written at `path` and check it. With `key`, decrypt it and check
+/// every hash and the manifest; without, hash the bytes on disk and compare them with what was
+/// written (`size` bytes of SHA-256 `written_sha`).
+fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, size: u64, written_sha: &str, progress: &mut dyn FnMut(Progress)) -> Result<Verified> {
+    if let Some(key) = key {
+        let report = read::verify_file_inner(path, key, progress)?;
+        if report.manifest != *manifest {
+            return Err(KernelError::Tampered { detail: "the kernel read back differs from what was written" });
+        }
+        return Ok(Verified::Full);
+    }
+    progress(Progress { phase: Phase::Verify, done: 0, total: size });
+    let f = fs::File::open(path).map_err(|e| KernelError::io("read", path, e))?;
+    let (disk_size, disk_sha) = hash_reader(f, &mut vec![0u8; BUF]).map_err(|e| KernelError::io("read", path, e))?;
+    if disk_size != size || disk_sha != written_sha {
+        return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
+    }
+    progress(Progress { phase: Phase::Verify, done: size, total: size });
+    Ok(Verified::Readback)
+}
+
 /// Create `dir` (and parents) with mode 0700 when missing.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
@@ -537,4 +443,96 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         b.mode(0o700);
     }
     b.create(dir).map_err(|e| KernelError::io("create", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{no_progress, verify, HOLD_BUDGET};
+
+    fn keys() -> (Lock, Key) {
+        let id = age::x25519::Identity::generate();
+        (Lock::Recipients(vec![id.to_public()]), Key::Identities(vec![id]))
+    }
+
+    fn vault() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        fs::create_dir(t.path().join("notes")).unwrap();
+        for i in 0..20 {
+            fs::write(t.path().join(format!("notes/n{i}.md")), format!("# note {i}\n").repeat(i * 50 + 1)).unwrap();
+        }
+        t
+    }
+
+    fn write(scan: VaultScan, lock: &Lock) -> Result<Vec<u8>> {
+        let scratch = tempfile::tempdir().unwrap();
+        write_scanned(scan, scratch.path(), lock, Vec::new(), &mut no_progress).map(|(out, ..)| out)
+    }
+
+    #[test]
+    fn files_read_again_give_the_same_kernel_content() {
+        let v = vault();
+        let (lock, key) = keys();
+        let held = write(VaultScan::with_budget(v.path(), HOLD_BUDGET, &mut no_progress).unwrap(), &lock).unwrap();
+        let reread = write(VaultScan::with_budget(v.path(), 4000, &mut no_progress).unwrap(), &lock).unwrap();
+        let a = verify(&held[..], &key, &mut no_progress).unwrap();
+        let b = verify(&reread[..], &key, &mut no_progress).unwrap();
+        assert_eq!(a.manifest.files, b.manifest.files);
+        assert_eq!(b.files, 20);
+    }
+
+    /// A disk that stores one flipped bit while reporting the write as done.
+    struct FlippingDisk(fs::File);
+
+    impl Write for FlippingDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut copy = buf.to_vec();
+            copy[buf.len() / 2] ^= 1;
+            self.0.write_all(&copy)?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.0.flush()
+        }
+    }
+
+    #[test]
+    fn bytes_on_disk_that_differ_from_what_was_written_are_caught_with_or_without_a_key() {
+        let v = vault();
+        let out = tempfile::tempdir().unwrap();
+        let (lock, key) = keys();
+        for verify_with in [None, Some(&key)] {
+            let err = backup_with_writer(v.path(), out.path(), &lock, verify_with, &mut no_progress, |f| Box::new(FlippingDisk(f))).unwrap_err();
+            assert_eq!(err.code(), "tampered", "{err}");
+            assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "nothing is left behind");
+        }
+        let report = backup(v.path(), out.path(), &lock, None, &mut no_progress).unwrap();
+        assert_eq!(report.verified, Verified::Readback);
+        assert_eq!(report.sha256, hex::encode(Sha256::digest(fs::read(&report.path).unwrap())));
+    }
+
+    #[test]
+    fn a_file_changed_after_its_hash_is_refused_or_written_as_hashed() {
+        let v = vault();
+        let (lock, key) = keys();
+        let note = v.path().join("notes/n3.md");
+        let original = fs::read(&note).unwrap();
+        for changed in [original.to_ascii_uppercase(), original[..original.len() - 1].to_vec()] {
+            // Read again by the write pass: the change is caught.
+            let scan = VaultScan::with_budget(v.path(), 0, &mut no_progress).unwrap();
+            fs::write(&note, &changed).unwrap();
+            match write(scan, &lock) {
+                Err(KernelError::VaultChanged { path }) => assert_eq!(path, note),
+                other => panic!("expected VaultChanged, got {:?}", other.map(|o| o.len())),
+            }
+            fs::write(&note, &original).unwrap();
+        }
+        // Held: the kernel carries the bytes that were hashed, and verifies.
+        let scan = VaultScan::with_budget(v.path(), HOLD_BUDGET, &mut no_progress).unwrap();
+        fs::write(&note, b"changed").unwrap();
+        let kernel = write(scan, &lock).unwrap();
+        let m = verify(&kernel[..], &key, &mut no_progress).unwrap().manifest;
+        let entry = m.files.iter().find(|f| f.path == "vault/notes/n3.md").unwrap();
+        assert_eq!(entry.sha256, hex::encode(Sha256::digest(&original)));
+    }
 }

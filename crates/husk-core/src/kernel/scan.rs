@@ -1,0 +1,370 @@
+//! The hash pass of a backup: walk the vault (sorted, symlinks not followed), then open, read
+//! and hash every file on a few threads ([`VaultScan`]). Content is kept in memory up to
+//! [`HOLD_BUDGET`] bytes in all, whatever the vault size, so that the write pass streams the
+//! very bytes that were hashed without reading those files again; files beyond the budget are
+//! read again by the write pass, which checks them against their hash.
+
+use super::error::KernelError;
+use super::manifest::{INDEX_NAME, VAULT_DIR};
+use super::time;
+use super::{joined, Phase, Progress, Result};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Most file content, in bytes, the hash pass keeps in memory for the write pass (the rest is
+/// read a second time).
+pub const HOLD_BUDGET: u64 = 24 << 20;
+
+/// Read buffer of a hashing thread.
+pub(super) const BUF: usize = 64 * 1024;
+
+/// Files one hashing thread takes at a time.
+const BATCH: usize = 64;
+
+/// Most hashing threads.
+const MAX_THREADS: usize = 4;
+
+/// A folder of the vault as it goes into the tar.
+pub(super) struct ScannedDir {
+    pub tar_path: String,
+    pub mode: u32,
+    pub mtime: u64,
+}
+
+/// A hashed file, with its content when the budget allowed keeping it.
+pub(super) struct ScannedFile {
+    pub tar_path: String,
+    pub abs: PathBuf,
+    /// Bytes read, up to the end of the file.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of those bytes.
+    pub sha256: String,
+    pub mode: u32,
+    pub mtime: u64,
+    /// The bytes that were hashed, or `None` when the write pass must read the file again.
+    pub held: Option<Vec<u8>>,
+}
+
+/// A hashed listing of a vault, ready to be written (the first of the two passes), holding
+/// the content of the files that fit in [`HOLD_BUDGET`].
+pub struct VaultScan {
+    pub(super) root: PathBuf,
+    pub(super) dirs: Vec<ScannedDir>,
+    /// In tar order: the vault's files, then the index snapshot once added.
+    pub(super) files: Vec<ScannedFile>,
+    budget: HoldBudget,
+    /// Paths left out: symlinks, sockets, devices.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// The content bytes the hashing threads may still keep.
+struct HoldBudget(AtomicU64);
+
+impl HoldBudget {
+    /// Reserve `n` bytes; false when fewer are left.
+    fn take(&self, n: u64) -> bool {
+        self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n)).is_ok()
+    }
+
+    /// Return `n` reserved bytes that were not kept.
+    fn give_back(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Files that are state of a running Husk rather than content: the live index (its snapshot
+/// goes in as `index.db`) and its journal files, and Husk's own temp files.
+fn is_transient(rel: &Path, name: &str) -> bool {
+    let in_husk = rel.parent().map(|p| p == Path::new(".husk")).unwrap_or(false);
+    if in_husk && (name == "index.db" || name.starts_with("index.db-")) {
+        return true;
+    }
+    name.starts_with(".husk-tmp-") || name.starts_with(".husk-restore-")
+}
+
+#[cfg(unix)]
+fn mode_of(m: &fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode() & 0o777
+}
+#[cfg(not(unix))]
+fn mode_of(m: &fs::Metadata) -> u32 {
+    if m.is_dir() {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+fn mtime_of(m: &fs::Metadata) -> u64 {
+    m.modified().map(time::unix_secs).unwrap_or(0)
+}
+
+fn tar_path_of(rel: &Path) -> Result<String> {
+    let mut s = String::from(VAULT_DIR);
+    for c in rel.components() {
+        let part = c.as_os_str().to_str().ok_or_else(|| KernelError::TargetRefused { path: rel.to_path_buf(), reason: "a file name in the vault is not valid UTF-8" })?;
+        s.push('/');
+        s.push_str(part);
+    }
+    Ok(s)
+}
+
+/// One `read`, retried when interrupted; 0 at the end.
+fn read_some<R: Read>(mut r: R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Feed everything `r` yields to `hash`; returns the number of bytes.
+fn hash_into<R: Read>(mut r: R, buf: &mut [u8], hash: &mut Sha256) -> io::Result<u64> {
+    let mut n = 0u64;
+    loop {
+        let k = read_some(&mut r, buf)?;
+        if k == 0 {
+            return Ok(n);
+        }
+        hash.update(&buf[..k]);
+        n += k as u64;
+    }
+}
+
+/// Hash a reader fully: (size, hex sha256).
+pub(crate) fn hash_reader<R: Read>(r: R, buf: &mut [u8]) -> io::Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let n = hash_into(r, buf, &mut h)?;
+    Ok((n, hex::encode(h.finalize())))
+}
+
+/// Open a file of the vault for reading, refusing anything but a regular file: a symlink or a
+/// fifo put in place of a file after the walk is a change during the backup (and a fifo does
+/// not block the open).
+pub(super) fn open_regular(abs: &Path) -> Result<(fs::File, fs::Metadata)> {
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match opts.open(abs) {
+        Ok(f) => f,
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(KernelError::VaultChanged { path: abs.to_path_buf() }),
+        Err(e) => return Err(KernelError::io("read", abs, e)),
+    };
+    let meta = file.metadata().map_err(|e| KernelError::io("read", abs, e))?;
+    if !meta.is_file() {
+        return Err(KernelError::VaultChanged { path: abs.to_path_buf() });
+    }
+    Ok((file, meta))
+}
+
+impl ScannedFile {
+    /// Open and hash the file at `abs`, keeping its content when `budget` allows.
+    fn read(abs: PathBuf, tar_path: String, budget: &HoldBudget, buf: &mut [u8]) -> Result<ScannedFile> {
+        let (mut file, meta) = open_regular(&abs)?;
+        let (mode, mtime) = (mode_of(&meta), mtime_of(&meta));
+        let read_err = |e: io::Error| KernelError::io("read", &abs, e);
+        let mut hash = Sha256::new();
+        let mut size = 0u64;
+        let expected = meta.len();
+        if budget.take(expected) {
+            // At most HOLD_BUDGET, so it fits in memory's address range.
+            let mut content = Vec::with_capacity(expected as usize);
+            (&mut file).take(expected).read_to_end(&mut content).map_err(read_err)?;
+            // Still read to the end: a file that grew since its fstat is hashed in full.
+            let more = if content.len() as u64 == expected { read_some(&mut file, buf).map_err(read_err)? } else { 0 };
+            if more == 0 {
+                budget.give_back(expected - content.len() as u64);
+                let sha256 = hex::encode(Sha256::digest(&content));
+                return Ok(ScannedFile { tar_path, abs, size: content.len() as u64, sha256, mode, mtime, held: Some(content) });
+            }
+            // It grew while being read: hash all of it, and let the write pass read it again.
+            budget.give_back(expected);
+            hash.update(&content);
+            hash.update(&buf[..more]);
+            size = (content.len() + more) as u64;
+        }
+        size += hash_into(&mut file, buf, &mut hash).map_err(read_err)?;
+        Ok(ScannedFile { tar_path, abs, size, sha256: hex::encode(hash.finalize()), mode, mtime, held: None })
+    }
+}
+
+impl VaultScan {
+    /// Walk `vault` (sorted, symlinks not followed), then hash every file on up to four threads,
+    /// keeping content within [`HOLD_BUDGET`].
+    pub fn new(vault: &Path, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
+        Self::with_budget(vault, HOLD_BUDGET, progress)
+    }
+
+    /// [`VaultScan::new`] keeping at most `budget` bytes of content.
+    pub(super) fn with_budget(vault: &Path, budget: u64, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
+        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), files: Vec::new(), budget: HoldBudget(AtomicU64::new(budget)), skipped: Vec::new() };
+        let pending = scan.walk()?;
+        // Threads take batches in turn; results keep the walk's order.
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, MAX_THREADS);
+        let next_batch = AtomicUsize::new(0);
+        let done = AtomicU64::new(0);
+        let budget = &scan.budget;
+        let hash_batches = || -> Result<Vec<(usize, Vec<ScannedFile>)>> {
+            let mut buf = vec![0u8; BUF];
+            let mut out = Vec::new();
+            loop {
+                let b = next_batch.fetch_add(1, Ordering::Relaxed);
+                let Some(batch) = pending.chunks(BATCH).nth(b) else { return Ok(out) };
+                let mut files = Vec::with_capacity(batch.len());
+                for rel in batch {
+                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, budget, &mut buf)?;
+                    done.fetch_add(f.size, Ordering::Relaxed);
+                    files.push(f);
+                }
+                out.push((b, files));
+            }
+        };
+        let results: Vec<Result<_>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(hash_batches)).collect();
+            handles.into_iter().map(|h| joined(h, "hash")).collect()
+        });
+        let mut batches = Vec::new();
+        for r in results {
+            batches.extend(r?);
+        }
+        batches.sort_unstable_by_key(|(b, _)| *b);
+        scan.files = batches.into_iter().flat_map(|(_, files)| files).collect();
+        let total = done.load(Ordering::Relaxed);
+        progress(Progress { phase: Phase::Scan, done: total, total });
+        Ok(scan)
+    }
+
+    /// List the folders (into `self`) and return the files to hash, depth-first in name order.
+    /// The listing gives each entry's type on most file systems, so files are not stat'ed
+    /// here: their mode and time come from the open file in the hash pass.
+    fn walk(&mut self) -> Result<Vec<PathBuf>> {
+        let meta = fs::metadata(&self.root).map_err(|e| KernelError::io("read", &self.root, e))?;
+        self.dirs.push(ScannedDir { tar_path: VAULT_DIR.to_string(), mode: mode_of(&meta), mtime: mtime_of(&meta) });
+        let mut files = Vec::new();
+        let mut stack = vec![PathBuf::new()];
+        while let Some(rel) = stack.pop() {
+            let abs = self.root.join(&rel);
+            let mut entries: Vec<_> = fs::read_dir(&abs)
+                .map_err(|e| KernelError::io("read", &abs, e))?
+                .collect::<io::Result<Vec<_>>>()
+                .map_err(|e| KernelError::io("read", &abs, e))?;
+            entries.sort_by_cached_key(|e| e.file_name());
+            let mut subdirs = Vec::new();
+            for e in entries {
+                let name = e.file_name();
+                let child_rel = rel.join(&name);
+                if is_transient(&child_rel, &name.to_string_lossy()) {
+                    continue;
+                }
+                let kind = e.file_type().map_err(|err| KernelError::io("read", e.path(), err))?;
+                if kind.is_dir() {
+                    let m = e.metadata().map_err(|err| KernelError::io("read", e.path(), err))?;
+                    self.dirs.push(ScannedDir { tar_path: tar_path_of(&child_rel)?, mode: mode_of(&m), mtime: mtime_of(&m) });
+                    subdirs.push(child_rel);
+                } else if kind.is_file() {
+                    files.push(child_rel);
+                } else {
+                    self.skipped.push(child_rel);
+                }
+            }
+            stack.extend(subdirs.into_iter().rev());
+        }
+        Ok(files)
+    }
+
+    /// Bytes of file content found.
+    pub fn content_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    /// Add the index snapshot at `path` as the last file (`index.db`, mode 0600, time `mtime`),
+    /// read and hashed like a vault file within what is left of the budget.
+    pub(super) fn add_snapshot(&mut self, path: &Path, mtime: u64) -> Result<()> {
+        let mut f = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &self.budget, &mut vec![0u8; BUF])?;
+        (f.mode, f.mtime) = (0o600, mtime);
+        self.files.push(f);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        for (rel, content) in files {
+            let p = t.path().join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, content).unwrap();
+        }
+        t
+    }
+
+    fn scan(v: &Path, budget: u64) -> VaultScan {
+        VaultScan::with_budget(v, budget, &mut super::super::no_progress).unwrap()
+    }
+
+    #[test]
+    fn content_is_held_within_the_budget_only() {
+        let v = vault(&[("a.md", b"0123456789"), ("b/c.md", b"abcdefghij"), ("d.md", b"")]);
+        let all = scan(v.path(), HOLD_BUDGET);
+        let paths: Vec<_> = all.files.iter().map(|f| f.tar_path.as_str()).collect();
+        assert_eq!(paths, ["vault/a.md", "vault/d.md", "vault/b/c.md"]);
+        assert!(all.files.iter().all(|f| f.held.is_some()));
+        assert_eq!(all.files[0].held.as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(all.files[0].sha256, hex::encode(Sha256::digest(b"0123456789")));
+        assert_eq!(all.budget.0.load(Ordering::Relaxed), HOLD_BUDGET - 20);
+
+        // Room for one ten-byte file: the other is left for the write pass, hashed the same.
+        let some = scan(v.path(), 15);
+        let held: Vec<_> = some.files.iter().map(|f| f.held.is_some()).collect();
+        assert_eq!(held.iter().filter(|h| **h).count(), 2, "{held:?}");
+        for (a, b) in all.files.iter().zip(&some.files) {
+            assert_eq!((a.size, &a.sha256), (b.size, &b.sha256));
+        }
+        assert!(scan(v.path(), 0).files.iter().filter(|f| f.size > 0).all(|f| f.held.is_none()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_longer_than_its_stat_is_hashed_whole_and_not_held() {
+        // procfs reports size 0 for files that have content: the case of a file that grew
+        // between its fstat and its read.
+        let budget = HoldBudget(AtomicU64::new(HOLD_BUDGET));
+        let path = PathBuf::from("/proc/self/cmdline");
+        let f = ScannedFile::read(path.clone(), "vault/x".into(), &budget, &mut [0u8; 7]).unwrap();
+        let want = fs::read(&path).unwrap();
+        assert!(!want.is_empty());
+        assert_eq!((f.size, f.sha256), (want.len() as u64, hex::encode(Sha256::digest(&want))));
+        assert!(f.held.is_none());
+        assert_eq!(budget.0.load(Ordering::Relaxed), HOLD_BUDGET, "the reservation is given back");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_or_fifo_in_place_of_a_file_is_a_change() {
+        let v = vault(&[("a.md", b"a")]);
+        let link = v.path().join("link.md");
+        std::os::unix::fs::symlink(v.path().join("a.md"), &link).unwrap();
+        assert!(matches!(open_regular(&link), Err(KernelError::VaultChanged { .. })));
+        let fifo = v.path().join("fifo.md");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        // Returns at once rather than waiting for a writer.
+        assert!(matches!(open_regular(&fifo), Err(KernelError::VaultChanged { .. })));
+        // The walk itself leaves both out.
+        let s = scan(v.path(), HOLD_BUDGET);
+        assert_eq!(s.files.len(), 1);
+        assert_eq!(s.skipped.len(), 2);
+    }
+}
