@@ -486,14 +486,20 @@ pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progres
 }
 
 /// Back up the vault now to the configured folder, locked with a passphrase typed twice instead
-/// of the recipients, and verified with that same passphrase before the kernel gets its name.
-/// Retention is left alone: nothing is pruned.
+/// of the recipients, and verified with that same passphrase before the kernel gets its name
+/// (recorded, as for automatic kernels). Retention is left alone: nothing is pruned.
 #[tauri::command]
 pub async fn backup_kernel_passphrase(state: State<'_, AppState>, passphrase: NewPassphrase, progress: Channel<Progress>) -> IpcResult<BackupView> {
     let (lock, key) = passphrase.lock_and_key()?;
     let (root, cfg) = kernel_config(&state).await?;
     let dir = cfg.dir.ok_or_else(no_backup_folder)?;
-    let r = blocking(move || Ok(kernel::backup(&root, &dir, &lock, Some(&key), &mut |p| drop(progress.send(stage(p))))?)).await?;
+    let r = blocking(move || {
+        let r = kernel::backup(&root, &dir, &lock, Some(&key), &mut |p| drop(progress.send(stage(p))))?;
+        // The kernel was fully verified with the passphrase: record it, so the list says so.
+        kernel::record_verification(&r)?;
+        Ok(r)
+    })
+    .await?;
     Ok(BackupView::of(&r, 0))
 }
 

@@ -455,7 +455,9 @@ fn passphrase_backup_is_verified_with_the_same_passphrase() {
     assert_eq!(b["pruned"], 0);
     let path = b["path"].as_str().unwrap().to_string();
     assert!(Path::new(&path).starts_with(kernels.canonicalize().unwrap()));
-    assert_eq!(invoke(&w, "list_kernels", json!({})).unwrap()[0]["path"], json!(path));
+    let listed = invoke(&w, "list_kernels", json!({})).unwrap();
+    assert_eq!(listed[0]["path"], json!(path));
+    assert_eq!(listed[0]["verified"], true, "the list shows the verification recorded at writing");
     let kernel = std::fs::read(&path).unwrap();
     assert!(kernel.starts_with(b"age-encryption.org/v1\n-> scrypt "), "an age passphrase file");
 

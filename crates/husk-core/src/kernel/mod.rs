@@ -31,7 +31,7 @@ pub use keys::{generate_identity, parse_identities, parse_recipients, read_ident
 pub use manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION};
 pub use read::{read_kernel, verify, verify_file, EntrySink, Limits, VerifyReport};
 pub use restore::{restore, RestoreOptions, RestoreReport};
-pub use retention::{auto_backup, list_kernels, prune, select_prunable, AutoBackupReport, KernelFile, Retention, Verified};
+pub use retention::{auto_backup, list_kernels, prune, record_verification, select_prunable, AutoBackupReport, KernelFile, Retention, Verified};
 pub use scan::{VaultScan, HOLD_BUDGET};
 pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport};
 

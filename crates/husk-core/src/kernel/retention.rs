@@ -70,6 +70,13 @@ fn record_path(kernel: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Record that the kernel `report` describes was verified when it was written (a
+/// `<kernel>.verified` sidecar that [`list_kernels`] checks against the kernel's bytes), so
+/// retention may count it. [`auto_backup`] does this itself.
+pub fn record_verification(report: &BackupReport) -> Result<()> {
+    write_record(report)
+}
+
 /// Write the sidecar recording `report`'s verification.
 fn write_record(report: &BackupReport) -> Result<()> {
     let rec = Record { sha256: report.sha256.clone(), size: report.size, verified: report.verified, at: time::rfc3339(time::unix_secs(SystemTime::now())) };
