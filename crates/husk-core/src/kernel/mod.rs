@@ -19,6 +19,7 @@ mod fsutil;
 mod keys;
 mod manifest;
 mod read;
+mod readback;
 mod restore;
 mod retention;
 mod scan;
@@ -66,6 +67,11 @@ pub fn no_progress(_: Progress) {}
 
 /// Result alias for this module.
 pub type Result<T> = std::result::Result<T, KernelError>;
+
+/// Threads for work that splits: one per core, at most four.
+fn worker_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4)
+}
 
 /// Wait for a scoped thread's result (`what` names its work); a panic becomes an error.
 fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &'static str) -> Result<T> {

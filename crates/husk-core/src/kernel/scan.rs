@@ -7,7 +7,7 @@
 use super::error::KernelError;
 use super::manifest::{INDEX_NAME, VAULT_DIR};
 use super::time;
-use super::{joined, Phase, Progress, Result};
+use super::{joined, worker_threads, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read};
@@ -23,9 +23,6 @@ pub(super) const BUF: usize = 64 * 1024;
 
 /// Files one hashing thread takes at a time.
 const BATCH: usize = 64;
-
-/// Most hashing threads.
-const MAX_THREADS: usize = 4;
 
 /// A folder of the vault as it goes into the tar.
 pub(super) struct ScannedDir {
@@ -124,7 +121,7 @@ fn read_some<R: Read>(mut r: R, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Feed everything `r` yields to `hash`; returns the number of bytes.
-fn hash_into<R: Read>(mut r: R, buf: &mut [u8], hash: &mut Sha256) -> io::Result<u64> {
+pub(super) fn hash_into<R: Read>(mut r: R, buf: &mut [u8], hash: &mut Sha256) -> io::Result<u64> {
     let mut n = 0u64;
     loop {
         let k = read_some(&mut r, buf)?;
@@ -210,7 +207,7 @@ impl VaultScan {
         let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), files: Vec::new(), budget: HoldBudget(AtomicU64::new(budget)), skipped: Vec::new() };
         let pending = scan.walk()?;
         // Threads take batches in turn; results keep the walk's order.
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, MAX_THREADS);
+        let threads = worker_threads();
         let next_batch = AtomicUsize::new(0);
         let done = AtomicU64::new(0);
         let budget = &scan.budget;

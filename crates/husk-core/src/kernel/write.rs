@@ -10,8 +10,9 @@ use super::fsutil;
 use super::keys::{self, Key, Lock};
 use super::manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION, INDEX_NAME, MANIFEST_NAME};
 use super::read;
+use super::readback::{read_back, HashingWriter, Written};
 use super::retention::Verified;
-use super::scan::{hash_reader, open_regular, ScannedFile, VaultScan, BUF};
+use super::scan::{open_regular, ScannedFile, VaultScan, BUF};
 use super::time;
 use super::{joined, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
@@ -126,25 +127,6 @@ impl<R: Read> Read for Recheck<R> {
                 Err(shown)
             }
         }
-    }
-}
-
-/// A writer that hashes and counts what passes through (the ciphertext hash).
-pub(crate) struct HashingWriter<W> {
-    pub inner: W,
-    pub hash: Sha256,
-    pub n: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let k = self.inner.write(buf)?;
-        self.hash.update(&buf[..k]);
-        self.n += k as u64;
-        Ok(k)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -365,20 +347,18 @@ pub fn backup_with_writer(
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600)).map_err(|e| KernelError::io("chmod", tmp.path(), e))?;
     }
     let file = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
-    let sink = HashingWriter { inner: wrap(file), hash: Sha256::new(), n: 0 };
+    let sink = HashingWriter::new(wrap(file));
     let (mut sink, manifest, scan) = write_kernel(&vault, &dir, lock, sink, progress).map_err(|e| match e {
         KernelError::Io { action, path, source } if path.as_os_str() == STREAM => KernelError::Io { action, path: tmp.path().to_path_buf(), source },
         other => other,
     })?;
     sink.flush().map_err(|e| KernelError::io("write", tmp.path(), e))?;
-    let written_sha = hex::encode(sink.hash.clone().finalize());
-    let size = sink.n;
-    drop(sink);
+    let written = sink.finish();
     // The check reads through the page cache whether or not the data has reached the disk yet,
     // so the fsync runs beside it rather than before it; both succeed before the rename.
     let (synced, verified) = std::thread::scope(|s| {
         let synced = s.spawn(|| tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e)));
-        let verified = check_written(tmp.path(), verify_with, &manifest, size, &written_sha, progress);
+        let verified = check_written(tmp.path(), verify_with, &manifest, &written, progress);
         (joined(synced, "fsync"), verified)
     });
     synced?;
@@ -398,8 +378,8 @@ pub fn backup_with_writer(
     let has_index = manifest.files.iter().any(|f| f.path == INDEX_NAME);
     Ok(BackupReport {
         path,
-        size,
-        sha256: written_sha,
+        size: written.size,
+        sha256: hex::encode(written.sha256),
         verified,
         files: manifest.files.len(),
         notes: manifest.note_count(),
@@ -411,8 +391,8 @@ pub fn backup_with_writer(
 
 /// Reopen the kernel just written at `path` and check it. With `key`, decrypt it and check
 /// every hash and the manifest; without, hash the bytes on disk and compare them with what was
-/// written (`size` bytes of SHA-256 `written_sha`).
-fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, size: u64, written_sha: &str, progress: &mut dyn FnMut(Progress)) -> Result<Verified> {
+/// `written`.
+fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, written: &Written, progress: &mut dyn FnMut(Progress)) -> Result<Verified> {
     if let Some(key) = key {
         let report = read::verify_file_inner(path, key, progress)?;
         if report.manifest != *manifest {
@@ -420,13 +400,9 @@ fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, size: u64,
         }
         return Ok(Verified::Full);
     }
-    progress(Progress { phase: Phase::Verify, done: 0, total: size });
-    let f = fs::File::open(path).map_err(|e| KernelError::io("read", path, e))?;
-    let (disk_size, disk_sha) = hash_reader(f, &mut vec![0u8; BUF]).map_err(|e| KernelError::io("read", path, e))?;
-    if disk_size != size || disk_sha != written_sha {
-        return Err(KernelError::Tampered { detail: "the kernel on disk differs from what was written" });
-    }
-    progress(Progress { phase: Phase::Verify, done: size, total: size });
+    progress(Progress { phase: Phase::Verify, done: 0, total: written.size });
+    read_back(path, written)?;
+    progress(Progress { phase: Phase::Verify, done: written.size, total: written.size });
     Ok(Verified::Readback)
 }
 
