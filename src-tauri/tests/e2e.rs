@@ -76,9 +76,16 @@ fn free_port() -> u16 {
 
 fn free_display() -> u32 {
     let base = 90 + (std::process::id() % 50);
-    (base..base + 200)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
-        .expect("a free X display number")
+    (base..base + 1000).find(|n| !display_in_use(*n)).expect("a free X display number")
+}
+
+/// A display is taken while the X server named in its lock file runs (a lock left by a killed
+/// server is stale: Xvfb replaces it), or, without a lock, while its socket exists.
+fn display_in_use(n: u32) -> bool {
+    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
+        Ok(s) => s.trim().parse::<u32>().map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+    }
 }
 
 /// Children of `pid`, from /proc (to stop WebKitWebDriver before tauri-driver).
@@ -125,6 +132,12 @@ impl Drop for Procs {
             let _ = d.wait();
         }
         if let Some(mut x) = self.xvfb.take() {
+            // SIGTERM first: Xvfb then removes its lock file and socket; SIGKILL after a grace.
+            kill_pid(x.id());
+            let t0 = Instant::now();
+            while x.try_wait().ok().flatten().is_none() && t0.elapsed() < Duration::from_secs(3) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = x.kill();
             let _ = x.wait();
         }
