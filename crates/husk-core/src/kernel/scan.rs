@@ -5,7 +5,7 @@
 //! read again by the write pass, which checks them against their hash.
 
 use super::error::KernelError;
-use super::manifest::{INDEX_NAME, VAULT_DIR};
+use super::manifest::{ManifestFile, INDEX_NAME, VAULT_DIR};
 use super::time;
 use super::{joined, worker_threads, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
@@ -31,27 +31,36 @@ pub(super) struct ScannedDir {
     pub mtime: u64,
 }
 
-/// A hashed file, with its content when the budget allowed keeping it.
+/// What the write pass needs of a hashed file besides its manifest entry (tar path, size as
+/// read up to the end of the file, SHA-256).
 pub(super) struct ScannedFile {
-    pub tar_path: String,
-    pub abs: PathBuf,
-    /// Bytes read, up to the end of the file.
-    pub size: u64,
-    /// Lowercase hex SHA-256 of those bytes.
-    pub sha256: String,
     pub mode: u32,
     pub mtime: u64,
-    /// The bytes that were hashed, or `None` when the write pass must read the file again.
-    pub held: Option<Vec<u8>>,
+    pub content: Content,
+}
+
+/// A hashed file: its manifest entry, and what the write pass needs besides.
+type Hashed = (ManifestFile, ScannedFile);
+
+/// Where the write pass takes a file's bytes from.
+pub(super) enum Content {
+    /// The bytes that were hashed, kept within the budget.
+    Held(Vec<u8>),
+    /// The file at this path, read again and checked against its hash.
+    OnDisk(PathBuf),
 }
 
 /// A hashed listing of a vault, ready to be written (the first of the two passes), holding
-/// the content of the files that fit in [`HOLD_BUDGET`].
+/// the content of the files that fit in [`HOLD_BUDGET`]. The write pass takes its entries and
+/// files.
 pub struct VaultScan {
     pub(super) root: PathBuf,
     pub(super) dirs: Vec<ScannedDir>,
-    /// In tar order: the vault's files, then the index snapshot once added.
+    /// The manifest entries in tar order: the vault's files, then the index snapshot once added.
+    pub(super) entries: Vec<ManifestFile>,
+    /// The same files, in the same order.
     pub(super) files: Vec<ScannedFile>,
+    content_bytes: u64,
     budget: HoldBudget,
     /// Paths left out: symlinks, sockets, devices.
     pub skipped: Vec<PathBuf>,
@@ -166,7 +175,7 @@ pub(super) fn open_regular(abs: &Path) -> Result<(fs::File, fs::Metadata)> {
 
 impl ScannedFile {
     /// Open and hash the file at `abs`, keeping its content when `budget` allows.
-    fn read(abs: PathBuf, tar_path: String, budget: &HoldBudget, buf: &mut [u8]) -> Result<ScannedFile> {
+    fn read(abs: PathBuf, tar_path: String, budget: &HoldBudget, buf: &mut [u8]) -> Result<Hashed> {
         let (mut file, meta) = open_regular(&abs)?;
         let (mode, mtime) = (mode_of(&meta), mtime_of(&meta));
         let read_err = |e: io::Error| KernelError::io("read", &abs, e);
@@ -181,8 +190,8 @@ impl ScannedFile {
             let more = if content.len() as u64 == expected { read_some(&mut file, buf).map_err(read_err)? } else { 0 };
             if more == 0 {
                 budget.give_back(expected - content.len() as u64);
-                let sha256 = hex::encode(Sha256::digest(&content));
-                return Ok(ScannedFile { tar_path, abs, size: content.len() as u64, sha256, mode, mtime, held: Some(content) });
+                let entry = ManifestFile { path: tar_path, size: content.len() as u64, sha256: hex::encode(Sha256::digest(&content)) };
+                return Ok((entry, ScannedFile { mode, mtime, content: Content::Held(content) }));
             }
             // It grew while being read: hash all of it, and let the write pass read it again.
             budget.give_back(expected);
@@ -191,7 +200,8 @@ impl ScannedFile {
             size = (content.len() + more) as u64;
         }
         size += hash_into(&mut file, buf, &mut hash).map_err(read_err)?;
-        Ok(ScannedFile { tar_path, abs, size, sha256: hex::encode(hash.finalize()), mode, mtime, held: None })
+        let entry = ManifestFile { path: tar_path, size, sha256: hex::encode(hash.finalize()) };
+        Ok((entry, ScannedFile { mode, mtime, content: Content::OnDisk(abs) }))
     }
 }
 
@@ -204,14 +214,14 @@ impl VaultScan {
 
     /// [`VaultScan::new`] keeping at most `budget` bytes of content.
     pub(super) fn with_budget(vault: &Path, budget: u64, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
-        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), files: Vec::new(), budget: HoldBudget(AtomicU64::new(budget)), skipped: Vec::new() };
+        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), entries: Vec::new(), files: Vec::new(), content_bytes: 0, budget: HoldBudget(AtomicU64::new(budget)), skipped: Vec::new() };
         let pending = scan.walk()?;
         // Threads take batches in turn; results keep the walk's order.
         let threads = worker_threads();
         let next_batch = AtomicUsize::new(0);
         let done = AtomicU64::new(0);
         let budget = &scan.budget;
-        let hash_batches = || -> Result<Vec<(usize, Vec<ScannedFile>)>> {
+        let hash_batches = || -> Result<Vec<(usize, Vec<Hashed>)>> {
             let mut buf = vec![0u8; BUF];
             let mut out = Vec::new();
             loop {
@@ -220,7 +230,7 @@ impl VaultScan {
                 let mut files = Vec::with_capacity(batch.len());
                 for rel in batch {
                     let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, budget, &mut buf)?;
-                    done.fetch_add(f.size, Ordering::Relaxed);
+                    done.fetch_add(f.0.size, Ordering::Relaxed);
                     files.push(f);
                 }
                 out.push((b, files));
@@ -235,8 +245,9 @@ impl VaultScan {
             batches.extend(r?);
         }
         batches.sort_unstable_by_key(|(b, _)| *b);
-        scan.files = batches.into_iter().flat_map(|(_, files)| files).collect();
+        (scan.entries, scan.files) = batches.into_iter().flat_map(|(_, files)| files).unzip();
         let total = done.load(Ordering::Relaxed);
+        scan.content_bytes = total;
         progress(Progress { phase: Phase::Scan, done: total, total });
         Ok(scan)
     }
@@ -281,14 +292,16 @@ impl VaultScan {
 
     /// Bytes of file content found.
     pub fn content_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.content_bytes
     }
 
     /// Add the index snapshot at `path` as the last file (`index.db`, mode 0600, time `mtime`),
     /// read and hashed like a vault file within what is left of the budget.
     pub(super) fn add_snapshot(&mut self, path: &Path, mtime: u64) -> Result<()> {
-        let mut f = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &self.budget, &mut vec![0u8; BUF])?;
+        let (entry, mut f) = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &self.budget, &mut vec![0u8; BUF])?;
         (f.mode, f.mtime) = (0o600, mtime);
+        self.content_bytes += entry.size;
+        self.entries.push(entry);
         self.files.push(f);
         Ok(())
     }
@@ -315,22 +328,22 @@ mod tests {
     #[test]
     fn content_is_held_within_the_budget_only() {
         let v = vault(&[("a.md", b"0123456789"), ("b/c.md", b"abcdefghij"), ("d.md", b"")]);
+        let held = |s: &VaultScan| s.files.iter().map(|f| matches!(f.content, Content::Held(_))).collect::<Vec<_>>();
         let all = scan(v.path(), HOLD_BUDGET);
-        let paths: Vec<_> = all.files.iter().map(|f| f.tar_path.as_str()).collect();
+        let paths: Vec<_> = all.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["vault/a.md", "vault/d.md", "vault/b/c.md"]);
-        assert!(all.files.iter().all(|f| f.held.is_some()));
-        assert_eq!(all.files[0].held.as_deref(), Some(&b"0123456789"[..]));
-        assert_eq!(all.files[0].sha256, hex::encode(Sha256::digest(b"0123456789")));
-        assert_eq!(all.budget.0.load(Ordering::Relaxed), HOLD_BUDGET - 20);
+        assert_eq!(held(&all), [true, true, true]);
+        assert!(matches!(&all.files[0].content, Content::Held(b) if b == b"0123456789"));
+        assert_eq!(all.entries[0].sha256, hex::encode(Sha256::digest(b"0123456789")));
+        assert_eq!((all.content_bytes(), all.budget.0.load(Ordering::Relaxed)), (20, HOLD_BUDGET - 20));
 
         // Room for one ten-byte file: the other is left for the write pass, hashed the same.
         let some = scan(v.path(), 15);
-        let held: Vec<_> = some.files.iter().map(|f| f.held.is_some()).collect();
-        assert_eq!(held.iter().filter(|h| **h).count(), 2, "{held:?}");
-        for (a, b) in all.files.iter().zip(&some.files) {
-            assert_eq!((a.size, &a.sha256), (b.size, &b.sha256));
-        }
-        assert!(scan(v.path(), 0).files.iter().filter(|f| f.size > 0).all(|f| f.held.is_none()));
+        assert_eq!(held(&some).iter().filter(|h| **h).count(), 2, "{:?}", held(&some));
+        assert_eq!(all.entries, some.entries);
+        let none = scan(v.path(), 0);
+        assert_eq!(held(&none), [false, true, false], "only the empty file fits");
+        assert!(matches!(&none.files[0].content, Content::OnDisk(p) if p == &v.path().join("a.md")));
     }
 
     #[cfg(target_os = "linux")]
@@ -340,11 +353,11 @@ mod tests {
         // between its fstat and its read.
         let budget = HoldBudget(AtomicU64::new(HOLD_BUDGET));
         let path = PathBuf::from("/proc/self/cmdline");
-        let f = ScannedFile::read(path.clone(), "vault/x".into(), &budget, &mut [0u8; 7]).unwrap();
+        let (entry, f) = ScannedFile::read(path.clone(), "vault/x".into(), &budget, &mut [0u8; 7]).unwrap();
         let want = fs::read(&path).unwrap();
         assert!(!want.is_empty());
-        assert_eq!((f.size, f.sha256), (want.len() as u64, hex::encode(Sha256::digest(&want))));
-        assert!(f.held.is_none());
+        assert_eq!((entry.size, entry.sha256), (want.len() as u64, hex::encode(Sha256::digest(&want))));
+        assert!(matches!(f.content, Content::OnDisk(_)));
         assert_eq!(budget.0.load(Ordering::Relaxed), HOLD_BUDGET, "the reservation is given back");
     }
 

@@ -12,7 +12,7 @@ use super::manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION, INDEX_NAME
 use super::read;
 use super::readback::{read_back, HashingWriter, Written};
 use super::retention::Verified;
-use super::scan::{open_regular, ScannedFile, VaultScan, BUF};
+use super::scan::{open_regular, Content, ScannedDir, ScannedFile, VaultScan, BUF};
 use super::time;
 use super::{joined, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
@@ -186,39 +186,40 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
     h
 }
 
-/// Append one file: held content from memory (the very bytes that were hashed), released once
-/// written; a file that was not held is read again and checked against its hash.
-fn append_file<T: Write>(tar: &mut tar::Builder<T>, f: &mut ScannedFile) -> Result<()> {
-    let mut h = header(tar::EntryType::Regular, f.size, f.mode, f.mtime);
-    if let Some(content) = f.held.take() {
-        return tar.append_data(&mut h, &f.tar_path, &content[..]).map_err(stream_err);
-    }
-    let (file, _) = open_regular(&f.abs)?;
-    let mut r = Recheck { inner: file.take(f.size), hash: Sha256::new(), n: 0, err: None };
-    let appended = tar.append_data(&mut h, &f.tar_path, &mut r);
+/// Append the file listed as `entry`: held content from memory (the very bytes that were
+/// hashed); a file that was not held is read again and checked against its hash.
+fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: ScannedFile) -> Result<()> {
+    let mut h = header(tar::EntryType::Regular, entry.size, f.mode, f.mtime);
+    let abs = match f.content {
+        Content::Held(bytes) => return tar.append_data(&mut h, &entry.path, &bytes[..]).map_err(stream_err),
+        Content::OnDisk(abs) => abs,
+    };
+    let (file, _) = open_regular(&abs)?;
+    let mut r = Recheck { inner: file.take(entry.size), hash: Sha256::new(), n: 0, err: None };
+    let appended = tar.append_data(&mut h, &entry.path, &mut r);
     if let Some(e) = r.err {
-        return Err(KernelError::io("read", &f.abs, e));
+        return Err(KernelError::io("read", &abs, e));
     }
     appended.map_err(stream_err)?;
-    if r.n != f.size || hex::encode(r.hash.finalize()) != f.sha256 {
-        return Err(KernelError::VaultChanged { path: f.abs.clone() });
+    if r.n != entry.size || hex::encode(r.hash.finalize()) != entry.sha256 {
+        return Err(KernelError::VaultChanged { path: abs });
     }
     Ok(())
 }
 
-/// The encrypting side of the write pass: manifest, folders and files as a tar through the age
-/// encryptor into `sink`, adding each file's size to `done`.
-fn encrypt_tar(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, scan: &mut VaultScan, done: &AtomicU64) -> Result<()> {
-    let VaultScan { dirs, files, .. } = scan;
+/// The encrypting side of the write pass: manifest, folders and files (each with its manifest
+/// entry, released once written) as a tar through the age encryptor into `sink`, adding each
+/// file's size to `done`.
+fn encrypt_tar<'a>(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, dirs: &[ScannedDir], files: impl Iterator<Item = (&'a ManifestFile, ScannedFile)>, done: &AtomicU64) -> Result<()> {
     let enc = keys::encrypt_to(lock, sink)?;
     let mut tar = tar::Builder::new(enc);
     tar.append_data(&mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now), MANIFEST_NAME, manifest_json).map_err(stream_err)?;
     for d in dirs {
         tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(stream_err)?;
     }
-    for f in files {
-        append_file(&mut tar, f)?;
-        done.fetch_add(f.size, Ordering::Relaxed);
+    for (entry, f) in files {
+        append_file(&mut tar, entry, f)?;
+        done.fetch_add(entry.size, Ordering::Relaxed);
     }
     let mut sink = tar.into_inner().map_err(stream_err)?.finish().map_err(stream_err)?;
     sink.flush().map_err(stream_err)
@@ -251,7 +252,7 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut
         created: time::rfc3339(now),
         husk_version: env!("CARGO_PKG_VERSION").to_string(),
         dirs: scan.dirs.iter().map(|d| d.tar_path.clone()).collect(),
-        files: scan.files.iter().map(|f| ManifestFile { path: f.tar_path.clone(), size: f.size, sha256: f.sha256.clone() }).collect(),
+        files: std::mem::take(&mut scan.entries),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
     let total = manifest.total_size();
@@ -260,7 +261,8 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut
     let (spare_tx, spare_rx) = mpsc::channel();
     let sink = ChunkSender { current: new_chunk(), full: full_tx, spare: spare_rx };
     let (written, encrypted) = std::thread::scope(|s| {
-        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &mut scan, &done));
+        let files = manifest.files.iter().zip(std::mem::take(&mut scan.files));
+        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &scan.dirs, files, &done));
         let mut written = Ok(());
         while let Ok(mut chunk) = full_rx.recv() {
             written = out.write_all(&chunk);
