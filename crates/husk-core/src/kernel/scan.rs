@@ -11,6 +11,7 @@ use super::{joined, worker_threads, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -20,6 +21,10 @@ pub const HOLD_BUDGET: u64 = 24 << 20;
 
 /// Read buffer of a hashing thread.
 pub(super) const BUF: usize = 64 * 1024;
+
+/// Size of the buffers that held content is packed into (a file above a quarter of it gets a
+/// buffer of its own).
+const SLAB: usize = 4 << 20;
 
 /// Files one hashing thread takes at a time.
 const BATCH: usize = 64;
@@ -42,10 +47,17 @@ pub(super) struct ScannedFile {
 /// A hashed file: its manifest entry, and what the write pass needs besides.
 type Hashed = (ManifestFile, ScannedFile);
 
+/// What one hashing thread produced: numbered batches of hashed files, and the slabs holding
+/// their content.
+struct Share {
+    batches: Vec<(usize, Vec<Hashed>)>,
+    slabs: Vec<Vec<u8>>,
+}
+
 /// Where the write pass takes a file's bytes from.
 pub(super) enum Content {
-    /// The bytes that were hashed, kept within the budget.
-    Held(Vec<u8>),
+    /// The bytes that were hashed, kept within the budget: a range of one of the scan's slabs.
+    Held { slab: usize, range: Range<usize> },
     /// The file at this path, read again and checked against its hash.
     OnDisk(PathBuf),
 }
@@ -62,6 +74,8 @@ pub struct VaultScan {
     pub(super) files: Vec<ScannedFile>,
     content_bytes: u64,
     budget: HoldBudget,
+    /// The held content ([`Content::Held`] points into it).
+    pub(super) slabs: Vec<Vec<u8>>,
     /// Paths left out: symlinks, sockets, devices.
     pub skipped: Vec<PathBuf>,
 }
@@ -78,6 +92,52 @@ impl HoldBudget {
     /// Return `n` reserved bytes that were not kept.
     fn give_back(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// One hashing thread's held content, packed one file after another into slabs: thousands of
+/// notes cost a few large allocations rather than one each (which made the thread's heap grow
+/// a page at a time, one `mprotect` per page, contending with the other thread's page faults).
+struct Holder<'a> {
+    budget: &'a HoldBudget,
+    slabs: Vec<Vec<u8>>,
+}
+
+impl Holder<'_> {
+    /// Read up to `n` bytes of `r` into a slab when the budget allows (`None` otherwise); fewer
+    /// are held when `r` ends early. Returns the slab and the range the bytes are at.
+    fn hold<R: Read>(&mut self, r: R, n: u64) -> Option<io::Result<(usize, Range<usize>)>> {
+        if !self.budget.take(n) {
+            return None;
+        }
+        // At most HOLD_BUDGET, so it fits in memory's address range.
+        let len = n as usize;
+        let own = len > SLAB / 4;
+        if own || self.slabs.last().is_none_or(|s| s.capacity() - s.len() < len) {
+            self.slabs.push(Vec::with_capacity(if own { len } else { SLAB }));
+        }
+        let slab = self.slabs.len() - 1;
+        let start = self.slabs[slab].len();
+        let read = r.take(n).read_to_end(&mut self.slabs[slab]);
+        let range = start..self.slabs[slab].len();
+        self.budget.give_back(n - range.len() as u64);
+        Some(match read {
+            Ok(_) => Ok((slab, range)),
+            Err(e) => {
+                self.release(slab, range);
+                Err(e)
+            }
+        })
+    }
+
+    /// Give back the bytes just held at `range` of `slab` (and the slab when that empties it, so
+    /// that memory stays within the budget).
+    fn release(&mut self, slab: usize, range: Range<usize>) {
+        self.budget.give_back(range.len() as u64);
+        self.slabs[slab].truncate(range.start);
+        if range.start == 0 && slab + 1 == self.slabs.len() {
+            self.slabs.pop();
+        }
     }
 }
 
@@ -174,30 +234,28 @@ pub(super) fn open_regular(abs: &Path) -> Result<(fs::File, fs::Metadata)> {
 }
 
 impl ScannedFile {
-    /// Open and hash the file at `abs`, keeping its content when `budget` allows.
-    fn read(abs: PathBuf, tar_path: String, budget: &HoldBudget, buf: &mut [u8]) -> Result<Hashed> {
+    /// Open and hash the file at `abs`, keeping its content in `holder` when the budget allows.
+    fn read(abs: PathBuf, tar_path: String, holder: &mut Holder, buf: &mut [u8]) -> Result<Hashed> {
         let (mut file, meta) = open_regular(&abs)?;
         let (mode, mtime) = (mode_of(&meta), mtime_of(&meta));
         let read_err = |e: io::Error| KernelError::io("read", &abs, e);
         let mut hash = Sha256::new();
         let mut size = 0u64;
         let expected = meta.len();
-        if budget.take(expected) {
-            // At most HOLD_BUDGET, so it fits in memory's address range.
-            let mut content = Vec::with_capacity(expected as usize);
-            (&mut file).take(expected).read_to_end(&mut content).map_err(read_err)?;
+        if let Some(held) = holder.hold(&mut file, expected) {
+            let (slab, range) = held.map_err(read_err)?;
             // Still read to the end: a file that grew since its fstat is hashed in full.
-            let more = if content.len() as u64 == expected { read_some(&mut file, buf).map_err(read_err)? } else { 0 };
+            let more = if range.len() as u64 == expected { read_some(&mut file, buf).map_err(read_err)? } else { 0 };
+            let bytes = &holder.slabs[slab][range.clone()];
             if more == 0 {
-                budget.give_back(expected - content.len() as u64);
-                let entry = ManifestFile { path: tar_path, size: content.len() as u64, sha256: hex::encode(Sha256::digest(&content)) };
-                return Ok((entry, ScannedFile { mode, mtime, content: Content::Held(content) }));
+                let entry = ManifestFile { path: tar_path, size: bytes.len() as u64, sha256: hex::encode(Sha256::digest(bytes)) };
+                return Ok((entry, ScannedFile { mode, mtime, content: Content::Held { slab, range } }));
             }
             // It grew while being read: hash all of it, and let the write pass read it again.
-            budget.give_back(expected);
-            hash.update(&content);
+            hash.update(bytes);
             hash.update(&buf[..more]);
-            size = (content.len() + more) as u64;
+            size = (bytes.len() + more) as u64;
+            holder.release(slab, range);
         }
         size += hash_into(&mut file, buf, &mut hash).map_err(read_err)?;
         let entry = ManifestFile { path: tar_path, size, sha256: hex::encode(hash.finalize()) };
@@ -214,26 +272,27 @@ impl VaultScan {
 
     /// [`VaultScan::new`] keeping at most `budget` bytes of content.
     pub(super) fn with_budget(vault: &Path, budget: u64, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
-        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), entries: Vec::new(), files: Vec::new(), content_bytes: 0, budget: HoldBudget(AtomicU64::new(budget)), skipped: Vec::new() };
+        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), entries: Vec::new(), files: Vec::new(), content_bytes: 0, budget: HoldBudget(AtomicU64::new(budget)), slabs: Vec::new(), skipped: Vec::new() };
         let pending = scan.walk()?;
         // Threads take batches in turn; results keep the walk's order.
         let threads = worker_threads();
         let next_batch = AtomicUsize::new(0);
         let done = AtomicU64::new(0);
         let budget = &scan.budget;
-        let hash_batches = || -> Result<Vec<(usize, Vec<Hashed>)>> {
+        let hash_batches = || -> Result<Share> {
+            let mut holder = Holder { budget, slabs: Vec::new() };
             let mut buf = vec![0u8; BUF];
-            let mut out = Vec::new();
+            let mut batches = Vec::new();
             loop {
                 let b = next_batch.fetch_add(1, Ordering::Relaxed);
-                let Some(batch) = pending.chunks(BATCH).nth(b) else { return Ok(out) };
+                let Some(batch) = pending.chunks(BATCH).nth(b) else { return Ok(Share { batches, slabs: holder.slabs }) };
                 let mut files = Vec::with_capacity(batch.len());
                 for rel in batch {
-                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, budget, &mut buf)?;
+                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, &mut holder, &mut buf)?;
                     done.fetch_add(f.0.size, Ordering::Relaxed);
                     files.push(f);
                 }
-                out.push((b, files));
+                batches.push((b, files));
             }
         };
         let results: Vec<Result<_>> = std::thread::scope(|s| {
@@ -242,7 +301,9 @@ impl VaultScan {
         });
         let mut batches = Vec::new();
         for r in results {
-            batches.extend(r?);
+            let mut share = r?;
+            scan.adopt(share.slabs, share.batches.iter_mut().flat_map(|(_, files)| files.iter_mut().map(|f| &mut f.1)));
+            batches.extend(share.batches);
         }
         batches.sort_unstable_by_key(|(b, _)| *b);
         (scan.entries, scan.files) = batches.into_iter().flat_map(|(_, files)| files).unzip();
@@ -295,10 +356,24 @@ impl VaultScan {
         self.content_bytes
     }
 
+    /// Take over a hashing thread's `slabs`, renumbering the held content of its `files`.
+    fn adopt<'a>(&mut self, slabs: Vec<Vec<u8>>, files: impl Iterator<Item = &'a mut ScannedFile>) {
+        let first = self.slabs.len();
+        self.slabs.extend(slabs);
+        for f in files {
+            if let Content::Held { slab, .. } = &mut f.content {
+                *slab += first;
+            }
+        }
+    }
+
     /// Add the index snapshot at `path` as the last file (`index.db`, mode 0600, time `mtime`),
     /// read and hashed like a vault file within what is left of the budget.
     pub(super) fn add_snapshot(&mut self, path: &Path, mtime: u64) -> Result<()> {
-        let (entry, mut f) = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &self.budget, &mut vec![0u8; BUF])?;
+        let mut holder = Holder { budget: &self.budget, slabs: Vec::new() };
+        let (entry, mut f) = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &mut holder, &mut vec![0u8; BUF])?;
+        let slabs = holder.slabs;
+        self.adopt(slabs, std::iter::once(&mut f));
         (f.mode, f.mtime) = (0o600, mtime);
         self.content_bytes += entry.size;
         self.entries.push(entry);
@@ -328,12 +403,12 @@ mod tests {
     #[test]
     fn content_is_held_within_the_budget_only() {
         let v = vault(&[("a.md", b"0123456789"), ("b/c.md", b"abcdefghij"), ("d.md", b"")]);
-        let held = |s: &VaultScan| s.files.iter().map(|f| matches!(f.content, Content::Held(_))).collect::<Vec<_>>();
+        let held = |s: &VaultScan| s.files.iter().map(|f| matches!(f.content, Content::Held { .. })).collect::<Vec<_>>();
         let all = scan(v.path(), HOLD_BUDGET);
         let paths: Vec<_> = all.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["vault/a.md", "vault/d.md", "vault/b/c.md"]);
         assert_eq!(held(&all), [true, true, true]);
-        assert!(matches!(&all.files[0].content, Content::Held(b) if b == b"0123456789"));
+        assert!(matches!(&all.files[0].content, Content::Held { slab, range } if &all.slabs[*slab][range.clone()] == b"0123456789"));
         assert_eq!(all.entries[0].sha256, hex::encode(Sha256::digest(b"0123456789")));
         assert_eq!((all.content_bytes(), all.budget.0.load(Ordering::Relaxed)), (20, HOLD_BUDGET - 20));
 
@@ -346,18 +421,36 @@ mod tests {
         assert!(matches!(&none.files[0].content, Content::OnDisk(p) if p == &v.path().join("a.md")));
     }
 
+    #[test]
+    fn held_bytes_are_each_file_s_own_across_threads_and_slabs() {
+        // Enough files for several batches (threads), and one large enough for its own slab.
+        let names: Vec<String> = (0..300).map(|i| format!("n{i:03}.md")).collect();
+        let mut files: Vec<(&str, Vec<u8>)> = names.iter().enumerate().map(|(i, n)| (n.as_str(), format!("note {i}\n").repeat(i + 1).into_bytes())).collect();
+        files.push(("big.bin", vec![7u8; SLAB / 2]));
+        let v = vault(&files.iter().map(|(n, c)| (*n, &c[..])).collect::<Vec<_>>());
+        let s = scan(v.path(), HOLD_BUDGET);
+        assert_eq!(s.files.len(), 301);
+        for (entry, f) in s.entries.iter().zip(&s.files) {
+            let Content::Held { slab, range } = &f.content else { panic!("{} not held", entry.path) };
+            let on_disk = fs::read(v.path().join(entry.path.strip_prefix("vault/").unwrap())).unwrap();
+            assert_eq!(&s.slabs[*slab][range.clone()], &on_disk[..], "{}", entry.path);
+        }
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_file_longer_than_its_stat_is_hashed_whole_and_not_held() {
         // procfs reports size 0 for files that have content: the case of a file that grew
         // between its fstat and its read.
         let budget = HoldBudget(AtomicU64::new(HOLD_BUDGET));
+        let mut holder = Holder { budget: &budget, slabs: Vec::new() };
         let path = PathBuf::from("/proc/self/cmdline");
-        let (entry, f) = ScannedFile::read(path.clone(), "vault/x".into(), &budget, &mut [0u8; 7]).unwrap();
+        let (entry, f) = ScannedFile::read(path.clone(), "vault/x".into(), &mut holder, &mut [0u8; 7]).unwrap();
         let want = fs::read(&path).unwrap();
         assert!(!want.is_empty());
         assert_eq!((entry.size, entry.sha256), (want.len() as u64, hex::encode(Sha256::digest(&want))));
         assert!(matches!(f.content, Content::OnDisk(_)));
+        assert!(holder.slabs.is_empty(), "nothing is left held");
         assert_eq!(budget.0.load(Ordering::Relaxed), HOLD_BUDGET, "the reservation is given back");
     }
 

@@ -12,7 +12,7 @@ use super::manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION, INDEX_NAME
 use super::read;
 use super::readback::{read_back, HashingWriter, Written};
 use super::retention::Verified;
-use super::scan::{open_regular, Content, ScannedDir, ScannedFile, VaultScan, BUF};
+use super::scan::{open_regular, Content, ScannedFile, VaultScan, BUF};
 use super::time;
 use super::{joined, Phase, Progress, Result};
 use sha2::{Digest, Sha256};
@@ -188,10 +188,10 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
 
 /// Append the file listed as `entry`: held content from memory (the very bytes that were
 /// hashed); a file that was not held is read again and checked against its hash.
-fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: ScannedFile) -> Result<()> {
+fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: ScannedFile, slabs: &[Vec<u8>]) -> Result<()> {
     let mut h = header(tar::EntryType::Regular, entry.size, f.mode, f.mtime);
     let abs = match f.content {
-        Content::Held(bytes) => return tar.append_data(&mut h, &entry.path, &bytes[..]).map_err(stream_err),
+        Content::Held { slab, range } => return tar.append_data(&mut h, &entry.path, &slabs[slab][range]).map_err(stream_err),
         Content::OnDisk(abs) => abs,
     };
     let (file, _) = open_regular(&abs)?;
@@ -210,15 +210,15 @@ fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: Sca
 /// The encrypting side of the write pass: manifest, folders and files (each with its manifest
 /// entry, released once written) as a tar through the age encryptor into `sink`, adding each
 /// file's size to `done`.
-fn encrypt_tar<'a>(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, dirs: &[ScannedDir], files: impl Iterator<Item = (&'a ManifestFile, ScannedFile)>, done: &AtomicU64) -> Result<()> {
+fn encrypt_tar<'a>(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, scan: &VaultScan, files: impl Iterator<Item = (&'a ManifestFile, ScannedFile)>, done: &AtomicU64) -> Result<()> {
     let enc = keys::encrypt_to(lock, sink)?;
     let mut tar = tar::Builder::new(enc);
     tar.append_data(&mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now), MANIFEST_NAME, manifest_json).map_err(stream_err)?;
-    for d in dirs {
+    for d in &scan.dirs {
         tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(stream_err)?;
     }
     for (entry, f) in files {
-        append_file(&mut tar, entry, f)?;
+        append_file(&mut tar, entry, f, &scan.slabs)?;
         done.fetch_add(entry.size, Ordering::Relaxed);
     }
     let mut sink = tar.into_inner().map_err(stream_err)?.finish().map_err(stream_err)?;
@@ -262,7 +262,7 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut
     let sink = ChunkSender { current: new_chunk(), full: full_tx, spare: spare_rx };
     let (written, encrypted) = std::thread::scope(|s| {
         let files = manifest.files.iter().zip(std::mem::take(&mut scan.files));
-        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &scan.dirs, files, &done));
+        let encrypted = s.spawn(|| encrypt_tar(lock, sink, &json, now, &scan, files, &done));
         let mut written = Ok(());
         while let Ok(mut chunk) = full_rx.recv() {
             written = out.write_all(&chunk);
@@ -280,6 +280,7 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut
     // A write error first: the encrypting thread then only saw the writer stop.
     written.map_err(stream_err)?;
     encrypted?;
+    scan.slabs = Vec::new();
     Ok((out, manifest, scan))
 }
 
