@@ -13,7 +13,8 @@ use std::fs;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex};
 
 /// Most file content, in bytes, the hash pass keeps in memory for the write pass (the rest is
 /// read a second time).
@@ -273,32 +274,52 @@ impl VaultScan {
     /// [`VaultScan::new`] keeping at most `budget` bytes of content.
     pub(super) fn with_budget(vault: &Path, budget: u64, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
         let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), entries: Vec::new(), files: Vec::new(), content_bytes: 0, budget: HoldBudget(AtomicU64::new(budget)), slabs: Vec::new(), skipped: Vec::new() };
-        let pending = scan.walk()?;
-        // Threads take batches in turn; results keep the walk's order.
+        // The walk hands out numbered batches as it goes, so hashing starts with the first
+        // folder rather than after the last; threads take batches in turn, and results are put
+        // back in the walk's order.
         let threads = worker_threads();
-        let next_batch = AtomicUsize::new(0);
         let done = AtomicU64::new(0);
-        let budget = &scan.budget;
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<(usize, Vec<PathBuf>)>();
+        let rx = Mutex::new(rx);
+        let VaultScan { root, dirs, skipped, budget, .. } = &mut scan;
+        let budget = &*budget;
         let hash_batches = || -> Result<Share> {
             let mut holder = Holder { budget, slabs: Vec::new() };
             let mut buf = vec![0u8; BUF];
             let mut batches = Vec::new();
             loop {
-                let b = next_batch.fetch_add(1, Ordering::Relaxed);
-                let Some(batch) = pending.chunks(BATCH).nth(b) else { return Ok(Share { batches, slabs: holder.slabs }) };
+                // A poisoned lock only means another hashing thread panicked; that is reported
+                // when it is joined.
+                let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok((b, batch)) = next else { return Ok(Share { batches, slabs: holder.slabs }) };
+                if stop.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let mut files = Vec::with_capacity(batch.len());
-                for rel in batch {
-                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, &mut holder, &mut buf)?;
+                for rel in &batch {
+                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, &mut holder, &mut buf).inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
                     done.fetch_add(f.0.size, Ordering::Relaxed);
                     files.push(f);
                 }
                 batches.push((b, files));
             }
         };
-        let results: Vec<Result<_>> = std::thread::scope(|s| {
+        let (walked, results): (Result<()>, Vec<Result<_>>) = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads).map(|_| s.spawn(hash_batches)).collect();
-            handles.into_iter().map(|h| joined(h, "hash")).collect()
+            let mut n = 0;
+            let walked = walk(root, dirs, skipped, &stop, |batch| {
+                // The receiver lives until the threads are joined, so sending cannot fail.
+                let _ = tx.send((n, batch));
+                n += 1;
+            });
+            if walked.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            drop(tx);
+            (walked, handles.into_iter().map(|h| joined(h, "hash")).collect())
         });
+        walked?;
         let mut batches = Vec::new();
         for r in results {
             let mut share = r?;
@@ -311,44 +332,6 @@ impl VaultScan {
         scan.content_bytes = total;
         progress(Progress { phase: Phase::Scan, done: total, total });
         Ok(scan)
-    }
-
-    /// List the folders (into `self`) and return the files to hash, depth-first in name order.
-    /// The listing gives each entry's type on most file systems, so files are not stat'ed
-    /// here: their mode and time come from the open file in the hash pass.
-    fn walk(&mut self) -> Result<Vec<PathBuf>> {
-        let meta = fs::metadata(&self.root).map_err(|e| KernelError::io("read", &self.root, e))?;
-        self.dirs.push(ScannedDir { tar_path: VAULT_DIR.to_string(), mode: mode_of(&meta), mtime: mtime_of(&meta) });
-        let mut files = Vec::new();
-        let mut stack = vec![PathBuf::new()];
-        while let Some(rel) = stack.pop() {
-            let abs = self.root.join(&rel);
-            let mut entries: Vec<_> = fs::read_dir(&abs)
-                .map_err(|e| KernelError::io("read", &abs, e))?
-                .collect::<io::Result<Vec<_>>>()
-                .map_err(|e| KernelError::io("read", &abs, e))?;
-            entries.sort_by_cached_key(|e| e.file_name());
-            let mut subdirs = Vec::new();
-            for e in entries {
-                let name = e.file_name();
-                let child_rel = rel.join(&name);
-                if is_transient(&child_rel, &name.to_string_lossy()) {
-                    continue;
-                }
-                let kind = e.file_type().map_err(|err| KernelError::io("read", e.path(), err))?;
-                if kind.is_dir() {
-                    let m = e.metadata().map_err(|err| KernelError::io("read", e.path(), err))?;
-                    self.dirs.push(ScannedDir { tar_path: tar_path_of(&child_rel)?, mode: mode_of(&m), mtime: mtime_of(&m) });
-                    subdirs.push(child_rel);
-                } else if kind.is_file() {
-                    files.push(child_rel);
-                } else {
-                    self.skipped.push(child_rel);
-                }
-            }
-            stack.extend(subdirs.into_iter().rev());
-        }
-        Ok(files)
     }
 
     /// Bytes of file content found.
@@ -380,6 +363,55 @@ impl VaultScan {
         self.files.push(f);
         Ok(())
     }
+}
+
+/// List the folders of the vault at `root` into `dirs` (and what is neither file nor folder
+/// into `skipped`), depth-first in name order, handing the files to hash to `emit` in batches of
+/// [`BATCH`] as they are found; stops early once `stop` is set. The listing gives each entry's
+/// type on most file systems, so files are not stat'ed here: their mode and time come from the
+/// open file in the hash pass.
+fn walk(root: &Path, dirs: &mut Vec<ScannedDir>, skipped: &mut Vec<PathBuf>, stop: &AtomicBool, mut emit: impl FnMut(Vec<PathBuf>)) -> Result<()> {
+    let meta = fs::metadata(root).map_err(|e| KernelError::io("read", root, e))?;
+    dirs.push(ScannedDir { tar_path: VAULT_DIR.to_string(), mode: mode_of(&meta), mtime: mtime_of(&meta) });
+    let mut files = Vec::with_capacity(BATCH);
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let abs = root.join(&rel);
+        let mut entries: Vec<_> = fs::read_dir(&abs)
+            .map_err(|e| KernelError::io("read", &abs, e))?
+            .collect::<io::Result<Vec<_>>>()
+            .map_err(|e| KernelError::io("read", &abs, e))?;
+        entries.sort_by_cached_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            let name = e.file_name();
+            let child_rel = rel.join(&name);
+            if is_transient(&child_rel, &name.to_string_lossy()) {
+                continue;
+            }
+            let kind = e.file_type().map_err(|err| KernelError::io("read", e.path(), err))?;
+            if kind.is_dir() {
+                let m = e.metadata().map_err(|err| KernelError::io("read", e.path(), err))?;
+                dirs.push(ScannedDir { tar_path: tar_path_of(&child_rel)?, mode: mode_of(&m), mtime: mtime_of(&m) });
+                subdirs.push(child_rel);
+            } else if kind.is_file() {
+                files.push(child_rel);
+                if files.len() == BATCH {
+                    emit(std::mem::replace(&mut files, Vec::with_capacity(BATCH)));
+                }
+            } else {
+                skipped.push(child_rel);
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    if !files.is_empty() {
+        emit(files);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
