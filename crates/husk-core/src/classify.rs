@@ -865,8 +865,10 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
         }
     }
     if traits.cjk || traits.upper {
-        for m in lex.cue_zh.find_iter(text) {
-            let id = lex.cue_zh_ids[m.pattern().as_usize()];
+        // Without a CJK character only the Latin entries can match, and they match the same.
+        let (ac, ids) = if traits.cjk { (&lex.cue_zh, &lex.cue_zh_ids) } else { (&lex.cue_zh_latin, &lex.cue_zh_latin_ids) };
+        for m in ac.find_iter(text) {
+            let id = ids[m.pattern().as_usize()];
             if id != usize::MAX {
                 hit(id);
             }

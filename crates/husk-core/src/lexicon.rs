@@ -336,6 +336,10 @@ pub struct Lexicon {
     /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
     pub cue_zh: AhoCorasick,
     pub cue_zh_ids: Vec<usize>,
+    /// The entries of `cue_zh` without a CJK character (P0, P99 …), for text without one: the
+    /// same matches there as `cue_zh`, found without running the whole automaton.
+    pub cue_zh_latin: AhoCorasick,
+    pub cue_zh_latin_ids: Vec<usize>,
     pub patterns: Vec<CuePattern>,
     pub signals: FxHashMap<String, Signal>,
     pub units_en: FxHashSet<String>,
@@ -540,6 +544,8 @@ impl Lexicon {
             zh_words.push(w);
             zh_ids.push(usize::MAX);
         }
+        let (zh_latin_words, zh_latin_ids): (Vec<String>, Vec<usize>) =
+            zh_words.iter().zip(&zh_ids).filter(|(w, _)| !w.chars().any(crate::classify::is_cjk)).map(|(w, id)| (w.clone(), *id)).unzip();
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
             let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
@@ -622,6 +628,8 @@ impl Lexicon {
             cues,
             cue_en: matcher(&en_words, true)?,
             cue_en_ids: en_ids,
+            cue_zh_latin: matcher(&zh_latin_words, false)?,
+            cue_zh_latin_ids: zh_latin_ids,
             cue_zh: matcher(&zh_words, false)?,
             cue_zh_ids: zh_ids,
             patterns,

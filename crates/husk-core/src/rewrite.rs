@@ -1123,7 +1123,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         // it shares with a withheld block is the user's own decision, not a leak.
         let findings: Vec<leak::Finding> = found.into_iter().filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep))).collect();
         if findings.is_empty() {
-            return Ok(finish(src, &map, &plans, text, &lines));
+            return Ok(finish(src, &map, plans, text, &lines));
         }
         // Each block whose output holds a finding is escalated once per round, at least as far
         // as the token's kind needs (masking replaces names, dilution figures and phrasings).
@@ -1273,7 +1273,7 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, &str, Option<usize>)]) 
     out
 }
 
-fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markdown::LineIndex) -> Husk {
+fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String, lines: &markdown::LineIndex) -> Husk {
     let mut blocks = Vec::with_capacity(plans.len());
     let mut kept = 0.0;
     for (b, p) in map.blocks.iter().zip(plans) {
@@ -1287,10 +1287,10 @@ fn finish(src: &str, map: &BlockMap, plans: &[Plan], text: String, lines: &markd
             kind: b.kind.clone(),
             category: p.verdict.category,
             score: (p.verdict.score * 100.0).round() / 100.0,
-            rule: p.rule.clone(),
+            rule: p.rule,
             action: p.action,
             forced: p.forced,
-            fingerprint: p.fingerprint.clone(),
+            fingerprint: p.fingerprint,
             sha256: hex::encode(Sha256::digest(src[b.range.clone()].as_bytes())),
         });
     }
