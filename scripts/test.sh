@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Husk's test command: installs what the tests need on a fresh Debian machine (skipping what is
-# already there), then runs every test: unit, golden, CLI, integration, interop, end-to-end, and
-# the sanitizer quality scorer on the dev corpus.
+# already there), then runs every test: unit, golden, CLI, integration, interop, end-to-end,
+# clippy, and the sanitizer quality scorer on the dev corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,6 +17,13 @@ export HUSK_SHARED="$SHARED"
 # and fail rather than skip when CI is set and a tool is missing.
 echo "== cargo test (workspace, including the desktop end-to-end tests)"
 cargo test --workspace --all-targets --locked
+
+echo "== clippy (warnings are errors)"
+if cargo clippy --version >/dev/null 2>&1; then
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+else
+  echo "clippy is not installed with this toolchain (skipped)"
+fi
 
 echo "== release build + sanitizer quality on the dev corpus"
 cargo build --release --locked -p husk-cli
