@@ -53,6 +53,7 @@ struct DiluteFile {
     #[serde(default)]
     identifier_kind: Vec<IdentifierKind>,
     colors: ColorsRaw,
+    quoted_state: QuotedStateRaw,
     heads: LangLists,
     adjectives: LangLists,
     en: Vec<DiluteRuleRaw>,
@@ -71,6 +72,14 @@ pub struct IdentifierKind {
     pub suffixes: Vec<String>,
     pub en: String,
     pub zh: String,
+}
+
+#[derive(Deserialize)]
+struct QuotedStateRaw {
+    en_nouns: Vec<String>,
+    en_replace: String,
+    zh_nouns: Vec<String>,
+    zh_replace: String,
 }
 
 #[derive(Deserialize)]
@@ -324,6 +333,12 @@ pub struct Lexicon {
     pub colors_zh: Vec<String>,
     pub color_fallback_en: String,
     pub color_fallback_zh: String,
+    /// Words that make a quoted term before them a named state, and what replaces that term
+    /// with its quote marks, per language (see `assets/rules/dilute.toml`).
+    pub state_nouns_en: Vec<String>,
+    pub state_nouns_zh: Vec<String>,
+    pub state_replace_en: String,
+    pub state_replace_zh: String,
     pub heads_en: Vec<String>,
     pub heads_zh: Vec<String>,
     pub adjectives_en: Vec<String>,
@@ -620,6 +635,10 @@ impl Lexicon {
             colors_zh: dil.colors.zh,
             color_fallback_en: dil.colors.en_fallback,
             color_fallback_zh: dil.colors.zh_fallback,
+            state_nouns_en: longest_first(dil.quoted_state.en_nouns),
+            state_nouns_zh: longest_first(dil.quoted_state.zh_nouns),
+            state_replace_en: dil.quoted_state.en_replace,
+            state_replace_zh: dil.quoted_state.zh_replace,
             heads_en: longest_first(dil.heads.en),
             heads_zh: longest_first(dil.heads.zh),
             adjectives_en: dil.adjectives.en,

@@ -625,10 +625,15 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 pos = r.end;
                 continue;
             }
-            SpanKind::Quote { long: true } if dilute => {
-                let p = bank.phrases.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % bank.phrases.len().max(1) as u64) as usize);
-                p.map(|f| f.text.clone())
-            }
+            SpanKind::Quote { long: true } if dilute => match quoted_state(text, &r, lang, lex) {
+                // "进入“只打字不说话”的状态" → "进入某种特定的状态": a named state, marks and all.
+                Some((outer, repl)) => {
+                    r = outer;
+                    Some(repl)
+                }
+                // Any other quotation: a stock phrase of about its length, not repeated in the document.
+                None => ch.pick(&bank.phrases, &format!("{key}/{i}"), text[r.clone()].chars().count(), ""),
+            },
             _ => None,
         };
         let Some(repl) = repl else { continue };
@@ -648,6 +653,23 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
     }
     out.push_str(&text[pos..]);
     Some(if lang == Lang::En { upper_first(&out) } else { tidy_cjk_spaces(&out) })
+}
+
+/// When the quotation at `inner` (inside its quote marks) names a state or a mode, the range of
+/// the quotation with its marks and the qualifier that replaces it.
+fn quoted_state(text: &str, inner: &Range<usize>, lang: Lang, lex: &Lexicon) -> Option<(Range<usize>, String)> {
+    let open = text[..inner.start].chars().next_back().filter(|c| matches!(c, '“' | '「' | '‘' | '『' | '"'))?;
+    let close = text[inner.end..].chars().next().filter(|c| matches!(c, '”' | '」' | '’' | '』' | '"'))?;
+    let outer = inner.start - open.len_utf8()..inner.end + close.len_utf8();
+    let after = text[outer.end..].trim_start();
+    let (nouns, repl) = match lang {
+        Lang::En => (&lex.state_nouns_en, &lex.state_replace_en),
+        Lang::Zh => (&lex.state_nouns_zh, &lex.state_replace_zh),
+    };
+    let named = nouns.iter().any(|n| {
+        after.get(..n.len()).is_some_and(|h| h.eq_ignore_ascii_case(n)) && !after[n.len()..].starts_with(|c: char| c.is_alphanumeric() && c.is_ascii())
+    });
+    named.then(|| (outer, repl.clone()))
 }
 
 /// Chinese writing spaces out numbers and Latin words, not Chinese phrases: once a figure has
@@ -1398,6 +1420,28 @@ mod tests {
         let zh = "品牌蓝 `#1F5EFF` 每屏最多出现一次。";
         let out = replace_spans(zh, &classify::scan(zh, None), Lang::Zh, &mut ch, "k", false).unwrap();
         assert_eq!(out, "品牌蓝每屏最多出现一次。");
+    }
+
+    #[test]
+    fn a_quoted_state_becomes_a_qualifier_and_other_quotes_are_not_repeated() {
+        let lex = lexicon();
+        let zh = "进入“只打字不说话”的状态时，别打电话。";
+        let inner = zh.find("只").unwrap()..zh.find("”").unwrap();
+        let (outer, repl) = quoted_state(zh, &inner, Lang::Zh, lex).unwrap();
+        assert_eq!(format!("{}{repl}{}", &zh[..outer.start], &zh[outer.end..]), "进入某种特定的状态时，别打电话。");
+        let en = "When she goes into the \"heads down, no calls\" mode, write instead.";
+        let inner = en.find("heads").unwrap()..en.find("\" mode").unwrap();
+        assert!(quoted_state(en, &inner, Lang::En, lex).is_some());
+        let said = "He says \"heads down, no calls\" modestly.";
+        let inner = said.find("heads").unwrap()..said.find("\" mod").unwrap();
+        assert!(quoted_state(said, &inner, Lang::En, lex).is_none(), "a word that only starts like a state noun");
+        // Two different utterances diluted in one document get two different stock phrases.
+        let src = "# Habits\n\n- Opens with \"we should write this down first\" before any review of the plan.\n- Closes with \"let us confirm this with the owner\" after each review of the plan.\n";
+        let out = crate::sanitize(src, &crate::SanitizeOptions::new(crate::Level::Medium)).unwrap().text;
+        let quoted: Vec<&str> = out.split('"').skip(1).step_by(2).collect();
+        assert_eq!(quoted.len(), 2, "{out}");
+        assert!(!out.contains("write this down") && !out.contains("confirm this with"), "both utterances are diluted: {out}");
+        assert_ne!(quoted[0], quoted[1], "{out}");
     }
 
     #[test]
