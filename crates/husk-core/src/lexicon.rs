@@ -226,6 +226,8 @@ struct NamesFile {
     not_name_words_en: Vec<String>,
     #[serde(default)]
     titles_zh: Vec<String>,
+    #[serde(default)]
+    roles_before_zh: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -395,6 +397,8 @@ pub struct Lexicon {
     pub not_name_words_en: FxHashSet<String>,
     /// Titles after a surname that make it a person (longest first).
     pub titles_zh: Vec<String>,
+    /// Job titles after which a masked Chinese name is dropped rather than given a role.
+    pub roles_before_zh: Vec<String>,
 }
 
 /// The process-wide lexicon.
@@ -684,6 +688,7 @@ impl Lexicon {
             given_name_stop_zh: names.given_name_stop_zh.chars().collect(),
             not_name_words_en: names.not_name_words_en.into_iter().collect(),
             titles_zh: longest_first(names.titles_zh),
+            roles_before_zh: longest_first(names.roles_before_zh),
         })
     }
 

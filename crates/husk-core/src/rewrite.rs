@@ -571,6 +571,12 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
     for (i, s) in spans.iter().enumerate() {
         let mut r = s.range.clone();
         let repl = match s.kind {
+            // "找华东区 VP 吕建国签字" → "找华东区 VP 签字": the title already says who.
+            SpanKind::Name if lang == Lang::Zh && r.start >= pos && lex.roles_before_zh.iter().any(|t| text[pos..r.start].trim_end().ends_with(t.as_str())) => {
+                out.push_str(&text[pos..r.start]);
+                pos = r.end;
+                continue;
+            }
             SpanKind::Name => Some(ch.role(&text[r.clone()], &bank.roles, key)),
             SpanKind::Identifier => {
                 if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
@@ -1442,6 +1448,20 @@ mod tests {
         assert_eq!(quoted.len(), 2, "{out}");
         assert!(!out.contains("write this down") && !out.contains("confirm this with"), "both utterances are diluted: {out}");
         assert_ne!(quoted[0], quoted[1], "{out}");
+    }
+
+    #[test]
+    fn a_chinese_name_after_a_job_title_goes_and_the_title_stays() {
+        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let zh = "大额折扣要找华东区 VP 吕建国签字，再走系统审批。";
+        let spans = classify::scan(zh, None);
+        assert!(spans.iter().any(|s| s.kind == SpanKind::Name && &zh[s.range.clone()] == "吕建国"), "{spans:?}");
+        let out = replace_spans(zh, &spans, Lang::Zh, &mut ch, "k", false).unwrap();
+        assert_eq!(out, "大额折扣要找华东区 VP 签字，再走系统审批。");
+        // Without a title before it, a name still becomes a role.
+        let zh = "大额折扣要找吕建国签字，再走系统审批。";
+        let out = replace_spans(zh, &classify::scan(zh, None), Lang::Zh, &mut ch, "k", false).unwrap();
+        assert!(!out.contains("吕建国") && out.len() > "大额折扣要找签字，再走系统审批。".len(), "{out}");
     }
 
     #[test]
