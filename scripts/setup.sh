@@ -11,7 +11,8 @@ PKGS="libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-d
       libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev fonts-wqy-microhei"
 if [ "$what" = test ]; then
   # fonts-wqy-microhei (above): a CJK font, so the Chinese UI is readable under Xvfb.
-  PKGS="$PKGS xvfb xauth webkit2gtk-driver age imagemagick xdotool expect"
+  # python3: the quality scorer in ../shared/tools (stdlib only).
+  PKGS="$PKGS xvfb xauth webkit2gtk-driver age imagemagick xdotool expect python3"
 fi
 
 missing=""
