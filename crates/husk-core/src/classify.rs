@@ -213,9 +213,11 @@ fn may_hold_url(text: &str) -> bool {
 }
 
 /// Find quoted phrasings: “…”, "…", 「…」, ‘…’.
+/// The typographic quote marks, opening and closing; ASCII `"` pairs with itself.
+pub(crate) const QUOTE_PAIRS: [(char, char); 4] = [('“', '”'), ('「', '」'), ('‘', '’'), ('『', '』')];
+
 fn quotes(text: &str, out: &mut Vec<Span>) {
-    let pairs = [('“', '”'), ('「', '」'), ('‘', '’'), ('『', '』')];
-    for (open, close) in pairs {
+    for (open, close) in QUOTE_PAIRS {
         let mut from = 0;
         while let Some(s) = text[from..].find(open).map(|i| i + from) {
             let inner_start = s + open.len_utf8();

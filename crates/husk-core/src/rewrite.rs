@@ -664,8 +664,11 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
 /// When the quotation at `inner` (inside its quote marks) names a state or a mode, the range of
 /// the quotation with its marks and the qualifier that replaces it.
 fn quoted_state(text: &str, inner: &Range<usize>, lang: Lang, lex: &Lexicon) -> Option<(Range<usize>, String)> {
-    let open = text[..inner.start].chars().next_back().filter(|c| matches!(c, '“' | '「' | '‘' | '『' | '"'))?;
-    let close = text[inner.end..].chars().next().filter(|c| matches!(c, '”' | '」' | '’' | '』' | '"'))?;
+    let open = text[..inner.start].chars().next_back()?;
+    let close = text[inner.end..].chars().next()?;
+    if !(open == '"' && close == '"' || classify::QUOTE_PAIRS.contains(&(open, close))) {
+        return None;
+    }
     let outer = inner.start - open.len_utf8()..inner.end + close.len_utf8();
     let after = text[outer.end..].trim_start();
     let (nouns, repl) = match lang {

@@ -298,7 +298,9 @@ impl VaultScan {
                 }
                 let mut files = Vec::with_capacity(batch.len());
                 for rel in &batch {
-                    let f = ScannedFile::read(vault.join(rel), tar_path_of(rel)?, &mut holder, &mut buf).inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
+                    let f = tar_path_of(rel)
+                        .and_then(|tar_path| ScannedFile::read(vault.join(rel), tar_path, &mut holder, &mut buf))
+                        .inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
                     done.fetch_add(f.0.size, Ordering::Relaxed);
                     files.push(f);
                 }
