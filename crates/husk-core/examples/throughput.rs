@@ -2,6 +2,9 @@
 //! `cargo run --release -p husk-core --example throughput -- FILE [LEVEL]`
 //! `cargo run --release -p husk-core --example throughput -- --corpus [LEVEL] [ROUNDS] [DOCS]`
 //! (under `valgrind --tool=callgrind`, a few DOCS give a load-independent instruction count)
+//! `cargo run --release -p husk-core --example throughput -- --digest [LEVEL] [DIR]`: one SHA-256
+//! over every husk and report of the corpus (and of every `.md` in DIR): a refactor that must not
+//! change any output keeps this digest
 //! `cargo run --release -p husk-core --example throughput -- --dir DIR [LEVEL]`: every `.md` in
 //! DIR, sanitized 100 times over (short notes, where per-document set-up counts)
 use std::time::Instant;
@@ -41,6 +44,29 @@ fn main() {
             best = best.min(t.elapsed().as_secs_f64());
         }
         println!("{} notes of {:.1} KB on average at {level}: {:.1} MB/s", docs.len(), bytes / 100.0 / docs.len().max(1) as f64 / 1e3, bytes / best / 1e6);
+        return;
+    }
+    if path == "--digest" {
+        use sha2::Digest;
+        let mut docs = support::corpus();
+        if let Some(dir) = args.get(3) {
+            let mut paths: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
+            paths.sort();
+            docs.extend(paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()));
+        }
+        let opts = husk_core::SanitizeOptions::new(level);
+        let mut h = sha2::Sha256::new();
+        for d in &docs {
+            match husk_core::sanitize(d, &opts) {
+                Ok(husk) => {
+                    h.update(husk.text.as_bytes());
+                    h.update(serde_json::to_string(&husk.blocks).unwrap_or_default().as_bytes());
+                    h.update(husk.retention.to_le_bytes());
+                }
+                Err(e) => h.update(e.to_string().as_bytes()),
+            }
+        }
+        println!("{} documents at {level}: {}", docs.len(), hex::encode(h.finalize()));
         return;
     }
     if path == "--corpus" {

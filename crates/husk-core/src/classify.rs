@@ -79,6 +79,7 @@ pub struct DocContext {
 impl DocContext {
     /// Build the document-wide matcher once the name and identifier sets are final.
     pub fn seal(&mut self) {
+
         let mut pats: Vec<&str> = Vec::new();
         let mut kinds = Vec::new();
         for n in &self.names {
@@ -882,16 +883,23 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
         add(cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
     }
     let latin = traits.lower || traits.upper;
-    for (i, p) in lex.patterns.iter().enumerate() {
-        let possible = match (p.chinese, p.latin) {
+    // `\d` is Unicode: only an all-ASCII block without a digit surely has none.
+    let digit_possible = traits.digit || !traits.ascii;
+    let possible = |p: &crate::lexicon::CuePattern| {
+        let lang = match (p.chinese, p.latin) {
             (true, false) => traits.cjk,
             (false, true) => latin,
             _ => true,
         };
-        // `\d` is Unicode: only an all-ASCII block without a digit surely has none.
-        let digit_possible = traits.digit || !traits.ascii;
-        if possible && (digit_possible || !p.needs_digit) && p.regex.is_match(text) {
-            add(p.cue.category, p.cue.weight, Evidence::Pattern(i));
+        lang && (digit_possible || !p.needs_digit)
+    };
+    if lex.patterns.iter().any(possible) {
+        // One pass of the set instead of one search per pattern.
+        let matched = lex.pattern_set.matches(text);
+        for (i, p) in lex.patterns.iter().enumerate() {
+            if matched.matched(i) && possible(p) {
+                add(p.cue.category, p.cue.weight, Evidence::Pattern(i));
+            }
         }
     }
 

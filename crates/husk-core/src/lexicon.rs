@@ -358,6 +358,8 @@ pub struct Lexicon {
     pub cue_zh_latin: AhoCorasick,
     pub cue_zh_latin_ids: Vec<usize>,
     pub patterns: Vec<CuePattern>,
+    /// All of `patterns` as one set: one pass over a block tells which of them match.
+    pub pattern_set: regex::RegexSet,
     pub signals: FxHashMap<String, Signal>,
     pub units_en: FxHashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
@@ -655,6 +657,8 @@ impl Lexicon {
             cue_zh_latin_ids: zh_latin_ids,
             cue_zh: matcher(&zh_words, false)?,
             cue_zh_ids: zh_ids,
+            pattern_set: regex::RegexSet::new(patterns.iter().map(|p| p.regex.as_str()))
+                .map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?,
             patterns,
             signals,
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
