@@ -661,6 +661,9 @@ fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> String {
             let at = norm.len();
             norm.push_str(w);
             norm[at..].make_ascii_lowercase();
+        } else if w.chars().all(|c| c.is_ascii() || caseless(c)) {
+            // CJK text and its punctuation have no case: only ASCII letters change.
+            norm.extend(w.chars().map(|c| c.to_ascii_lowercase()));
         } else {
             norm.push_str(&w.to_lowercase());
         }
@@ -668,17 +671,28 @@ fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> String {
     digest(h, norm)
 }
 
+/// A character that no case mapping changes: CJK ideographs, CJK punctuation, general
+/// punctuation (dashes, curly quotes, ellipsis) and fullwidth punctuation and digits.
+fn caseless(c: char) -> bool {
+    crate::classify::is_cjk(c) || matches!(c as u32, 0x2010..=0x2027 | 0x3000..=0x303F | 0xFF01..=0xFF20)
+}
+
 /// The first 16 bytes of the hash of everything so far and `norm`, in hex.
 fn digest(mut h: Sha256, norm: &str) -> String {
     h.update(norm.as_bytes());
+    hex_lower(&h.finalize()[..16])
+}
+
+/// `bytes` in lowercase hex (what `hex::encode` gives, without its per-character iterator).
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = h.finalize();
-    let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
     }
-    out
+    // Only ASCII hex digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Replace `edits` (sorted, non-overlapping byte ranges) in `src`; all other bytes are copied.
@@ -700,6 +714,20 @@ pub fn splice<S: AsRef<str>>(src: &str, edits: impl IntoIterator<Item = (Range<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caseless_characters_have_no_lowercase_form() {
+        let all = (0..=0x10FFFFu32).filter_map(char::from_u32).filter(|c| caseless(*c));
+        for c in all {
+            assert!(c.to_lowercase().eq([c]), "{c:?} changes when lowercased");
+        }
+    }
+
+    #[test]
+    fn hex_lower_is_lowercase_hex() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(hex_lower(&bytes), hex::encode(&bytes));
+    }
 
     fn texts<'a>(src: &'a str, m: &BlockMap) -> Vec<&'a str> {
         m.blocks.iter().map(|b| &src[b.range.clone()]).collect()

@@ -1068,7 +1068,6 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     let mut plans = assess(src, &map, &ctx, raw, &opts.overrides);
     decide_level(&map, &mut plans, &opts.overrides, opts.level);
     let public = skeleton(src, &map);
-    let lines = markdown::LineIndex::new(src);
 
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
@@ -1154,7 +1153,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         // it shares with a withheld block is the user's own decision, not a leak.
         let findings: Vec<leak::Finding> = found.into_iter().filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep))).collect();
         if findings.is_empty() {
-            return Ok(finish(src, &map, plans, text, &lines));
+            return Ok(finish(src, &map, plans, text));
         }
         // Each block whose output holds a finding is escalated once per round, at least as far
         // as the token's kind needs (masking replaces names, dilution figures and phrasings).
@@ -1162,8 +1161,8 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         let mut holders: Vec<(usize, Action)> = Vec::new();
         for f in &findings {
             let Some(h) = holder_of(f.at) else {
-                let (line, column) = lines.locate(map.blocks[f.owner].range.start);
-                return Err(SanitizeError::Leak { line, column });
+                let owner = &map.blocks[f.owner];
+                return Err(SanitizeError::Leak { line: owner.line, column: owner.column });
             };
             let need = match f.kind {
                 SpanKind::Name | SpanKind::Identifier => Action::Mask,
@@ -1203,8 +1202,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         }
         if !escalated || round + 1 == MAX_ROUNDS {
             let owner = &map.blocks[findings[0].owner];
-            let (line, column) = lines.locate(owner.range.start);
-            return Err(SanitizeError::Leak { line, column });
+            return Err(SanitizeError::Leak { line: owner.line, column: owner.column });
         }
     }
     let b = &map.blocks[0];
@@ -1304,17 +1302,16 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, &str, Option<usize>)]) 
     out
 }
 
-fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String, lines: &markdown::LineIndex) -> Husk {
+fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String) -> Husk {
     let mut blocks = Vec::with_capacity(plans.len());
     let mut kept = 0.0;
     for (b, p) in map.blocks.iter().zip(plans) {
         kept += p.action.retained();
-        let (line, column) = lines.locate(b.range.start);
         blocks.push(BlockOutcome {
             start: b.range.start,
             end: b.range.end,
-            line,
-            column,
+            line: b.line,
+            column: b.column,
             kind: b.kind.clone(),
             category: p.verdict.category,
             score: (p.verdict.score * 100.0).round() / 100.0,
@@ -1322,7 +1319,7 @@ fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String, lines: &mar
             action: p.action,
             forced: p.forced,
             fingerprint: p.fingerprint,
-            sha256: hex::encode(Sha256::digest(src[b.range.clone()].as_bytes())),
+            sha256: markdown::hex_lower(&Sha256::digest(src[b.range.clone()].as_bytes())),
         });
     }
     let retention = if blocks.is_empty() { 1.0 } else { ((kept / blocks.len() as f64) * 1000.0).round() / 1000.0 };
