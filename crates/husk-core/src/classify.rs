@@ -110,11 +110,17 @@ pub(crate) fn letter_counts(text: &str) -> (usize, usize, usize) {
             latin += usize::from(c.is_ascii_alphabetic());
         } else if is_cjk(c) {
             cjk += 1;
-        } else if c.is_alphabetic() {
+        } else if !is_common_punct(c) && c.is_alphabetic() {
             other += 1;
         }
     }
     (cjk, latin, other)
+}
+
+/// General, CJK and fullwidth punctuation that is never a letter: checked before the Unicode
+/// tables, which are slow for the commas and full stops of every Chinese sentence.
+fn is_common_punct(c: char) -> bool {
+    matches!(c as u32, 0x2000..=0x206F | 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF01..=0xFF20)
 }
 
 /// The language the counts of [`letter_counts`] say, if any.
@@ -644,17 +650,27 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
 
 /// What the scanners find in `text` alone, before document context.
 pub fn raw_spans(text: &str) -> Vec<Span> {
+    raw_spans_with(text, &Traits::of(text))
+}
+
+/// A block's raw spans and the traits of its text, which the later steps reuse.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    pub spans: Vec<Span>,
+    pub(crate) traits: Traits,
+}
+
+fn raw_spans_with(text: &str, t: &Traits) -> Vec<Span> {
     let lex = lexicon();
-    let t = Traits::of(text);
     let mut spans = Vec::new();
     if t.quote {
         quotes(text, &mut spans);
     }
     if t.code_mark || t.dot || t.hash || t.upper {
-        identifiers(text, lex, &t, &mut spans);
+        identifiers(text, lex, t, &mut spans);
     }
     if t.digit || t.cjk || t.lower {
-        numbers(text, lex, &t, &mut spans);
+        numbers(text, lex, t, &mut spans);
     }
     if t.upper {
         names_en(text, lex, &mut spans);
@@ -667,14 +683,17 @@ pub fn raw_spans(text: &str) -> Vec<Span> {
 
 /// Add the document's known names and identifiers, drop what sits in URLs or names the headings
 /// show, and resolve overlaps.
-pub fn finish_spans(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>) -> Vec<Span> {
+pub fn finish_spans(text: &str, spans: Vec<Span>, ctx: Option<&DocContext>) -> Vec<Span> {
+    finish_spans_with(text, spans, ctx, &Traits::of(text))
+}
+
+pub(crate) fn finish_spans_with(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>, t: &Traits) -> Vec<Span> {
     if let Some(ctx) = ctx {
         known(text, ctx, &mut spans);
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.public_names.contains(&text[s.range.clone()]));
     }
     // Link destinations and bare URLs stay as written: rewriting inside them breaks the link.
-    let t = Traits::of(text);
     if (t.dot || t.code_mark) && may_hold_url(text) {
         let urls: Vec<Range<usize>> = rx().url.find_iter(text).map(|m| m.range()).collect();
         if !urls.is_empty() {
@@ -723,7 +742,7 @@ pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
 }
 
 /// The document-wide context plus every block's raw spans (so blocks are scanned once).
-pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
+pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     let lang = detect_lang(src).unwrap_or(Lang::En);
     let mut skeleton = String::new();
     for h in &map.headings {
@@ -734,9 +753,10 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
     let mut raw_all = Vec::with_capacity(map.blocks.len());
     for b in &map.blocks {
         let text = &src[b.range.clone()];
-        let spans = raw_spans(text);
+        let traits = Traits::of(text);
+        let spans = raw_spans_with(text, &traits);
         if matches!(b.kind, BlockKind::Code { .. }) {
-            raw_all.push(spans);
+            raw_all.push(Scanned { spans, traits });
             continue;
         }
         for s in &spans {
@@ -761,7 +781,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Vec<Span>>) {
                 _ => {}
             }
         }
-        raw_all.push(spans);
+        raw_all.push(Scanned { spans, traits });
     }
     // Which of them the headings show: one pass over the headings for all names.
     let names: Vec<String> = ctx.names.iter().cloned().collect();
@@ -837,6 +857,10 @@ fn cat_index(c: Category) -> usize {
 /// Classify a block from its already scanned spans. Deterministic: fixed-order accumulators,
 /// ties broken by category order and then by evidence order.
 pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict {
+    classify_spans_with(text, kind, spans, &Traits::of(text))
+}
+
+pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits) -> Verdict {
     let lex = lexicon();
     // Per category: total weight, strongest evidence and its weight.
     let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
@@ -850,7 +874,6 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
     };
 
     // Cue words: each distinct cue rule counts once, a second distinct word adds half again.
-    let traits = Traits::of(text);
     let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut hit = |id: usize| match hits.iter_mut().find(|(i, _)| *i == id) {
         Some((_, n)) => *n += 1,
@@ -1058,6 +1081,14 @@ mod tests {
             let phrase = format!("{pad} {} {} {pad}", NUMBER_WORDS[w], COUNTED[u]);
             let phrase = if upper { phrase.to_uppercase() } else { phrase };
             proptest::prop_assert!(rx().number_words.is_match(&phrase), "{phrase}");
+        }
+    }
+
+    #[test]
+    fn common_punctuation_is_never_a_letter() {
+        let all = (0..=0x10FFFFu32).filter_map(char::from_u32).filter(|c| is_common_punct(*c));
+        for c in all {
+            assert!(!c.is_alphabetic(), "{c:?} is a letter");
         }
     }
 

@@ -52,9 +52,9 @@ impl Fnv {
     }
 }
 
-fn block_lang(text: &str, doc: Lang) -> Lang {
+fn block_lang(text: &str, doc: Lang, t: &classify::Traits) -> Lang {
     // Too few letters to tell: the document's language.
-    let (cjk, latin, other) = classify::letter_counts(text);
+    let (cjk, latin, other) = if t.ascii { (0, text.bytes().filter(u8::is_ascii_alphabetic).count(), 0) } else { classify::letter_counts(text) };
     if cjk + latin + other < 6 {
         return doc;
     }
@@ -63,16 +63,17 @@ fn block_lang(text: &str, doc: Lang) -> Lang {
 
 /// Decide the action of every block at `level`.
 /// Classify every block once: what does not depend on the level.
-fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<Vec<Span>>, overrides: &Overrides) -> Vec<Plan> {
+fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanned>, overrides: &Overrides) -> Vec<Plan> {
     map.blocks
         .iter()
         .zip(raw)
         .zip(markdown::fingerprints(src, map))
         .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
-            let verdict = classify::classify_spans(text, &b.kind, classify::finish_spans(text, raw, Some(ctx)));
+            let t = &raw.traits;
+            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t);
             let forced = overrides.get(&fingerprint);
-            let lang = block_lang(text, ctx.lang);
+            let lang = block_lang(text, ctx.lang, t);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
         })
         .collect()
