@@ -58,7 +58,7 @@ pub struct Verdict {
     pub spans: Vec<Span>,
     /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
     /// kinds of knowledge is handled as the most sensitive of them.
-    pub also: Vec<(Category, String)>,
+    pub also: Vec<(Category, &'static str)>,
 }
 
 /// Document-wide facts that single blocks cannot see: who is named, which identifiers are
@@ -839,13 +839,13 @@ pub fn is_dialogue_line(text: &str) -> bool {
 }
 
 impl Evidence {
-    fn rule(self, lex: &Lexicon) -> String {
+    fn rule(self, lex: &'static Lexicon) -> &'static str {
         match self {
-            Evidence::None => String::new(),
-            Evidence::Cue(i) => lex.cues[i].id.clone(),
-            Evidence::Pattern(i) => lex.patterns[i].cue.id.clone(),
-            Evidence::Signal(i) => SIGNAL_RULES[i].to_string(),
-            Evidence::Dialogue => "style.dialogue-line".into(),
+            Evidence::None => "",
+            Evidence::Cue(i) => &lex.cues[i].id,
+            Evidence::Pattern(i) => &lex.patterns[i].cue.id,
+            Evidence::Signal(i) => SIGNAL_RULES[i],
+            Evidence::Dialogue => "style.dialogue-line",
         }
     }
 }
@@ -984,7 +984,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             e.1 = neutral.1;
         }
     }
-    let mut also: Vec<(Category, String)> = Category::ALL
+    let mut also: Vec<(Category, &'static str)> = Category::ALL
         .iter()
         .zip(&by_cat)
         .filter(|(_, v)| v.0 >= MIN_CATEGORY_EVIDENCE)
@@ -992,7 +992,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         .collect();
     // A hard figure (a number with its unit) is a judgment whatever else the block is.
     if seen[0] > 0 && !also.iter().any(|(c, _)| *c == Category::Judgment) {
-        also.push((Category::Judgment, "signal.number_unit".into()));
+        also.push((Category::Judgment, "signal.number_unit"));
         also.sort();
     }
     // The category with the most evidence; ties go to the one listed first.
@@ -1004,9 +1004,9 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         Some(i) if total > 0.0 => {
             // The rule named is the strongest single piece of evidence, cue or specific.
             let ev = if neutral.2 > by_cat[i].2 { neutral.1 } else { by_cat[i].1 };
-            Verdict { category: Category::ALL[i], score: total.min(1.0), rule: ev.rule(lex), spans, also }
+            Verdict { category: Category::ALL[i], score: total.min(1.0), rule: ev.rule(lex).to_string(), spans, also }
         }
-        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1.rule(lex), spans, also },
+        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1.rule(lex).to_string(), spans, also },
         _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
     }
 }
