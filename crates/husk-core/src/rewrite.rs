@@ -159,8 +159,8 @@ struct Chooser {
     seed: u64,
     /// By filler id: used in this document.
     used: Vec<bool>,
-    /// The topic each (section, language, category) gives a block that names none itself.
-    section_topics: rustc_hash::FxHashMap<(usize, Lang, Category), String>,
+    /// The topic each (section, language) gives a block that names none itself, if any.
+    section_topics: rustc_hash::FxHashMap<(usize, Lang), Option<String>>,
     roles: HashMap<String, String>,
 }
 
@@ -220,16 +220,22 @@ fn topic(text: &str, b: &Block, headings: &[String], lang: Lang, cat: Category, 
         return t;
     }
     // The rest depends on the section only: worked out once per section.
-    ch.section_topics.entry((b.section, lang, cat)).or_insert_with(|| section_topic(headings, lang, cat, lex)).clone()
+    match ch.section_topics.entry((b.section, lang)).or_insert_with(|| section_topic(headings, lang, lex)) {
+        Some(t) => t.clone(),
+        None => lex.bank(lang).topic_defaults.get(&cat).cloned().unwrap_or_else(|| match lang {
+            Lang::En => "this area".into(),
+            Lang::Zh => "这类工作".into(),
+        }),
+    }
 }
 
-/// The topic a section's headings give (see [`topic`]).
-fn section_topic(headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) -> String {
+/// The topic a section's headings give, if any (see [`topic`]).
+fn section_topic(headings: &[String], lang: Lang, lex: &Lexicon) -> Option<String> {
     // A topic noun in the nearest heading, then in its parents up to the title; the nearest
     // heading itself when it is a short noun phrase.
     for h in headings.iter().rev() {
         if let Some(t) = topic_in(h, lang, lex) {
-            return t;
+            return Some(t);
         }
     }
     // "Layer 2: 表达风格", "3. Pricing": the words after a label or number are the topic.
@@ -248,16 +254,13 @@ fn section_topic(headings: &[String], lang: Lang, cat: Category, lex: &Lexicon) 
             Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
         };
         if noun_like {
-            return match lang {
+            return Some(match lang {
                 Lang::En => lower_first(h),
                 Lang::Zh => h.to_string(),
-            };
+            });
         }
     }
-    lex.bank(lang).topic_defaults.get(&cat).cloned().unwrap_or_else(|| match lang {
-        Lang::En => "this area".into(),
-        Lang::Zh => "这类工作".into(),
-    })
+    None
 }
 
 /// Characters that make a short Chinese heading a clause rather than a noun phrase.
