@@ -53,6 +53,10 @@ pub struct Span {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub category: Category,
+    /// The category whose filler fits the block: its category, unless all of that evidence came
+    /// from a pattern whose `alone` category says otherwise (a threshold in a design note reads
+    /// as a judgment, though it is withheld like an incident rule).
+    pub voice: Category,
     pub score: f32,
     pub rule: String,
     pub spans: Vec<Span>,
@@ -864,15 +868,9 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
     let lex = lexicon();
     // Per category: total weight, strongest evidence and its weight.
     let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
-    let mut add = |cat: Category, w: f32, ev: Evidence| {
-        let e = &mut by_cat[cat_index(cat)];
-        e.0 += w;
-        if w > e.2 {
-            e.1 = ev;
-            e.2 = w;
-        }
-    };
 
+    // Per category, the voice its filler takes when it differs from the category (see `alone`).
+    let mut voice: [Option<Category>; 7] = [None; 7];
     // Cue words: each distinct cue rule counts once, a second distinct word adds half again.
     let mut hits: Vec<(usize, usize)> = Vec::new();
     let mut hit = |id: usize| match hits.iter_mut().find(|(i, _)| *i == id) {
@@ -903,7 +901,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
     hits.sort_unstable();
     for (idx, n) in hits {
         let cue = &lex.cues[idx];
-        add(cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
+        add(&mut by_cat, cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
     }
     let latin = traits.lower || traits.upper;
     // `\d` is Unicode: only an all-ASCII block without a digit surely has none.
@@ -921,7 +919,13 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         let matched = lex.pattern_set.matches(text);
         for (i, p) in lex.patterns.iter().enumerate() {
             if matched.matched(i) && possible(p) {
-                add(p.cue.category, p.cue.weight, Evidence::Pattern(i));
+                let c = cat_index(p.cue.category);
+                // Evidence from patterns with an `alone` voice only, and no cue word: that voice.
+                voice[c] = match p.alone {
+                    Some(alone) if by_cat[c].0 == 0.0 || voice[c].is_some() => Some(alone),
+                    _ => None,
+                };
+                add(&mut by_cat, p.cue.category, p.cue.weight, Evidence::Pattern(i));
             }
         }
     }
@@ -950,7 +954,10 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         let sig = lex.signal(SIGNALS[i]);
         let w = sig.weight * (1.0 + 0.5 * ((*n).min(3) as f32 - 1.0));
         match sig.category {
-            Some(c) => add(c, w, Evidence::Signal(i)),
+            Some(c) => {
+                voice[cat_index(c)] = None;
+                add(&mut by_cat, c, w, Evidence::Signal(i));
+            }
             None => {
                 neutral.0 += w;
                 if w > neutral.2 {
@@ -962,7 +969,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
     }
     if *kind == BlockKind::QuoteLine && is_dialogue_line(text) {
         // "> 林之远：先看口径…": a quoted line with a speaker is a dialogue example.
-        add(Category::Style, DIALOGUE_WEIGHT, Evidence::Dialogue);
+        add(&mut by_cat, Category::Style, DIALOGUE_WEIGHT, Evidence::Dialogue);
     }
     if matches!(kind, BlockKind::Code { .. }) {
         // Code carries concrete values by nature; what matters is how many.
@@ -1004,10 +1011,28 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         Some(i) if total > 0.0 => {
             // The rule named is the strongest single piece of evidence, cue or specific.
             let ev = if neutral.2 > by_cat[i].2 { neutral.1 } else { by_cat[i].1 };
-            Verdict { category: Category::ALL[i], score: total.min(1.0), rule: ev.rule(lex).to_string(), spans, also }
+            let category = Category::ALL[i];
+            Verdict { category, voice: voice[i].unwrap_or(category), score: total.min(1.0), rule: ev.rule(lex).to_string(), spans, also }
         }
-        _ if neutral.0 > 0.0 => Verdict { category: Category::Judgment, score: neutral.0.min(1.0), rule: neutral.1.rule(lex).to_string(), spans, also },
-        _ => Verdict { category: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
+        _ if neutral.0 > 0.0 => Verdict {
+            category: Category::Judgment,
+            voice: Category::Judgment,
+            score: neutral.0.min(1.0),
+            rule: neutral.1.rule(lex).to_string(),
+            spans,
+            also,
+        },
+        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
+    }
+}
+
+/// Count `w` of evidence `ev` for `cat`; the strongest single piece names the rule.
+fn add(by_cat: &mut [(f32, Evidence, f32); 7], cat: Category, w: f32, ev: Evidence) {
+    let e = &mut by_cat[cat_index(cat)];
+    e.0 += w;
+    if w > e.2 {
+        e.1 = ev;
+        e.2 = w;
     }
 }
 
@@ -1147,5 +1172,20 @@ mod tests {
         assert_eq!(v.category, Category::Shareable);
         let v = classify("你：这个方案的回滚怎么做？", &BlockKind::QuoteLine, &ctx);
         assert_eq!(v.category, Category::Style);
+    }
+
+    #[test]
+    fn a_threshold_speaks_as_an_incident_rule_only_next_to_operations_words() {
+        let ctx = ctx_for("x");
+        // Withheld like an incident rule either way; the filler follows the words around it.
+        let design = classify("Headings use a tighter letter spacing above 24px.", &BlockKind::ListItem { ordered: false, depth: 0 }, &ctx);
+        assert_eq!((design.category, design.voice), (Category::Incident, Category::Judgment));
+        let ops = classify("If the error rate stays above 2% for 10 minutes, page the on-call.", &BlockKind::Sentence, &ctx);
+        assert_eq!((ops.category, ops.voice), (Category::Incident, Category::Incident));
+        let zh = classify("挑改动不超过 3 个文件的小需求。", &BlockKind::Sentence, &ctx);
+        assert_eq!((zh.category, zh.voice), (Category::Incident, Category::Judgment));
+        let zh_ops = classify("积压超过 5000 条就先扩容消费者。", &BlockKind::Sentence, &ctx);
+        assert_eq!(zh_ops.voice, zh_ops.category);
+        assert_ne!(zh_ops.voice, Category::Judgment, "{zh_ops:?}");
     }
 }

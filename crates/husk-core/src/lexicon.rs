@@ -149,6 +149,8 @@ struct PatternRaw {
     regex: String,
     #[serde(default)]
     needs_digit: bool,
+    #[serde(default)]
+    alone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +285,10 @@ pub struct CuePattern {
     pub latin: bool,
     /// It cannot match without a digit (`needs_digit = true` in the rules).
     pub needs_digit: bool,
+    /// The category whose filler a block takes when this pattern is its category's only
+    /// evidence (`alone = "judgment"`): a threshold reads as operations know-how only next to
+    /// operations words.
+    pub alone: Option<Category>,
 }
 
 /// A named signal's category (None: a neutral specific) and weight.
@@ -574,7 +580,8 @@ impl Lexicon {
             let english_word = p.regex.as_bytes().windows(3).any(|w| w[0] != b'\\' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic());
             let chinese = p.regex.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
             let cue = Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight };
-            patterns.push(CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit });
+            let alone = p.alone.as_deref().map(|c| category("rules/cues.toml", c)).transpose()?;
+            patterns.push(CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit, alone });
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;

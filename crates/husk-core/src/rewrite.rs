@@ -413,7 +413,7 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
 
 fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
     let bank = lex.bank(p.lang);
-    let cat = if p.verdict.category == Category::Shareable { Category::Judgment } else { p.verdict.category };
+    let cat = if p.verdict.voice == Category::Shareable { Category::Judgment } else { p.verdict.voice };
     let target = text.chars().count();
     let key = p.fingerprint.as_str();
     let topic_noun = if p.plain {
