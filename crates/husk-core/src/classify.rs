@@ -484,8 +484,13 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         };
         if whole {
             out.push(Span { range: m.range(), kind: SpanKind::Name });
-        } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1]) {
-            // "Page Marta Oyelaran": a capitalized verb at sentence start before a known name.
+        } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1])
+            || words.len() >= 3
+                && lex.contexts_en_before.contains(&words[0].to_lowercase())
+                && words[1..].iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()))
+        {
+            // "Page Marta Oyelaran", "Ask Dana Whitfield": a capitalized verb at sentence start
+            // before a known first name, or a context verb before two more capitalized words.
             let skip = first.len() + (m.as_str()[first.len()..].len() - m.as_str()[first.len()..].trim_start().len());
             out.push(Span { range: m.start() + skip..m.end(), kind: SpanKind::Name });
         }
@@ -1168,6 +1173,11 @@ mod tests {
         let ctx = ctx_for("x");
         let v = classify("Escalate to Priya Raman for database issues.", &BlockKind::Sentence, &ctx);
         assert_eq!(v.category, Category::Network);
+        // A name the first-name list does not know, after a sentence-initial context verb.
+        let text = "Ask Dana Whitfield in procurement to join the last call.";
+        let v = classify(text, &BlockKind::Sentence, &ctx);
+        let names: Vec<&str> = v.spans.iter().filter(|s| s.kind == SpanKind::Name).map(|s| &text[s.range.clone()]).collect();
+        assert_eq!(names, ["Dana Whitfield"]);
         let v = classify("Run a power calculation to estimate the required sample size.", &BlockKind::Sentence, &ctx);
         assert_eq!(v.category, Category::Shareable);
         let v = classify("你：这个方案的回滚怎么做？", &BlockKind::QuoteLine, &ctx);
