@@ -77,6 +77,34 @@ fn ngrams(tokens: &[String], n: usize) -> HashSet<u64> {
     tokens.windows(n).map(fnv1a).collect()
 }
 
+/// What a withheld block gives up, as the ledger records it: the shingles of its original text
+/// that `husk` (the document as exported) does not show, and the original's token count. A masked
+/// or diluted block keeps most of its words in the husk; only the runs around what it withheld
+/// count, so tracing the husk itself finds nothing withheld in it.
+pub fn withheld_shingles(original: &str, husk: &HuskShingles) -> (Vec<u64>, usize) {
+    let t = tokens(original);
+    let mut own = shingles(original);
+    if t.len() < SHINGLE {
+        let shown = ngrams(&husk.tokens, t.len());
+        own.retain(|h| !shown.contains(h));
+    } else {
+        own.retain(|h| husk.all.binary_search(h).is_err());
+    }
+    (own, t.len())
+}
+
+/// A husk's tokens and shingles, worked out once for all the blocks it withheld.
+pub struct HuskShingles {
+    tokens: Vec<String>,
+    all: Vec<u64>,
+}
+
+impl HuskShingles {
+    pub fn new(husk: &str) -> Self {
+        HuskShingles { tokens: tokens(husk), all: shingles(husk) }
+    }
+}
+
 /// The sampled subset stored for whole exports.
 pub fn sample(hashes: &[u64]) -> Vec<u64> {
     hashes.iter().copied().filter(|h| h % SAMPLE_MOD == 0).collect()
@@ -214,6 +242,23 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_block_records_only_what_the_husk_does_not_show() {
+        let original = "Ask Wang Lei in the ops channel before touching the ledger database";
+        let husk = HuskShingles::new("# Steps\n\n- Ask the release manager in the ops channel before touching the ledger database\n");
+        let (own, n) = withheld_shingles(original, &husk);
+        assert_eq!(n, 12);
+        // Only the runs that hold the name are withheld: 3 of the 8 shingles.
+        assert_eq!(own.len(), 3, "{own:?}");
+        assert!(own.iter().all(|h| shingles(original).contains(h)));
+        // A hollowed block shares nothing with its filler: everything is withheld.
+        let hollow = HuskShingles::new("- Keep the runbook current and review it after every change.\n");
+        assert_eq!(withheld_shingles(original, &hollow).0, shingles(original));
+        // Too short to shingle: the run of all its tokens, unless the husk shows the same run.
+        assert_eq!(withheld_shingles("ping Wang Lei", &husk).0.len(), 1);
+        assert!(withheld_shingles("ledger database", &husk).0.is_empty());
+    }
 
     #[test]
     fn tokens_split_words_and_cjk() {
