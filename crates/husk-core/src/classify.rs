@@ -1166,6 +1166,10 @@ mod tests {
         let z = kinds("DDL 工单必须找 DBA 薛婷 审批，她不在时找 韦振华，周五下午别找他。");
         let names: Vec<_> = z.iter().filter(|(_, k)| *k == SpanKind::Name).map(|(t, _)| t.as_str()).collect();
         assert_eq!(names, ["薛婷", "韦振华"]);
+        // A team word with 的 before the name, a companion word after it.
+        let z = kinds("午饭我一般会约上组里的林晓岚一起，高并发的林场项目不算。");
+        let names: Vec<_> = z.iter().filter(|(_, k)| *k == SpanKind::Name).map(|(t, _)| t.as_str()).collect();
+        assert_eq!(names, ["林晓岚"]);
     }
 
     #[test]
