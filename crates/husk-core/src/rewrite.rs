@@ -851,6 +851,8 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
             }
         }
     }
+    // A percentage no comparison governs is a proportion ("20% 的人手"), not a limit.
+    let kname = if kname == "threshold" && span.ends_with(['%', '％']) { "share" } else { kname };
     match lang {
         Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {
@@ -1502,5 +1504,9 @@ mod tests {
         let text = "Chase mismatches before the 9:30 finance cut-off.";
         let spans = classify::scan(text, Some(&ctx));
         assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "Chase mismatches before the scheduled finance cut-off.");
+        // A percentage no comparison governs is a proportion; one after a comparison a limit.
+        let text = "节假日前一周排班要多留 20% 的人手，缺勤率超过 5% 就加人。";
+        let spans = classify::scan(text, Some(&ctx));
+        assert_eq!(dilute(text, &spans, Lang::Zh, &mut ch, "k").expect("dilutes"), "节假日前一周排班要多留一定比例的人手，缺勤率超过约定阈值就加人。");
     }
 }
