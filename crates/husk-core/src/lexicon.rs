@@ -230,6 +230,12 @@ struct NamesFile {
     titles_zh: Vec<String>,
     #[serde(default)]
     roles_before_zh: Vec<String>,
+    #[serde(default)]
+    org_suffixes_en: Vec<String>,
+    #[serde(default)]
+    org_en: String,
+    #[serde(default)]
+    org_zh: String,
 }
 
 #[derive(Deserialize)]
@@ -407,6 +413,10 @@ pub struct Lexicon {
     pub titles_zh: Vec<String>,
     /// Job titles after which a masked Chinese name is dropped rather than given a role.
     pub roles_before_zh: Vec<String>,
+    /// Last words of a company's name ("Lumen Corp"): such a name is masked as `org_en`/`org_zh`.
+    pub org_suffixes_en: FxHashSet<String>,
+    pub org_en: String,
+    pub org_zh: String,
 }
 
 /// The process-wide lexicon.
@@ -700,6 +710,9 @@ impl Lexicon {
             not_name_words_en: names.not_name_words_en.into_iter().collect(),
             titles_zh: longest_first(names.titles_zh),
             roles_before_zh: longest_first(names.roles_before_zh),
+            org_suffixes_en: names.org_suffixes_en.into_iter().collect(),
+            org_en: names.org_en,
+            org_zh: names.org_zh,
         })
     }
 

@@ -581,6 +581,11 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                 pos = r.end;
                 continue;
             }
+            // "at Lumen Corp" → "at another company": a company is not given a person's role.
+            SpanKind::Name if text[r.clone()].rsplit(' ').next().is_some_and(|w| lex.org_suffixes_en.contains(w)) => Some(match lang {
+                Lang::En => lex.org_en.clone(),
+                Lang::Zh => lex.org_zh.clone(),
+            }),
             SpanKind::Name => Some(ch.role(&text[r.clone()], &bank.roles, key)),
             SpanKind::Identifier => {
                 if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
@@ -1489,6 +1494,20 @@ mod tests {
         assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
         // A longer word that starts with the topic is not an echo.
         assert_eq!(fill("Review {topic} latencyish often.", "latency", Lang::En), "Review latency latencyish often.");
+    }
+
+    #[test]
+    fn a_company_is_masked_as_a_company_and_a_person_as_a_role() {
+        let text = "The roadmap slide promised SSO for next quarter, and at Lumen Corp the team waited for it all year.";
+        let ctx = classify::doc_context(text, &markdown::block_map(text));
+        let spans = classify::scan(text, Some(&ctx));
+        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let out = replace_spans(text, &spans, Lang::En, &mut ch, "k", false).expect("masks");
+        assert_eq!(out, "The roadmap slide promised SSO for next quarter, and at another company the team waited for it all year.");
+        let text = "Ask Dana Whitfield before the call.";
+        let spans = classify::scan(text, Some(&ctx));
+        let out = replace_spans(text, &spans, Lang::En, &mut ch, "k", false).expect("masks");
+        assert!(!out.contains("Dana") && !out.contains("company"), "{out}");
     }
 
     #[test]
