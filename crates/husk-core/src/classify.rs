@@ -833,6 +833,7 @@ enum Evidence {
     Cue(usize),
     Pattern(usize),
     Signal(usize),
+    Section(usize),
     Dialogue,
 }
 
@@ -854,6 +855,7 @@ impl Evidence {
             Evidence::Cue(i) => &lex.cues[i].id,
             Evidence::Pattern(i) => &lex.patterns[i].cue.id,
             Evidence::Signal(i) => SIGNAL_RULES[i],
+            Evidence::Section(i) => &lex.section_cues[i].0.id,
             Evidence::Dialogue => "style.dialogue-line",
         }
     }
@@ -866,10 +868,27 @@ fn cat_index(c: Category) -> usize {
 /// Classify a block from its already scanned spans. Deterministic: fixed-order accumulators,
 /// ties broken by category order and then by evidence order.
 pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict {
-    classify_spans_with(text, kind, spans, &Traits::of(text))
+    classify_spans_with(text, kind, spans, &Traits::of(text), None)
 }
 
-pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits) -> Verdict {
+/// The section cue (index into the lexicon's `section_cues`) a heading names, if any: "Gotchas",
+/// "Known pitfalls", "踩坑记录". English words match whole words; Chinese ones anywhere.
+pub fn section_cue(heading: &str) -> Option<usize> {
+    let h = heading.to_lowercase();
+    let b = h.as_bytes();
+    lexicon().section_cues.iter().position(|(_, words)| {
+        words.iter().any(|w| {
+            h.match_indices(w.as_str()).any(|(i, _)| {
+                let ascii = w.is_ascii();
+                !ascii || (i == 0 || !b[i - 1].is_ascii_alphanumeric()) && (i + w.len() >= b.len() || !b[i + w.len()].is_ascii_alphanumeric())
+            })
+        })
+    })
+}
+
+/// [`classify_spans`] with the block's traits worked out already and the cue its section's
+/// heading gives, if any.
+pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits, section: Option<usize>) -> Verdict {
     let lex = lexicon();
     // Per category: total weight, strongest evidence and its weight.
     let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
@@ -902,6 +921,10 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
                 hit(id);
             }
         }
+    }
+    if let Some(i) = section {
+        let cue = &lex.section_cues[i].0;
+        add(&mut by_cat, cue.category, cue.weight, Evidence::Section(i));
     }
     hits.sort_unstable();
     for (idx, n) in hits {

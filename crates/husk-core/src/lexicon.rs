@@ -121,6 +121,8 @@ struct CueFile {
     cue: Vec<CueRaw>,
     pattern: Vec<PatternRaw>,
     #[serde(default)]
+    section: Vec<CueRaw>,
+    #[serde(default)]
     zh_compounds: Compounds,
 }
 
@@ -359,6 +361,9 @@ pub struct Lexicon {
     pub adjectives_zh: Vec<String>,
     pub policy: FxHashMap<Category, [Action; 3]>,
     pub cues: Vec<Cue>,
+    /// Cues in the nearest heading ("Gotchas", "踩坑", "Escalation"): evidence for every block of
+    /// the section, with the lowercased words that name them.
+    pub section_cues: Vec<(Cue, Vec<String>)>,
     /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
     pub cue_en: AhoCorasick,
     pub cue_en_ids: Vec<usize>,
@@ -563,6 +568,11 @@ impl Lexicon {
         let dilute_zh = rules(dil.zh)?;
 
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
+        let mut section_cues = Vec::new();
+        for c in &cue_file.section {
+            let cue = Cue { id: c.id.clone(), category: category("rules/cues.toml", &c.category)?, weight: c.weight };
+            section_cues.push((cue, c.en.iter().chain(&c.zh).map(|w| w.to_lowercase()).collect()));
+        }
         let mut cues = Vec::new();
         let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for c in cue_file.cue {
@@ -677,6 +687,7 @@ impl Lexicon {
             pattern_set: regex::RegexSet::new(patterns.iter().map(|p| p.regex.as_str()))
                 .map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?,
             patterns,
+            section_cues,
             signals,
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
             say_verbs_en: sig.say_verbs.en.into_iter().map(|u| u.to_lowercase()).collect(),

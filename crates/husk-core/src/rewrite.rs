@@ -64,6 +64,17 @@ fn block_lang(text: &str, doc: Lang, t: &classify::Traits) -> Lang {
 /// Decide the action of every block at `level`.
 /// Classify every block once: what does not depend on the level.
 fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanned>, overrides: &Overrides) -> Vec<Plan> {
+    // The cue each section's nearest heading gives (not the document's title, which names the
+    // whole subject: "Payment pitfalls" does not make every line a pitfall).
+    let title = map.sections.iter().find_map(|s| s.path.first());
+    let section_cues: Vec<Option<usize>> = map
+        .sections
+        .iter()
+        .map(|s| match s.path.last() {
+            Some(h) if !(s.path.len() == 1 && Some(h) == title) => classify::section_cue(h),
+            _ => None,
+        })
+        .collect();
     map.blocks
         .iter()
         .zip(raw)
@@ -71,7 +82,7 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
         .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
             let t = &raw.traits;
-            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t);
+            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang, t);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
@@ -844,6 +855,10 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         Lang::En => &lex.dilute_en,
         Lang::Zh => &lex.dilute_zh,
     };
+    // "30% of users" is a proportion whatever precedes it: "to a certain share of users".
+    if lang == Lang::En && kname == "threshold" && span.ends_with('%') && text[r.end..].starts_with(" of ") {
+        return Some((r.start, lex.dilute_fallback_en.get("share").cloned().unwrap_or_default()));
+    }
     // A bare number reads like a threshold when a comparison precedes it.
     let fits = |k: &String| k == kname || kname == "number" && k == "threshold";
     for rule in rules.iter().filter(|r| r.kinds.iter().any(fits)) {
@@ -1511,6 +1526,22 @@ mod tests {
     }
 
     #[test]
+    fn a_gotchas_heading_makes_its_plain_lines_pitfalls_but_a_title_does_not() {
+        let cat = |src: &str, needle: &str| {
+            let rows = classify_all(src, &Overrides::default());
+            rows.iter().find(|r| src[r.start..r.end].contains(needle)).map(|r| r.category).expect("block")
+        };
+        let line = "- App Store review rejects builds that mention a test flag in the notes.";
+        assert_eq!(cat(&format!("# Release\n\n## Gotchas\n\n{line}\n"), "App Store"), Category::Pitfall);
+        assert_eq!(cat(&format!("# Release\n\n## 踩坑记录\n\n{line}\n"), "App Store"), Category::Pitfall);
+        assert_eq!(cat(&format!("# Release\n\n## Steps\n\n{line}\n"), "App Store"), Category::Shareable);
+        // The document's title names its subject, not each line's kind; words match whole words.
+        assert_eq!(cat(&format!("# Release gotchas\n\n{line}\n"), "App Store"), Category::Shareable);
+        assert_eq!(classify::section_cue("Mistakes we made"), classify::section_cue("Gotchas"));
+        assert_eq!(classify::section_cue("Mistakesheet"), None);
+    }
+
+    #[test]
     fn dilution_reads_naturally() {
         let lex = lexicon();
         let _ = lex;
@@ -1524,6 +1555,9 @@ mod tests {
         let spans = classify::scan(text, Some(&ctx));
         assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "Chase mismatches before the scheduled finance cut-off.");
         // A percentage no comparison governs is a proportion; one after a comparison a limit.
+        let text = "It carried the bug to 30% of users; errors stayed above 2% all day.";
+        let spans = classify::scan(text, Some(&ctx));
+        assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "It carried the bug to a certain share of users; errors stayed above the agreed threshold all day.");
         let text = "节假日前一周排班要多留 20% 的人手，缺勤率超过 5% 就加人。";
         let spans = classify::scan(text, Some(&ctx));
         assert_eq!(dilute(text, &spans, Lang::Zh, &mut ch, "k").expect("dilutes"), "节假日前一周排班要多留一定比例的人手，缺勤率超过约定阈值就加人。");
