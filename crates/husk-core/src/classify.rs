@@ -166,6 +166,7 @@ fn rx() -> &'static Regexes {
     static RX: OnceLock<Regexes> = OnceLock::new();
     RX.get_or_init(|| {
         let r = |s: &str| Regex::new(s).expect("static regex");
+        let lex = lexicon();
         Regexes {
             url: r(r"https?://[^\s)>\]]+|\]\([^)\s]*\)|(?-u:\b)[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|cn|edu|gov)(?:/[^\s)]*)?"),
             // numbers, with thousands separators, decimals, times (02:00), dates, ranges, percent
@@ -176,20 +177,20 @@ fn rx() -> &'static Regexes {
             plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
             en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
-            en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", NUMBER_WORDS.join("|"), COUNTED.join("|"))),
-            number_words: aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(NUMBER_WORDS).expect("static words"),
+            en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", alternation(&lex.number_words_en), alternation(&lex.counted_en))),
+            number_words: aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&lex.number_words_en).expect("static words"),
             first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
             zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
     })
 }
 
-/// English number words that make a quantity with one of [`COUNTED`] ("three days").
-const NUMBER_WORDS: &[&str] =
-    &["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "a couple of", "a dozen"];
-const COUNTED: &[&str] = &[
-    "ms", "milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years", "business days", "comments", "words", "items", "times", "people", "steps", "clicks", "screens",
-];
+/// `words` as one regex alternation, longest first (so "business days" wins over "days").
+fn alternation(words: &[String]) -> String {
+    let mut w: Vec<&String> = words.iter().collect();
+    w.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    w.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|")
+}
 
 /// The first characters of a Chinese quantity (`zh_numeral`): 第 and the numerals of
 /// `signals.toml`. A block without one skips that regex.
@@ -1130,8 +1131,8 @@ mod tests {
         }
 
         #[test]
-        fn number_word_gate_never_skips_a_match(w in 0..NUMBER_WORDS.len(), u in 0..COUNTED.len(), upper in proptest::bool::ANY, pad in "[a-z ]{0,6}") {
-            let phrase = format!("{pad} {} {} {pad}", NUMBER_WORDS[w], COUNTED[u]);
+        fn number_word_gate_never_skips_a_match(w in 0..lexicon().number_words_en.len(), u in 0..lexicon().counted_en.len(), upper in proptest::bool::ANY, pad in "[a-z ]{0,6}") {
+            let phrase = format!("{pad} {} {} {pad}", lexicon().number_words_en[w], lexicon().counted_en[u]);
             let phrase = if upper { phrase.to_uppercase() } else { phrase };
             proptest::prop_assert!(rx().number_words.is_match(&phrase), "{phrase}");
         }

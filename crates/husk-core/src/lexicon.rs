@@ -161,6 +161,13 @@ struct SignalFile {
     say_verbs: UnitsRaw,
     units: UnitsRaw,
     zh_numerals: ZhNumeralsRaw,
+    number_words: NumberWordsRaw,
+}
+
+#[derive(Deserialize)]
+struct NumberWordsRaw {
+    en: Vec<String>,
+    counted: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +391,9 @@ pub struct Lexicon {
     pub say_verbs_zh: Vec<String>,
     pub units_zh: Vec<String>,
     pub zh_numerals: Vec<char>,
+    /// English number words ("three", "a couple of") and the nouns they count ("days").
+    pub number_words_en: Vec<String>,
+    pub counted_en: Vec<String>,
     pub bank_en: Bank,
     pub bank_zh: Bank,
     /// How many distinct filler texts the banks hold (ids run below it).
@@ -694,6 +704,8 @@ impl Lexicon {
             say_verbs_zh: sig.say_verbs.zh,
             units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
+            number_words_en: sig.number_words.en,
+            counted_en: sig.number_words.counted,
             bank_en,
             bank_zh,
             filler_ids: filler_ids.len(),
