@@ -331,6 +331,8 @@ pub struct Bank {
     pub roles: Vec<Filler>,
     pub dialogue: Vec<Filler>,
     pub phrases: Vec<Filler>,
+    /// Generic enumerations for a labelled list ("主要职责：A、B、C").
+    pub enumerations: Vec<Filler>,
     pub vague: FxHashMap<String, Vec<String>>,
     /// Topic used when a block and its heading name none, per category.
     pub topic_defaults: FxHashMap<Category, String>,
@@ -508,6 +510,7 @@ fn bank(file: &'static str, text: &str, ids: &mut FxHashMap<String, u32>) -> Res
             "roles" => b.roles = fillers(v.get("names"), ids),
             "dialogue" => b.dialogue = fillers(v.get("lines"), ids),
             "phrases" => b.phrases = fillers(v.get("lines"), ids),
+            "enumerations" => b.enumerations = fillers(v.get("lines"), ids),
             "topic_defaults" => {
                 if let Some(t) = v.as_table() {
                     for (k, d) in t {
@@ -537,8 +540,8 @@ fn bank(file: &'static str, text: &str, ids: &mut FxHashMap<String, u32>) -> Res
             return Err(LexiconError::Invalid { file, what: format!("no sentences for {c}") });
         }
     }
-    if b.roles.is_empty() || b.dialogue.is_empty() || b.phrases.is_empty() {
-        return Err(LexiconError::Invalid { file, what: "roles, dialogue and phrases must not be empty".into() });
+    if b.roles.is_empty() || b.dialogue.is_empty() || b.phrases.is_empty() || b.enumerations.is_empty() {
+        return Err(LexiconError::Invalid { file, what: "roles, dialogue, phrases and enumerations must not be empty".into() });
     }
     Ok(b)
 }
@@ -792,7 +795,7 @@ mod tests {
         let lex = Lexicon::load().expect("assets load");
         let mut by_text: HashMap<&str, u32> = HashMap::new();
         for b in [&lex.bank_en, &lex.bank_zh] {
-            let lists = b.sentences.values().chain(b.items.values()).chain(b.cells.values()).chain([&b.roles, &b.dialogue, &b.phrases]);
+            let lists = b.sentences.values().chain(b.items.values()).chain(b.cells.values()).chain([&b.roles, &b.dialogue, &b.phrases, &b.enumerations]);
             for f in lists.flatten() {
                 assert!((f.id as usize) < lex.filler_ids);
                 assert_eq!(*by_text.entry(&f.text).or_insert(f.id), f.id, "{}", f.text);

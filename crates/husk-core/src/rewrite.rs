@@ -464,6 +464,13 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
                 // Only a label that carries no know-how of its own ("Role:", "客户拖延时：") stays;
                 // "让步幅度必须递减：" is itself the rule.
                 if classify::classify(label, &BlockKind::Sentence, ctx).category == Category::Shareable {
+                    // "主要职责：A、B、C": a list of short items gets a generic list, not a sentence.
+                    if is_enumeration(rest, p.lang) {
+                        if let Some(e) = ch.pick(&bank.enumerations, key, rest.chars().count(), "") {
+                            let stop = text.trim_end().chars().last().filter(|c| matches!(c, '。' | '.' | '；' | ';'));
+                            return Some(format!("{label}{sep}{e}{}", stop.map(String::from).unwrap_or_default()));
+                        }
+                    }
                     let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
@@ -562,6 +569,27 @@ fn label_split(text: &str) -> Option<(&str, &str, &str)> {
         return None;
     }
     Some((label, &text[idx..rest_start + ws], rest))
+}
+
+/// Short items joined by enumeration marks: three or more ("A、B、C", "A, B and C"), none of
+/// them a clause of its own.
+fn is_enumeration(rest: &str, lang: Lang) -> bool {
+    let body = rest.trim_end_matches(['。', '.', '；', ';']);
+    if body.contains(['。', '；', ';', '：', ':', '，']) && lang == Lang::Zh || body.contains(['.', ';', ':']) && lang == Lang::En {
+        return false;
+    }
+    let items: Vec<&str> = match lang {
+        Lang::Zh => body.split('、').collect(),
+        Lang::En => body.split(", ").flat_map(|p| p.split(" and ")).map(|p| p.trim_start_matches("and ")).collect(),
+    };
+    items.len() >= 3
+        && items.iter().all(|i| {
+            let i = i.trim();
+            match lang {
+                Lang::Zh => (1..=10).contains(&i.chars().count()),
+                Lang::En => (1..=4).contains(&i.split_whitespace().count()),
+            }
+        })
 }
 
 /// A label doubles as the topic when it is a short noun phrase ("Role", "角色").
@@ -1539,6 +1567,15 @@ mod tests {
         assert_eq!(cat(&format!("# Release gotchas\n\n{line}\n"), "App Store"), Category::Shareable);
         assert_eq!(classify::section_cue("Mistakes we made"), classify::section_cue("Gotchas"));
         assert_eq!(classify::section_cue("Mistakesheet"), None);
+    }
+
+    #[test]
+    fn enumerations_are_short_items_not_clauses() {
+        assert!(is_enumeration("投诉升级、退款审批、客服排班。", Lang::Zh));
+        assert!(is_enumeration("incident reviews, vendor contracts and on-call rotas", Lang::En));
+        assert!(!is_enumeration("投诉升级、退款审批", Lang::Zh), "two items are a pair, not a list");
+        assert!(!is_enumeration("先查日志，再看监控、告警和变更记录。", Lang::Zh));
+        assert!(!is_enumeration("Ask the payments team before you change the retry policy, the timeout and the limits.", Lang::En));
     }
 
     #[test]
