@@ -83,7 +83,6 @@ pub struct DocContext {
 impl DocContext {
     /// Build the document-wide matcher once the name and identifier sets are final.
     pub fn seal(&mut self) {
-
         let mut pats: Vec<&str> = Vec::new();
         let mut kinds = Vec::new();
         for n in &self.names {
@@ -108,6 +107,9 @@ pub fn detect_lang(text: &str) -> Option<Lang> {
 
 /// CJK characters, ASCII letters and other letters in `text`, in one pass.
 pub(crate) fn letter_counts(text: &str) -> (usize, usize, usize) {
+    if text.is_ascii() {
+        return (0, text.bytes().filter(u8::is_ascii_alphabetic).count(), 0);
+    }
     let (mut cjk, mut latin, mut other) = (0usize, 0usize, 0usize);
     for c in text.chars() {
         if c.is_ascii() {
@@ -874,17 +876,14 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
 
 /// The section cue (index into the lexicon's `section_cues`) a heading names, if any: "Gotchas",
 /// "Known pitfalls", "踩坑记录". English words match whole words; Chinese ones anywhere.
-pub fn section_cue(heading: &str) -> Option<usize> {
+pub(crate) fn section_cue(heading: &str) -> Option<usize> {
     let h = heading.to_lowercase();
     let b = h.as_bytes();
-    lexicon().section_cues.iter().position(|(_, words)| {
-        words.iter().any(|w| {
-            h.match_indices(w.as_str()).any(|(i, _)| {
-                let ascii = w.is_ascii();
-                !ascii || (i == 0 || !b[i - 1].is_ascii_alphanumeric()) && (i + w.len() >= b.len() || !b[i + w.len()].is_ascii_alphanumeric())
-            })
-        })
-    })
+    let bounded = |i: usize, end: usize| (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
+    lexicon()
+        .section_cues
+        .iter()
+        .position(|(_, words)| words.iter().any(|w| h.match_indices(w.as_str()).any(|(i, _)| !w.is_ascii() || bounded(i, i + w.len()))))
 }
 
 /// [`classify_spans`] with the block's traits worked out already and the cue its section's

@@ -262,13 +262,13 @@ impl Vault {
         all_shingles.dedup();
         let mut withheld = Vec::new();
         for d in &done {
-            let shown = crate::trace::HuskShingles::new(&d.husk.text);
+            let mut shown = crate::trace::HuskShingles::new(&d.husk.text);
             for b in &d.husk.blocks {
                 if !b.action.withholds() {
                     continue;
                 }
                 let original = d.src.get(b.start..b.end).unwrap_or("");
-                let (shingles, tokens) = crate::trace::withheld_shingles(original, &shown);
+                let (shingles, tokens) = crate::trace::withheld_shingles(original, &mut shown);
                 withheld.push(Withheld {
                     note: d.rel.clone(),
                     start: b.start,

@@ -52,9 +52,9 @@ impl Fnv {
     }
 }
 
-fn block_lang(text: &str, doc: Lang, t: &classify::Traits) -> Lang {
+fn block_lang(text: &str, doc: Lang) -> Lang {
     // Too few letters to tell: the document's language.
-    let (cjk, latin, other) = if t.ascii { (0, text.bytes().filter(u8::is_ascii_alphabetic).count(), 0) } else { classify::letter_counts(text) };
+    let (cjk, latin, other) = classify::letter_counts(text);
     if cjk + latin + other < 6 {
         return doc;
     }
@@ -84,7 +84,7 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
             let t = &raw.traits;
             let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
-            let lang = block_lang(text, ctx.lang, t);
+            let lang = block_lang(text, ctx.lang);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
         })
         .collect()
@@ -883,13 +883,13 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         Lang::En => &lex.dilute_en,
         Lang::Zh => &lex.dilute_zh,
     };
-    // "30% of users" is a proportion whatever precedes it: "to a certain share of users".
-    if lang == Lang::En && kname == "threshold" && span.ends_with('%') && text[r.end..].starts_with(" of ") {
-        return Some((r.start, lex.dilute_fallback_en.get("share").cloned().unwrap_or_default()));
-    }
+    // A percentage is a proportion ("20% 的人手") unless a comparison rule makes it a limit;
+    // before "of" ("to 30% of users") it is a proportion whatever precedes it.
+    let proportion = kname == "threshold" && span.ends_with(['%', '％']);
+    let ruled = !(proportion && lang == Lang::En && text[r.end..].starts_with(" of "));
     // A bare number reads like a threshold when a comparison precedes it.
     let fits = |k: &String| k == kname || kname == "number" && k == "threshold";
-    for rule in rules.iter().filter(|r| r.kinds.iter().any(fits)) {
+    for rule in rules.iter().filter(|r| ruled && r.kinds.iter().any(fits)) {
         if let Some(c) = rule.before.captures(before) {
             let m = c.get(0).map_or(0..0, |m| m.range());
             if m.end == before.len() {
@@ -899,8 +899,7 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
             }
         }
     }
-    // A percentage no comparison governs is a proportion ("20% 的人手"), not a limit.
-    let kname = if kname == "threshold" && span.ends_with(['%', '％']) { "share" } else { kname };
+    let kname = if proportion { "share" } else { kname };
     match lang {
         Lang::Zh => Some((r.start, lex.dilute_fallback_zh.get(kname).cloned().unwrap_or_default())),
         Lang::En => {

@@ -56,11 +56,15 @@ fn fnv1a(parts: &[String]) -> u64 {
 /// Every shingle hash of `text`, deduplicated and sorted. A text shorter than one shingle gives
 /// one hash of all its tokens.
 pub fn shingles(text: &str) -> Vec<u64> {
-    let t = tokens(text);
+    shingles_of(&tokens(text))
+}
+
+/// [`shingles`] of text already split into tokens.
+fn shingles_of(t: &[String]) -> Vec<u64> {
     let mut out: Vec<u64> = if t.is_empty() {
         Vec::new()
     } else if t.len() < SHINGLE {
-        vec![fnv1a(&t)]
+        vec![fnv1a(t)]
     } else {
         t.windows(SHINGLE).map(fnv1a).collect()
     };
@@ -81,11 +85,12 @@ fn ngrams(tokens: &[String], n: usize) -> HashSet<u64> {
 /// that `husk` (the document as exported) does not show, and the original's token count. A masked
 /// or diluted block keeps most of its words in the husk; only the runs around what it withheld
 /// count, so tracing the husk itself finds nothing withheld in it.
-pub fn withheld_shingles(original: &str, husk: &HuskShingles) -> (Vec<u64>, usize) {
+pub fn withheld_shingles(original: &str, husk: &mut HuskShingles) -> (Vec<u64>, usize) {
     let t = tokens(original);
-    let mut own = shingles(original);
+    let mut own = shingles_of(&t);
     if t.len() < SHINGLE {
-        let shown = ngrams(&husk.tokens, t.len());
+        let HuskShingles { tokens, short, .. } = husk;
+        let shown = short.entry(t.len()).or_insert_with(|| ngrams(tokens, t.len()));
         own.retain(|h| !shown.contains(h));
     } else {
         own.retain(|h| husk.all.binary_search(h).is_err());
@@ -97,11 +102,15 @@ pub fn withheld_shingles(original: &str, husk: &HuskShingles) -> (Vec<u64>, usiz
 pub struct HuskShingles {
     tokens: Vec<String>,
     all: Vec<u64>,
+    /// Runs of n tokens, by n, built as blocks shorter than a shingle need them.
+    short: std::collections::HashMap<usize, HashSet<u64>>,
 }
 
 impl HuskShingles {
     pub fn new(husk: &str) -> Self {
-        HuskShingles { tokens: tokens(husk), all: shingles(husk) }
+        let tokens = tokens(husk);
+        let all = shingles_of(&tokens);
+        HuskShingles { tokens, all, short: Default::default() }
     }
 }
 
@@ -246,18 +255,18 @@ mod tests {
     #[test]
     fn a_masked_block_records_only_what_the_husk_does_not_show() {
         let original = "Ask Wang Lei in the ops channel before touching the ledger database";
-        let husk = HuskShingles::new("# Steps\n\n- Ask the release manager in the ops channel before touching the ledger database\n");
-        let (own, n) = withheld_shingles(original, &husk);
+        let mut husk = HuskShingles::new("# Steps\n\n- Ask the release manager in the ops channel before touching the ledger database\n");
+        let (own, n) = withheld_shingles(original, &mut husk);
         assert_eq!(n, 12);
         // Only the runs that hold the name are withheld: 3 of the 8 shingles.
         assert_eq!(own.len(), 3, "{own:?}");
         assert!(own.iter().all(|h| shingles(original).contains(h)));
         // A hollowed block shares nothing with its filler: everything is withheld.
-        let hollow = HuskShingles::new("- Keep the runbook current and review it after every change.\n");
-        assert_eq!(withheld_shingles(original, &hollow).0, shingles(original));
+        let mut hollow = HuskShingles::new("- Keep the runbook current and review it after every change.\n");
+        assert_eq!(withheld_shingles(original, &mut hollow).0, shingles(original));
         // Too short to shingle: the run of all its tokens, unless the husk shows the same run.
-        assert_eq!(withheld_shingles("ping Wang Lei", &husk).0.len(), 1);
-        assert!(withheld_shingles("ledger database", &husk).0.is_empty());
+        assert_eq!(withheld_shingles("ping Wang Lei", &mut husk).0.len(), 1);
+        assert!(withheld_shingles("ledger database", &mut husk).0.is_empty());
     }
 
     #[test]
