@@ -10,6 +10,7 @@
 use crate::lexicon::{lexicon, Lang, Lexicon};
 use crate::markdown::{BlockKind, BlockMap};
 use crate::model::Category;
+use crate::words::Words;
 use regex::Regex;
 use rustc_hash::FxHashSet;
 use std::ops::Range;
@@ -158,8 +159,6 @@ struct Regexes {
     camel: Regex,
     en_name: Regex,
     en_number_word: Regex,
-    /// The number words of `en_number_word`: a block without one skips that regex.
-    number_words: aho_corasick::AhoCorasick,
     first_person_en: Regex,
     zh_numeral: Regex,
 }
@@ -180,7 +179,6 @@ fn rx() -> &'static Regexes {
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
             en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
             en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", alternation(&lex.number_words_en), alternation(&lex.counted_en))),
-            number_words: aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&lex.number_words_en).expect("static words"),
             first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
             zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
@@ -270,12 +268,12 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
-fn numbers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
+fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     if t.cjk && text.chars().any(is_zh_numeral_start) {
         zh_numerals(text, out);
     }
-    if t.lower && rx().number_words.is_match(text) {
+    if t.lower && number_word {
         for m in rx().en_number_word.find_iter(text) {
             out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
         }
@@ -662,7 +660,7 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
 
 /// What the scanners find in `text` alone, before document context.
 pub fn raw_spans(text: &str) -> Vec<Span> {
-    raw_spans_with(text, &Traits::of(text))
+    raw_spans_with(text, &Traits::of(text), &lexicon().words.scan(text))
 }
 
 /// A block's raw spans and the traits of its text, which the later steps reuse.
@@ -670,9 +668,11 @@ pub fn raw_spans(text: &str) -> Vec<Span> {
 pub struct Scanned {
     pub spans: Vec<Span>,
     pub(crate) traits: Traits,
+    /// What the lexicon's word lists find in it (cue words, topic nouns …).
+    pub words: Words,
 }
 
-fn raw_spans_with(text: &str, t: &Traits) -> Vec<Span> {
+fn raw_spans_with(text: &str, t: &Traits, w: &Words) -> Vec<Span> {
     let lex = lexicon();
     let mut spans = Vec::new();
     if t.quote {
@@ -682,7 +682,7 @@ fn raw_spans_with(text: &str, t: &Traits) -> Vec<Span> {
         identifiers(text, lex, t, &mut spans);
     }
     if t.digit || t.cjk || t.lower {
-        numbers(text, lex, t, &mut spans);
+        numbers(text, lex, t, w.number_word, &mut spans);
     }
     if t.upper {
         names_en(text, lex, &mut spans);
@@ -766,9 +766,10 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     for b in &map.blocks {
         let text = &src[b.range.clone()];
         let traits = Traits::of(text);
-        let spans = raw_spans_with(text, &traits);
+        let words = lexicon().words.scan(text);
+        let spans = raw_spans_with(text, &traits, &words);
         if matches!(b.kind, BlockKind::Code { .. }) {
-            raw_all.push(Scanned { spans, traits });
+            raw_all.push(Scanned { spans, traits, words });
             continue;
         }
         for s in &spans {
@@ -793,7 +794,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
                 _ => {}
             }
         }
-        raw_all.push(Scanned { spans, traits });
+        raw_all.push(Scanned { spans, traits, words });
     }
     // Which of them the headings show: one pass over the headings for all names.
     let names: Vec<String> = ctx.names.iter().cloned().collect();
@@ -810,7 +811,9 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
 
 /// Classify one block's text.
 pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
-    classify_spans(text, kind, scan(text, Some(ctx)))
+    let (t, w) = (Traits::of(text), lexicon().words.scan(text));
+    let spans = finish_spans_with(text, raw_spans_with(text, &t, &w), Some(ctx), &t);
+    classify_spans_with(text, kind, spans, &t, &w, None)
 }
 
 /// The signal names, in a fixed order (indexes into per-block counters).
@@ -871,7 +874,7 @@ fn cat_index(c: Category) -> usize {
 /// Classify a block from its already scanned spans. Deterministic: fixed-order accumulators,
 /// ties broken by category order and then by evidence order.
 pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict {
-    classify_spans_with(text, kind, spans, &Traits::of(text), None)
+    classify_spans_with(text, kind, spans, &Traits::of(text), &lexicon().words.scan(text), None)
 }
 
 /// The section cue (index into the lexicon's `section_cues`) a heading names, if any: "Gotchas",
@@ -888,7 +891,7 @@ pub(crate) fn section_cue(heading: &str) -> Option<usize> {
 
 /// [`classify_spans`] with the block's traits worked out already and the cue its section's
 /// heading gives, if any.
-pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits, section: Option<usize>) -> Verdict {
+pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits, words: &Words, section: Option<usize>) -> Verdict {
     let lex = lexicon();
     // Per category: total weight, strongest evidence and its weight.
     let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
@@ -901,26 +904,13 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         Some((_, n)) => *n += 1,
         None => hits.push((id, 1)),
     };
-    let lb = text.as_bytes();
     if traits.lower || traits.upper {
-        // The matcher is ASCII case-insensitive: no lowercased copy needed.
-        for m in lex.cue_en.find_iter(text) {
-            let ok_before = m.start() == 0 || !is_word_byte(lb[m.start() - 1]);
-            let ok_after = m.end() >= lb.len() || !is_word_byte(lb[m.end()]);
-            if ok_before && ok_after {
-                hit(lex.cue_en_ids[m.pattern().as_usize()]);
-            }
-        }
+        words.cues_en.iter().for_each(|&id| hit(id as usize));
     }
+    // (Only the Latin entries of the Chinese list, such as P0, can match without a CJK character,
+    // and only an uppercase one without either.)
     if traits.cjk || traits.upper {
-        // Without a CJK character only the Latin entries can match, and they match the same.
-        let (ac, ids) = if traits.cjk { (&lex.cue_zh, &lex.cue_zh_ids) } else { (&lex.cue_zh_latin, &lex.cue_zh_latin_ids) };
-        for m in ac.find_iter(text) {
-            let id = ids[m.pattern().as_usize()];
-            if id != usize::MAX {
-                hit(id);
-            }
-        }
+        words.cues_zh.iter().for_each(|&id| hit(id as usize));
     }
     if let Some(i) = section {
         let cue = &lex.section_cues[i].0;
@@ -942,11 +932,10 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         };
         lang && (digit_possible || !p.needs_digit)
     };
-    if lex.patterns.iter().any(possible) {
-        // One pass of the set instead of one search per pattern.
-        let matched = lex.pattern_set.matches(text);
+    {
         for (i, p) in lex.patterns.iter().enumerate() {
-            if matched.matched(i) && possible(p) {
+            // A pattern is tried only where the word scanner found a literal it needs.
+            if possible(p) && (!p.triggered || words.triggers & (1 << i) != 0) && p.regex.is_match(text) {
                 let c = cat_index(p.cue.category);
                 // Evidence from patterns with an `alone` voice only, and no cue word: that voice.
                 voice[c] = match p.alone {
@@ -1133,7 +1122,7 @@ mod tests {
         fn number_word_gate_never_skips_a_match(w in 0..lexicon().number_words_en.len(), u in 0..lexicon().counted_en.len(), upper in proptest::bool::ANY, pad in "[a-z ]{0,6}") {
             let phrase = format!("{pad} {} {} {pad}", lexicon().number_words_en[w], lexicon().counted_en[u]);
             let phrase = if upper { phrase.to_uppercase() } else { phrase };
-            proptest::prop_assert!(rx().number_words.is_match(&phrase), "{phrase}");
+            proptest::prop_assert!(lexicon().words.scan(&phrase).number_word, "{phrase}");
         }
     }
 

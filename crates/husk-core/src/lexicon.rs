@@ -7,7 +7,7 @@
 //! fail at run time.
 
 use crate::model::{Action, Category, Level};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use crate::words::{Lists, WordScanner};
 use regex::Regex;
 use serde::Deserialize;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -300,6 +300,9 @@ pub struct CuePattern {
     pub latin: bool,
     /// It cannot match without a digit (`needs_digit = true` in the rules).
     pub needs_digit: bool,
+    /// Each of its matches holds one of a few literals (see [`crate::words::required_literals`]):
+    /// it is tried only on text where the word scanner found one.
+    pub triggered: bool,
     /// The category whose filler a block takes when this pattern is its category's only
     /// evidence (`alone = "judgment"`): a threshold reads as operations know-how only next to
     /// operations words.
@@ -373,19 +376,11 @@ pub struct Lexicon {
     /// Cues in the nearest heading ("Gotchas", "踩坑", "Escalation"): evidence for every block of
     /// the section, with the lowercased words that name them.
     pub section_cues: Vec<(Cue, Vec<String>)>,
-    /// Matcher over all English cue words (ASCII case-insensitive); value = cue index.
-    pub cue_en: AhoCorasick,
-    pub cue_en_ids: Vec<usize>,
-    /// Chinese cue words and compound words; an id of `usize::MAX` marks a compound (no cue).
-    pub cue_zh: AhoCorasick,
-    pub cue_zh_ids: Vec<usize>,
-    /// The entries of `cue_zh` without a CJK character (P0, P99 …), for text without one: the
-    /// same matches there as `cue_zh`, found without running the whole automaton.
-    pub cue_zh_latin: AhoCorasick,
-    pub cue_zh_latin_ids: Vec<usize>,
+    /// Every word list in one automaton: cue words (English ones ASCII case-insensitive;
+    /// Chinese ones with their compounds), topic nouns, topic-map terms, number words and the
+    /// literals the patterns need.
+    pub words: WordScanner,
     pub patterns: Vec<CuePattern>,
-    /// All of `patterns` as one set: one pass over a block tells which of them match.
-    pub pattern_set: regex::RegexSet,
     pub signals: FxHashMap<String, Signal>,
     pub units_en: FxHashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
@@ -400,15 +395,12 @@ pub struct Lexicon {
     pub bank_zh: Bank,
     /// How many distinct filler texts the banks hold (ids run below it).
     pub filler_ids: usize,
-    pub topics_en: AhoCorasick,
     pub topics_en_list: Vec<String>,
-    pub topics_zh: AhoCorasick,
     pub topics_zh_list: Vec<String>,
     /// Specific term (lowercase) → (en, zh) generic topic.
     pub topic_map: FxHashMap<String, (String, String)>,
     /// English topic nouns that take no article in filler (uncountable or process nouns).
     pub bare_topics_en: FxHashSet<String>,
-    pub topic_map_matcher: AhoCorasick,
     pub topic_map_keys: Vec<String>,
     pub first_names_en: FxHashSet<String>,
     pub ambiguous_first_names_en: FxHashSet<String>,
@@ -468,15 +460,6 @@ fn action(file: &'static str, s: &str) -> Result<Action, LexiconError> {
         "hollow" => Action::Hollow,
         other => return Err(LexiconError::Invalid { file, what: format!("unknown action {other:?}") }),
     })
-}
-
-fn matcher(words: &[String], case_insensitive: bool) -> Result<AhoCorasick, LexiconError> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(case_insensitive)
-        .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(words)
-        .map_err(|e| LexiconError::Invalid { file: "lexicon", what: e.to_string() })
 }
 
 fn longest_first(mut v: Vec<String>) -> Vec<String> {
@@ -604,8 +587,6 @@ impl Lexicon {
             zh_words.push(w);
             zh_ids.push(usize::MAX);
         }
-        let (zh_latin_words, zh_latin_ids): (Vec<String>, Vec<usize>) =
-            zh_words.iter().zip(&zh_ids).filter(|(w, _)| !w.chars().any(crate::classify::is_cjk)).map(|(w, id)| (w.clone(), *id)).unzip();
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
             let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
@@ -614,7 +595,8 @@ impl Lexicon {
             let chinese = p.regex.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
             let cue = Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight };
             let alone = p.alone.as_deref().map(|c| category("rules/cues.toml", c)).transpose()?;
-            patterns.push(CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit, alone });
+            let triggered = crate::words::required_literals(&p.regex);
+            patterns.push((CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit, triggered: triggered.is_some(), alone }, triggered));
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
@@ -666,6 +648,21 @@ impl Lexicon {
             }
         }
 
+        let (patterns, triggers): (Vec<CuePattern>, Vec<Option<Vec<Vec<u8>>>>) = patterns.into_iter().unzip();
+        let id32 = |id: usize| u32::try_from(id).unwrap_or(u32::MAX);
+        let cue_en: Vec<(String, u32)> = en_words.into_iter().zip(en_ids.into_iter().map(id32)).collect();
+        let cue_zh: Vec<(String, u32)> = zh_words.into_iter().zip(zh_ids.into_iter().map(id32)).collect();
+        let words = WordScanner::new(&Lists {
+            cue_en: &cue_en,
+            cue_zh: &cue_zh,
+            topic_map: &topic_map_keys,
+            topics_en: &topics_en_list,
+            topics_zh: &topics_zh_list,
+            number_words: &sig.number_words.en,
+            triggers: &triggers,
+        })
+        .map_err(|what| LexiconError::Invalid { file: "lexicon", what })?;
+
         let export: ExportFile = parse("rules/export.toml", EXPORT)?;
         Ok(Lexicon {
             threshold,
@@ -691,14 +688,7 @@ impl Lexicon {
             adjectives_zh: dil.adjectives.zh,
             policy: pol,
             cues,
-            cue_en: matcher(&en_words, true)?,
-            cue_en_ids: en_ids,
-            cue_zh_latin: matcher(&zh_latin_words, false)?,
-            cue_zh_latin_ids: zh_latin_ids,
-            cue_zh: matcher(&zh_words, false)?,
-            cue_zh_ids: zh_ids,
-            pattern_set: regex::RegexSet::new(patterns.iter().map(|p| p.regex.as_str()))
-                .map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?,
+            words,
             patterns,
             section_cues,
             signals,
@@ -712,11 +702,8 @@ impl Lexicon {
             bank_en,
             bank_zh,
             filler_ids: filler_ids.len(),
-            topics_en: matcher(&topics_en_list, true)?,
             topics_en_list,
-            topics_zh: matcher(&topics_zh_list, false)?,
             topics_zh_list,
-            topic_map_matcher: matcher(&topic_map_keys, true)?,
             topic_map,
             bare_topics_en: topics.articles.bare_en.iter().map(|w| w.to_lowercase()).collect(),
             topic_map_keys,

@@ -20,6 +20,7 @@ pub mod lexicon;
 pub mod markdown;
 pub mod model;
 pub mod rewrite;
+pub mod words;
 
 #[cfg(test)]
 mod proptests;

@@ -14,6 +14,7 @@ use crate::leak;
 use crate::lexicon::{level_index, lexicon, Filler, Lang, Lexicon};
 use crate::markdown::{self, Block, BlockKind, BlockMap, Region};
 use crate::model::{Action, Category, Forced, Level, Visibility};
+use crate::words::Words;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -26,6 +27,8 @@ struct Plan {
     rule: String,
     fingerprint: String,
     lang: Lang,
+    /// What the lexicon's word lists found in the block (its topic nouns among them).
+    words: Words,
     /// Rendering gets plainer each time the leak gate escalates a hollow block.
     plain: bool,
 }
@@ -82,10 +85,10 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
         .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
             let t = &raw.traits;
-            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, section_cues[b.section]);
+            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(text, ctx.lang);
-            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, plain: false }
+            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, words: raw.words, plain: false }
         })
         .collect()
 }
@@ -226,8 +229,8 @@ impl Chooser {
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
 /// generic noun in the text, else one in the heading (or the heading itself when it is a short
 /// noun phrase), else the category's default topic.
-fn topic(text: &str, b: &Block, headings: &[String], lang: Lang, cat: Category, ch: &mut Chooser, lex: &Lexicon) -> String {
-    if let Some(t) = topic_in(text, lang, lex) {
+fn topic(words: &Words, b: &Block, headings: &[String], lang: Lang, cat: Category, ch: &mut Chooser, lex: &Lexicon) -> String {
+    if let Some(t) = topic_in(words, lang, lex) {
         return t;
     }
     // The rest depends on the section only: worked out once per section.
@@ -245,7 +248,7 @@ fn section_topic(headings: &[String], lang: Lang, lex: &Lexicon) -> Option<Strin
     // A topic noun in the nearest heading, then in its parents up to the title; the nearest
     // heading itself when it is a short noun phrase.
     for h in headings.iter().rev() {
-        if let Some(t) = topic_in(h, lang, lex) {
+        if let Some(t) = topic_in(&lex.words.scan(h), lang, lex) {
             return Some(t);
         }
     }
@@ -277,29 +280,20 @@ fn section_topic(headings: &[String], lang: Lang, lex: &Lexicon) -> Option<Strin
 /// Characters that make a short Chinese heading a clause rather than a noun phrase.
 const ZH_NOT_TOPIC: &str = "的了是不也就都还又再很最更他她它我你们谁怎样么吗呢吧和与及或在对把被给让要会能";
 
-/// A mapped specific term or the longest generic topic noun in `text`.
-fn topic_in(text: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
-    if let Some(m) = lex.topic_map_matcher.find_iter(text).find(|m| word_bounded(text, m.range())) {
-        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[m.pattern().as_usize()]];
+/// A mapped specific term or the longest generic topic noun of a text (from what the word
+/// scanner found in it).
+fn topic_in(words: &Words, lang: Lang, lex: &Lexicon) -> Option<String> {
+    if let Some(k) = words.topic_map {
+        let (en, zh) = &lex.topic_map[&lex.topic_map_keys[k as usize]];
         return Some(match lang {
             Lang::En => en.clone(),
             Lang::Zh => zh.clone(),
         });
     }
-    let (ac, list) = match lang {
-        Lang::En => (&lex.topics_en, &lex.topics_en_list),
-        Lang::Zh => (&lex.topics_zh, &lex.topics_zh_list),
-    };
-    ac.find_iter(text)
-        .filter(|m| lang == Lang::Zh || word_bounded(text, m.range()))
-        .max_by_key(|m| (m.len(), std::cmp::Reverse(m.start())))
-        .map(|m| list[m.pattern().as_usize()].clone())
-}
-
-fn word_bounded(text: &str, r: Range<usize>) -> bool {
-    let b = text.as_bytes();
-    let edge = |i: usize| b[i].is_ascii_alphanumeric();
-    (r.start == 0 || !edge(r.start - 1) || !edge(r.start)) && (r.end >= b.len() || !edge(r.end) || !edge(r.end - 1))
+    match lang {
+        Lang::En => words.topic_en.map(|i| lex.topics_en_list[i as usize].clone()),
+        Lang::Zh => words.topic_zh.map(|i| lex.topics_zh_list[i as usize].clone()),
+    }
 }
 
 fn lower_first(s: &str) -> String {
@@ -433,7 +427,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
             Lang::Zh => "这类工作".to_string(),
         }
     } else {
-        topic(text, b, headings, p.lang, cat, ch, lex)
+        topic(&p.words, b, headings, p.lang, cat, ch, lex)
     };
     match &b.kind {
         BlockKind::Code { .. } => Some(code(text, ctx, true)),
