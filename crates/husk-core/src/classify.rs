@@ -763,10 +763,10 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     }
     let mut ctx = DocContext { lang, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
-    for b in &map.blocks {
+    let texts: Vec<&str> = map.blocks.iter().map(|b| &src[b.range.clone()]).collect();
+    for (b, words) in map.blocks.iter().zip(lexicon().words.scan_many(&texts)) {
         let text = &src[b.range.clone()];
         let traits = Traits::of(text);
-        let words = lexicon().words.scan(text);
         let spans = raw_spans_with(text, &traits, &words);
         if matches!(b.kind, BlockKind::Code { .. }) {
             raw_all.push(Scanned { spans, traits, words });
