@@ -161,58 +161,15 @@ impl WordScanner {
 
     /// Scan `text` once for every list.
     pub fn scan(&self, text: &str) -> Words {
-        let mut raw = Vec::new();
-        if let Ok(mut sid) = self.dfa.start_state(Anchored::No) {
-            for (i, &b) in text.as_bytes().iter().enumerate() {
-                self.step(&mut sid, b, i, &mut raw);
-            }
-        }
-        self.finish(text, &raw)
+        self.scan_many(&[text]).pop().unwrap_or_default()
     }
 
-    /// Scan each of `texts` once for every list: the same as [`WordScanner::scan`] on each, but
-    /// four texts are walked side by side, so the table lookups of one do not wait for those of
-    /// another (each walk is a chain of dependent loads from a table too big for the cache).
+    /// Scan each of `texts` once for every list: the same as [`WordScanner::scan`] on each,
+    /// walked side by side (see [`walk_many`]).
     pub fn scan_many(&self, texts: &[&str]) -> Vec<Words> {
         let mut out = vec![Words::default(); texts.len()];
-        let Ok(start) = self.dfa.start_state(Anchored::No) else { return out };
-        // Texts of similar length side by side: little is left over for one walk alone.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut raw: [Vec<(u32, u32)>; LANES] = std::array::from_fn(|_| Vec::new());
-        for chunk in order.chunks(LANES) {
-            let b: Vec<&[u8]> = chunk.iter().map(|&i| texts[i].as_bytes()).collect();
-            let mut sid = [start; LANES];
-            let mut done = 0;
-            if let Ok(lanes) = <[&[u8]; LANES]>::try_from(&b[..]) {
-                done = lanes[0].len();
-                for i in 0..done {
-                    for k in 0..LANES {
-                        self.step(&mut sid[k], lanes[k][i], i, &mut raw[k]);
-                    }
-                }
-            }
-            for (k, bytes) in b.iter().enumerate() {
-                for (i, &byte) in bytes.iter().enumerate().skip(done) {
-                    self.step(&mut sid[k], byte, i, &mut raw[k]);
-                }
-                out[chunk[k]] = self.finish(texts[chunk[k]], &raw[k]);
-                raw[k].clear();
-            }
-        }
+        walk_many(&self.dfa, texts, |i, raw| out[i] = self.finish(texts[i], raw));
         out
-    }
-
-    /// One byte of a walk: the next state, and the words that end at `i` if it is a match.
-    #[inline(always)]
-    fn step(&self, sid: &mut aho_corasick::automaton::StateID, b: u8, i: usize, raw: &mut Vec<(u32, u32)>) {
-        let dfa = &self.dfa;
-        *sid = dfa.next_state(Anchored::No, *sid, b);
-        if dfa.is_special(*sid) && dfa.is_match(*sid) {
-            for k in 0..dfa.match_len(*sid) {
-                raw.push((dfa.match_pattern(*sid, k).as_u32(), i as u32 + 1));
-            }
-        }
     }
 
     /// The words of each list from every occurrence (pattern id, end) a walk over `text` found.
@@ -265,6 +222,49 @@ impl WordScanner {
 
     pub fn memory_usage(&self) -> usize {
         self.dfa.memory_usage()
+    }
+}
+
+/// Walk each of `texts` through `aut` and hand `done(i, found)` every occurrence in text `i`
+/// as (pattern id, end), in order of end, as the automaton's overlapping search reports them.
+/// Four texts are walked side by side: each walk is a chain of dependent loads from the
+/// automaton's table, and four independent chains overlap their cache misses.
+pub(crate) fn walk_many<A: Automaton>(aut: &A, texts: &[&str], mut done: impl FnMut(usize, &[(u32, u32)])) {
+    let Ok(start) = aut.start_state(Anchored::No) else { return };
+    // Texts of similar length side by side: little is left over for one walk alone.
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    let mut raw: [Vec<(u32, u32)>; LANES] = std::array::from_fn(|_| Vec::new());
+    for chunk in order.chunks(LANES) {
+        let b: Vec<&[u8]> = chunk.iter().map(|&i| texts[i].as_bytes()).collect();
+        let mut sid = [start; LANES];
+        let mut shared = 0;
+        if let Ok(lanes) = <[&[u8]; LANES]>::try_from(&b[..]) {
+            shared = lanes[0].len();
+            for i in 0..shared {
+                for k in 0..LANES {
+                    step(aut, &mut sid[k], lanes[k][i], i, &mut raw[k]);
+                }
+            }
+        }
+        for (k, bytes) in b.iter().enumerate() {
+            for (i, &byte) in bytes.iter().enumerate().skip(shared) {
+                step(aut, &mut sid[k], byte, i, &mut raw[k]);
+            }
+            done(chunk[k], &raw[k]);
+            raw[k].clear();
+        }
+    }
+}
+
+/// One byte of a walk: the next state, and the patterns that end at `i` if it is a match.
+#[inline(always)]
+fn step<A: Automaton>(aut: &A, sid: &mut aho_corasick::automaton::StateID, b: u8, i: usize, raw: &mut Vec<(u32, u32)>) {
+    *sid = aut.next_state(Anchored::No, *sid, b);
+    if aut.is_special(*sid) && aut.is_match(*sid) {
+        for k in 0..aut.match_len(*sid) {
+            raw.push((aut.match_pattern(*sid, k).as_u32(), i as u32 + 1));
+        }
     }
 }
 
