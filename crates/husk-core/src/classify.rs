@@ -159,7 +159,6 @@ struct Regexes {
     camel: Regex,
     en_name: Regex,
     en_number_word: Regex,
-    first_person_en: Regex,
     zh_numeral: Regex,
 }
 
@@ -179,7 +178,6 @@ fn rx() -> &'static Regexes {
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
             en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
             en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", alternation(&lex.number_words_en), alternation(&lex.counted_en))),
-            first_person_en: r(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)"),
             zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
     })
@@ -221,7 +219,39 @@ fn may_hold_camel(b: &[u8]) -> bool {
 
 /// What the `url` pattern needs: a scheme, a markdown link target or a known top-level domain.
 fn may_hold_url(text: &str) -> bool {
-    text.contains("://") || text.contains("](") || [".com", ".org", ".net", ".io", ".dev", ".cn", ".edu", ".gov"].iter().any(|d| text.contains(d))
+    let b = text.as_bytes();
+    (0..b.len()).any(|i| match b[i] {
+        b':' => b[i + 1..].starts_with(b"//"),
+        b']' => b.get(i + 1) == Some(&b'('),
+        b'.' => [&b"com"[..], b"org", b"net", b"io", b"dev", b"cn", b"edu", b"gov"].iter().any(|d| b[i + 1..].starts_with(d)),
+        _ => false,
+    })
+}
+
+/// The block speaks in the first person: the word "I", "my" or "My" (as the pattern
+/// `\b(I|my|My)\b` finds them, in a block with capitals), "my " (in one with lowercase), or
+/// 我 in a Chinese block that never says 我们. One pass over the bytes.
+fn first_person(text: &str, traits: &Traits) -> bool {
+    let b = text.as_bytes();
+    let bounded = |s: usize, e: usize| (s == 0 || !is_word_byte(b[s - 1])) && (e >= b.len() || !is_word_byte(b[e]));
+    if traits.upper || traits.lower {
+        for i in 0..b.len() {
+            match b[i] {
+                b'I' if traits.upper && bounded(i, i + 1) => return true,
+                b'm' | b'M' if b.get(i + 1) == Some(&b'y') => {
+                    if traits.upper && bounded(i, i + 2) || traits.lower && b[i] == b'm' && b.get(i + 2) == Some(&b' ') {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if traits.cjk {
+        let mut wo = text.match_indices('我').peekable();
+        return wo.peek().is_some() && wo.all(|(i, w)| !text[i + w.len()..].starts_with('们'));
+    }
+    false
 }
 
 /// Find quoted phrasings: “…”, "…", 「…」, ‘…’.
@@ -519,7 +549,7 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             i += 1;
             continue;
         }
-        let Some(surname) = lex.surnames_by_char.get(&c).and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
+        let Some(surname) = lex.may_start_surname(c).then(|| lex.surnames_by_char.get(&c)).flatten().and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
             i += 1;
             continue;
         };
@@ -962,7 +992,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
         };
         seen[idx] += 1;
     }
-    if traits.upper && rx().first_person_en.is_match(text) || traits.lower && text.contains("my ") || traits.cjk && text.contains('我') && !text.contains("我们") {
+    if first_person(text, traits) {
         seen[8] += 1;
     }
     // Neutral specifics raise the score; the category comes from cues and typed signals.
@@ -1116,6 +1146,18 @@ mod tests {
             if rx().camel.is_match(&s) { proptest::prop_assert!(may_hold_camel(b), "{s}"); }
             if rx().url.is_match(&s) { proptest::prop_assert!(may_hold_url(&s), "{s}"); }
             if rx().zh_numeral.is_match(&s) { proptest::prop_assert!(s.chars().any(is_zh_numeral_start), "{s}"); }
+        }
+
+        /// The one-pass checks say what the regex and substring searches they replace said.
+        #[test]
+        fn one_pass_checks_match_their_searches(parts in proptest::collection::vec(proptest::sample::select(vec!["I", "my", "My", "m", "y", " ", "'m", "_", "1", "我", "们", "a", ".", "com", "io", ":", "//", "]", "(", "x"]), 0..14)) {
+            let s: String = parts.concat();
+            let t = Traits::of(&s);
+            let fp = regex::Regex::new(r"(?-u:\b)(I|I'm|I'd|I've|I'll|my|My)(?-u:\b)").unwrap();
+            let want = t.upper && fp.is_match(&s) || t.lower && s.contains("my ") || t.cjk && s.contains('我') && !s.contains("我们");
+            proptest::prop_assert_eq!(first_person(&s, &t), want, "{}", s);
+            let url = s.contains("://") || s.contains("](") || [".com", ".org", ".net", ".io", ".dev", ".cn", ".edu", ".gov"].iter().any(|d| s.contains(d));
+            proptest::prop_assert_eq!(may_hold_url(&s), url, "{}", s);
         }
 
         #[test]

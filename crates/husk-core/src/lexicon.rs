@@ -408,6 +408,9 @@ pub struct Lexicon {
     pub surnames_zh: Vec<String>,
     /// Surnames by first character, longest first, for a cheap lookup at each CJK character.
     pub surnames_by_char: FxHashMap<char, Vec<String>>,
+    /// Bit per Basic Multilingual Plane character: a surname starts with it (a quick no before
+    /// the lookup in `surnames_by_char`).
+    surname_starts: Vec<u64>,
     pub not_names_zh: FxHashSet<String>,
     pub contexts_zh_before: FxHashSet<String>,
     pub contexts_zh_after: FxHashSet<String>,
@@ -711,6 +714,13 @@ impl Lexicon {
             ambiguous_first_names_en: names.ambiguous_first_names_en.into_iter().collect(),
             titles_en: names.titles_en.into_iter().collect(),
             surnames_zh,
+            surname_starts: {
+                let mut bits = vec![0u64; 0x10000 / 64];
+                for c in surnames_by_char.keys().map(|&c| c as usize).filter(|&c| c < 0x10000) {
+                    bits[c / 64] |= 1 << (c % 64);
+                }
+                bits
+            },
             surnames_by_char,
             longest_zh_context: names.contexts_zh_before.iter().chain(&names.contexts_zh_after).map(|w| w.chars().count()).max().unwrap_or(0),
             longest_not_name_zh: names.not_names_zh.iter().map(|w| w.chars().count()).max().unwrap_or(0),
@@ -747,6 +757,14 @@ impl Lexicon {
 
     pub fn signal(&self, name: &str) -> Signal {
         self.signals.get(name).copied().unwrap_or(Signal { category: None, weight: 0.0 })
+    }
+}
+
+impl Lexicon {
+    /// Whether some surname may start with `c` (false only when none does).
+    pub fn may_start_surname(&self, c: char) -> bool {
+        let c = c as usize;
+        c >= 0x10000 || self.surname_starts[c / 64] & (1 << (c % 64)) != 0
     }
 }
 

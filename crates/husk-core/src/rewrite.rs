@@ -189,6 +189,10 @@ impl Chooser {
             }
             let len = cand.chars + topic_extra;
             let diff = (len as f64 - target_chars as f64).abs() / target_chars.max(1) as f64;
+            // The jitter only adds: a candidate already no closer than the best cannot win.
+            if best.is_some_and(|(s, _)| diff >= s) {
+                continue;
+            }
             let jitter = (prefix.part(&i.to_le_bytes()).0 % 1000) as f64 / 1000.0 * 0.35;
             let score = diff + jitter;
             if best.is_none_or(|(s, _)| score < s) {
