@@ -700,6 +700,8 @@ pub struct Scanned {
     pub(crate) traits: Traits,
     /// What the lexicon's word lists find in it (cue words, topic nouns …).
     pub words: Words,
+    /// Its CJK characters, ASCII letters and other letters (see [`letter_counts`]).
+    pub(crate) letters: (usize, usize, usize),
 }
 
 fn raw_spans_with(text: &str, t: &Traits, w: &Words) -> Vec<Span> {
@@ -785,21 +787,21 @@ pub fn doc_context(src: &str, map: &BlockMap) -> DocContext {
 
 /// The document-wide context plus every block's raw spans (so blocks are scanned once).
 pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
-    let lang = detect_lang(src).unwrap_or(Lang::En);
     let mut skeleton = String::new();
     for h in &map.headings {
         skeleton.push_str(&src[h.clone()].to_lowercase());
         skeleton.push('\n');
     }
-    let mut ctx = DocContext { lang, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
+    let mut ctx = DocContext { lang: Lang::En, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
     let texts: Vec<&str> = map.blocks.iter().map(|b| &src[b.range.clone()]).collect();
     for (b, words) in map.blocks.iter().zip(lexicon().words.scan_many(&texts)) {
         let text = &src[b.range.clone()];
         let traits = Traits::of(text);
+        let letters = letter_counts(text);
         let spans = raw_spans_with(text, &traits, &words);
         if matches!(b.kind, BlockKind::Code { .. }) {
-            raw_all.push(Scanned { spans, traits, words });
+            raw_all.push(Scanned { spans, traits, words, letters });
             continue;
         }
         for s in &spans {
@@ -824,7 +826,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
                 _ => {}
             }
         }
-        raw_all.push(Scanned { spans, traits, words });
+        raw_all.push(Scanned { spans, traits, words, letters });
     }
     // Which of them the headings show: one pass over the headings for all names.
     let names: Vec<String> = ctx.names.iter().cloned().collect();
@@ -835,6 +837,18 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
         }
     }
     ctx.names.retain(|n| !ctx.public_names.contains(n));
+    // The document's language from its letters: the blocks' counts plus those of the text
+    // between them (headings, markers, markup), so the document is read once, not twice.
+    let mut letters = (0, 0, 0);
+    let mut at = 0;
+    for (b, scanned) in map.blocks.iter().zip(&raw_all) {
+        let gap = if b.range.start >= at { letter_counts(&src[at..b.range.start]) } else { (0, 0, 0) };
+        letters = (letters.0 + gap.0 + scanned.letters.0, letters.1 + gap.1 + scanned.letters.1, letters.2 + gap.2 + scanned.letters.2);
+        at = at.max(b.range.end);
+    }
+    let tail = letter_counts(&src[at..]);
+    ctx.lang = lang_of(letters.0 + tail.0, letters.1 + tail.1).unwrap_or(Lang::En);
+    debug_assert_eq!(Some(ctx.lang), Some(detect_lang(src).unwrap_or(Lang::En)));
     ctx.seal();
     (ctx, raw_all)
 }

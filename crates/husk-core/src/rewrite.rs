@@ -55,9 +55,8 @@ impl Fnv {
     }
 }
 
-fn block_lang(text: &str, doc: Lang) -> Lang {
+fn block_lang((cjk, latin, other): (usize, usize, usize), doc: Lang) -> Lang {
     // Too few letters to tell: the document's language.
-    let (cjk, latin, other) = classify::letter_counts(text);
     if cjk + latin + other < 6 {
         return doc;
     }
@@ -87,7 +86,7 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
             let t = &raw.traits;
             let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
-            let lang = block_lang(text, ctx.lang);
+            let lang = block_lang(raw.letters, ctx.lang);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, words: raw.words, plain: false }
         })
         .collect()
