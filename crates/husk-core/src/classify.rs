@@ -373,7 +373,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut V
             } else if !word.is_empty() && lex.units_en.contains(lower_in(&mut word_buf, word)) {
                 kind = Some(measure_kind(&word_buf));
                 e += ws + word_end;
-            } else if let Some(u) = lex.units_zh.iter().find(|u| after.starts_with(u.as_str())) {
+            } else if let Some(u) = lex.unit_zh_at(after) {
                 kind = Some(measure_kind(u));
                 e += ws + u.len();
             }
@@ -399,8 +399,21 @@ fn zh_numerals(text: &str, out: &mut Vec<Span>) {
 }
 
 fn measure_kind(unit: &str) -> MeasureKind {
-    let u = unit.to_lowercase();
-    match u.as_str() {
+    // Units are ASCII or Chinese: lowercase ASCII in a buffer on the stack when it fits.
+    let mut buf = [0u8; 24];
+    let owned;
+    let u = match buf.get_mut(..unit.len()) {
+        Some(b) if unit.is_ascii() => {
+            b.copy_from_slice(unit.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).unwrap_or(unit)
+        }
+        _ => {
+            owned = unit.to_lowercase();
+            owned.as_str()
+        }
+    };
+    match u {
         "ms" | "millisecond" | "milliseconds" | "s" | "sec" | "secs" | "second" | "seconds" | "min" | "mins" | "minute"
         | "minutes" | "h" | "hr" | "hrs" | "hour" | "hours" | "day" | "days" | "business days" | "week" | "weeks"
         | "month" | "months" | "year" | "years" | "毫秒" | "秒" | "分钟" | "小时" | "个小时" | "天" | "个工作日"
@@ -436,15 +449,16 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         return;
     }
     let bytes = text.as_bytes();
+    // (The identifier patterns are ASCII: lowercased in one buffer for the topic-map lookups.)
+    let mut lower = String::new();
     let idents = if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
     for m in idents.into_iter().flatten() {
         let t = m.as_str();
         // e.g., i.e., U.S.: abbreviations; require a segment of two or more characters on each side.
-        let segs: Vec<&str> = t.split(['_', '.', ':', '-']).collect();
-        if segs.iter().any(|s| s.len() < 2) && !t.contains('_') || t.starts_with("http") {
+        if t.split(['_', '.', ':', '-']).any(|s| s.len() < 2) && !t.contains('_') || t.starts_with("http") {
             continue;
         }
-        if lex.topic_map.contains_key(&t.to_lowercase()) {
+        if lex.topic_map.contains_key(lower_in(&mut lower, t)) {
             continue;
         }
         out.push(Span { range: m.range(), kind: SpanKind::Identifier });
@@ -453,7 +467,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         return;
     }
     for m in rx().camel.find_iter(text) {
-        if !lex.topic_map.contains_key(&m.as_str().to_lowercase()) && m.as_str() != "iOS" {
+        if !lex.topic_map.contains_key(lower_in(&mut lower, m.as_str())) && m.as_str() != "iOS" {
             out.push(Span { range: m.range(), kind: SpanKind::Identifier });
         }
     }
@@ -487,8 +501,18 @@ fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
 
 /// Named people in English text.
 fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
+    // (Candidates are ASCII words: lowercased in one buffer for the topic-map lookups.)
+    let mut lower = String::new();
+    let mut in_topic_map = |w: &str| lex.topic_map.contains_key(lower_in(&mut lower, w));
     for m in rx().en_name.find_iter(text) {
-        let words: Vec<&str> = m.as_str().split_whitespace().collect();
+        // At most three words (the pattern allows two after the first).
+        let mut slots = [""; 3];
+        let mut n = 0;
+        for w in m.as_str().split_whitespace().take(3) {
+            slots[n] = w;
+            n += 1;
+        }
+        let words = &slots[..n];
         let first = words[0];
         let known_first = lex.first_names_en.contains(first) && !lex.ambiguous_first_names_en.contains(first);
         // The last few words before the candidate, for context words ("escalate to") and titles;
@@ -507,9 +531,9 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         };
         let plain_pair = words.len() >= 2
             && mid_sentence
-            && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()));
+            && words.iter().all(|w| !lex.not_name_words_en.contains(*w) && !in_topic_map(w));
         let whole = if words.len() >= 2 {
-            known_first || plain_pair || ctx_before() && words.iter().all(|w| !lex.topic_map.contains_key(&w.to_lowercase()))
+            known_first || plain_pair || ctx_before() && words.iter().all(|w| !in_topic_map(w))
         } else {
             known_first && m.start() > 0
         };
@@ -518,7 +542,7 @@ fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1])
             || words.len() >= 3
                 && lex.contexts_en_before.contains(&words[0].to_lowercase())
-                && words[1..].iter().all(|w| !lex.not_name_words_en.contains(*w) && !lex.topic_map.contains_key(&w.to_lowercase()))
+                && words[1..].iter().all(|w| !lex.not_name_words_en.contains(*w) && !in_topic_map(w))
         {
             // "Page Marta Oyelaran", "Ask Dana Whitfield": a capitalized verb at sentence start
             // before a known first name, or a context verb before two more capitalized words.

@@ -387,6 +387,8 @@ pub struct Lexicon {
     pub say_verbs_en: Vec<String>,
     pub say_verbs_zh: Vec<String>,
     pub units_zh: Vec<String>,
+    /// `units_zh` by first character, each list longest first.
+    units_zh_by_char: FxHashMap<char, Vec<String>>,
     pub zh_numerals: Vec<char>,
     /// English number words ("three", "a couple of") and the nouns they count ("days").
     pub number_words_en: Vec<String>,
@@ -698,6 +700,15 @@ impl Lexicon {
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
             say_verbs_en: sig.say_verbs.en.into_iter().map(|u| u.to_lowercase()).collect(),
             say_verbs_zh: sig.say_verbs.zh,
+            units_zh_by_char: {
+                let mut by: FxHashMap<char, Vec<String>> = FxHashMap::default();
+                for u in &units_zh {
+                    if let Some(c) = u.chars().next() {
+                        by.entry(c).or_default().push(u.clone());
+                    }
+                }
+                by
+            },
             units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
             number_words_en: sig.number_words.en,
@@ -761,6 +772,12 @@ impl Lexicon {
 }
 
 impl Lexicon {
+    /// The longest unit of `units_zh` that `s` starts with.
+    pub fn unit_zh_at(&self, s: &str) -> Option<&str> {
+        let c = s.chars().next()?;
+        self.units_zh_by_char.get(&c)?.iter().find(|u| s.starts_with(u.as_str())).map(String::as_str)
+    }
+
     /// Whether some surname may start with `c` (false only when none does).
     pub fn may_start_surname(&self, c: char) -> bool {
         let c = c as usize;
