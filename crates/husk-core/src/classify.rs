@@ -473,16 +473,35 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     }
 }
 
-/// Occurrences of the document's known names and identifiers (one Aho-Corasick pass).
+/// Occurrences of the document's known names and identifiers in `text` (one Aho-Corasick pass).
 fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
     let Some((ac, kinds)) = &ctx.matcher else { return };
-    let b = text.as_bytes();
     for m in ac.find_overlapping_iter(text) {
-        let kind = kinds[m.pattern().as_usize()];
-        let (i, end) = (m.start(), m.end());
-        let bounded = (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
-        if kind == SpanKind::Name || bounded {
-            out.push(Span { range: i..end, kind });
+        push_known(text.as_bytes(), m.range(), kinds[m.pattern().as_usize()], out);
+    }
+}
+
+/// A known name anywhere; a known identifier only as a whole word of `text`.
+fn push_known(text: &[u8], r: Range<usize>, kind: SpanKind, out: &mut Vec<Span>) {
+    let bounded = (r.start == 0 || !is_word_byte(text[r.start - 1])) && (r.end >= text.len() || !is_word_byte(text[r.end]));
+    if kind == SpanKind::Name || bounded {
+        out.push(Span { range: r, kind });
+    }
+}
+
+/// [`known`] for every block of a document in one pass over the whole source (no setup per
+/// block): every occurrence (overlapping search) that lies inside a block is that block's, as a
+/// search of the block alone would find it, in the same order.
+fn known_in_blocks(src: &str, map: &BlockMap, ctx: &DocContext, out: &mut [Scanned]) {
+    let Some((ac, kinds)) = &ctx.matcher else { return };
+    let starts: Vec<usize> = map.blocks.iter().map(|b| b.range.start).collect();
+    debug_assert!(starts.is_sorted(), "blocks are in source order");
+    for m in ac.find_overlapping_iter(src) {
+        let Some(i) = starts.partition_point(|&s| s <= m.start()).checked_sub(1) else { continue };
+        let block = &map.blocks[i].range;
+        if m.end() <= block.end {
+            let r = m.start() - block.start..m.end() - block.start;
+            push_known(src[block.clone()].as_bytes(), r, kinds[m.pattern().as_usize()], &mut out[i].spans);
         }
     }
 }
@@ -758,6 +777,13 @@ pub fn finish_spans(text: &str, spans: Vec<Span>, ctx: Option<&DocContext>) -> V
 pub(crate) fn finish_spans_with(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>, t: &Traits) -> Vec<Span> {
     if let Some(ctx) = ctx {
         known(text, ctx, &mut spans);
+    }
+    settle_spans(text, spans, ctx, t)
+}
+
+/// Drop names the headings show and what sits in URLs, and resolve overlaps.
+pub(crate) fn settle_spans(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>, t: &Traits) -> Vec<Span> {
+    if let Some(ctx) = ctx {
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.public_names.contains(&text[s.range.clone()]));
     }
@@ -874,6 +900,8 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     ctx.lang = lang_of(letters.0 + tail.0, letters.1 + tail.1).unwrap_or(Lang::En);
     debug_assert_eq!(Some(ctx.lang), Some(detect_lang(src).unwrap_or(Lang::En)));
     ctx.seal();
+    // Every block gets the occurrences of the known names and identifiers.
+    known_in_blocks(src, map, &ctx, &mut raw_all);
     (ctx, raw_all)
 }
 

@@ -84,7 +84,7 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
         .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
             let t = &raw.traits;
-            let verdict = classify::classify_spans_with(text, &b.kind, classify::finish_spans_with(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
+            let verdict = classify::classify_spans_with(text, &b.kind, classify::settle_spans(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(raw.letters, ctx.lang);
             Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, words: raw.words, plain: false }
