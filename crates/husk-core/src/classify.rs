@@ -979,10 +979,24 @@ pub(crate) fn section_cue(heading: &str) -> Option<usize> {
     let h = heading.to_lowercase();
     let b = h.as_bytes();
     let bounded = |i: usize, end: usize| (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
-    lexicon()
-        .section_cues
-        .iter()
-        .position(|(_, words)| words.iter().any(|w| h.match_indices(w.as_str()).any(|(i, _)| !w.is_ascii() || bounded(i, i + w.len()))))
+    // Each word's occurrences left to right without overlap (as `match_indices` finds them), all
+    // words in one pass; the first cue in the list with a whole-word occurrence (any occurrence
+    // for a Chinese word) is the section's.
+    let (ac, cues) = &lexicon().section_words;
+    let mut found: Vec<(usize, usize, usize)> = ac.find_overlapping_iter(&h).map(|m| (m.pattern().as_usize(), m.start(), m.end())).collect();
+    found.sort_unstable();
+    let mut best: Option<usize> = None;
+    let mut free = (usize::MAX, 0);
+    for (p, s, e) in found {
+        if free.0 == p && s < free.1 {
+            continue;
+        }
+        free = (p, e);
+        if !h[s..e].is_ascii() || bounded(s, e) {
+            best = Some(best.map_or(cues[p], |b| b.min(cues[p])));
+        }
+    }
+    best
 }
 
 /// [`classify_spans`] with the block's traits worked out already and the cue its section's
@@ -1212,6 +1226,19 @@ mod tests {
             if rx().camel.is_match(&s) { proptest::prop_assert!(may_hold_camel(b), "{s}"); }
             if rx().url.is_match(&s) { proptest::prop_assert!(may_hold_url(&s), "{s}"); }
             if rx().zh_numeral.is_match(&s) { proptest::prop_assert!(s.chars().any(is_zh_numeral_start), "{s}"); }
+        }
+
+        /// One pass of the section-word matcher names the cue that a search per word named.
+        #[test]
+        fn section_cue_is_the_first_cue_with_a_word(picks in proptest::collection::vec((0usize..1000, proptest::sample::select(vec!["", " ", "s", "-", "：", "经验", "x"])), 0..5)) {
+            let cues = &lexicon().section_cues;
+            let all: Vec<&String> = cues.iter().flat_map(|(_, w)| w).collect();
+            let heading: String = picks.iter().map(|(i, sep)| format!("{}{sep}", all[i % all.len()])).collect();
+            let h = heading.to_lowercase();
+            let b = h.as_bytes();
+            let bounded = |i: usize, end: usize| (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
+            let want = cues.iter().position(|(_, words)| words.iter().any(|w| h.match_indices(w.as_str()).any(|(i, _)| !w.is_ascii() || bounded(i, i + w.len()))));
+            proptest::prop_assert_eq!(section_cue(&heading), want, "{}", heading);
         }
 
         /// The one-pass checks say what the regex and substring searches they replace said.

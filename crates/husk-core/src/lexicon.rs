@@ -376,6 +376,8 @@ pub struct Lexicon {
     /// Cues in the nearest heading ("Gotchas", "踩坑", "Escalation"): evidence for every block of
     /// the section, with the lowercased words that name them.
     pub section_cues: Vec<(Cue, Vec<String>)>,
+    /// Every word of `section_cues` in one matcher (all occurrences), with its cue's index.
+    pub section_words: (aho_corasick::AhoCorasick, Vec<usize>),
     /// Every word list in one automaton: cue words (English ones ASCII case-insensitive;
     /// Chinese ones with their compounds), topic nouns, topic-map terms, number words and the
     /// literals the patterns need.
@@ -569,7 +571,7 @@ impl Lexicon {
         let dilute_zh = rules(dil.zh)?;
 
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
-        let mut section_cues = Vec::new();
+        let mut section_cues: Vec<(Cue, Vec<String>)> = Vec::new();
         for c in &cue_file.section {
             let cue = Cue { id: c.id.clone(), category: category("rules/cues.toml", &c.category)?, weight: c.weight };
             section_cues.push((cue, c.en.iter().chain(&c.zh).map(|w| w.to_lowercase()).collect()));
@@ -695,6 +697,11 @@ impl Lexicon {
             cues,
             words,
             patterns,
+            section_words: {
+                let (words, cues): (Vec<&String>, Vec<usize>) = section_cues.iter().enumerate().flat_map(|(i, (_, ws))| ws.iter().map(move |w| (w, i))).unzip();
+                let ac = aho_corasick::AhoCorasick::new(words).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?;
+                (ac, cues)
+            },
             section_cues,
             signals,
             units_en: sig.units.en.into_iter().map(|u| u.to_lowercase()).collect(),
