@@ -238,11 +238,7 @@ fn first_person(text: &str, traits: &Traits) -> bool {
         for i in 0..b.len() {
             match b[i] {
                 b'I' if traits.upper && bounded(i, i + 1) => return true,
-                b'm' | b'M' if b.get(i + 1) == Some(&b'y') => {
-                    if traits.upper && bounded(i, i + 2) || traits.lower && b[i] == b'm' && b.get(i + 2) == Some(&b' ') {
-                        return true;
-                    }
-                }
+                b'm' | b'M' if b.get(i + 1) == Some(&b'y') && (traits.upper && bounded(i, i + 2) || traits.lower && b[i] == b'm' && b.get(i + 2) == Some(&b' ')) => return true,
                 _ => {}
             }
         }

@@ -655,7 +655,9 @@ impl Lexicon {
             }
         }
 
-        let (patterns, triggers): (Vec<CuePattern>, Vec<Option<Vec<Vec<u8>>>>) = patterns.into_iter().unzip();
+        // Per pattern: the literals one of which each of its matches holds, if it has such a set.
+        type Literals = Option<Vec<Vec<u8>>>;
+        let (patterns, triggers): (Vec<CuePattern>, Vec<Literals>) = patterns.into_iter().unzip();
         let id32 = |id: usize| u32::try_from(id).unwrap_or(u32::MAX);
         let cue_en: Vec<(String, u32)> = en_words.into_iter().zip(en_ids.into_iter().map(id32)).collect();
         let cue_zh: Vec<(String, u32)> = zh_words.into_iter().zip(zh_ids.into_iter().map(id32)).collect();

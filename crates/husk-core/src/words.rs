@@ -262,6 +262,8 @@ pub(crate) fn walk_many<A: Automaton, const N: usize>(auts: [&A; N], alphabets: 
         let mut shared = 0;
         if let Ok(lanes) = <[&[u8]; LANES]>::try_from(&b[..]) {
             shared = lanes[0].len();
+            // (Indexed, not iterated: the lanes advance together through position `i`.)
+            #[allow(clippy::needless_range_loop)]
             for i in 0..shared {
                 for k in 0..LANES {
                     for a in 0..N {
