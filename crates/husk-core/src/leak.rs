@@ -80,6 +80,11 @@ impl Gate {
     /// Compile the tokens of `withheld`; `public` is the lowercased skeleton text. None when
     /// there is no token to look for.
     pub fn new(withheld: &[Withheld], public: &str) -> Option<Gate> {
+        Gate::build(withheld.iter().flat_map(|w| w.tokens.iter().map(move |t| (w.owner, t, w.strict))), public)
+    }
+
+    /// [`Gate::new`] from (owner, token, strict) triples, so the caller need not copy tokens.
+    pub fn build<'t>(tokens: impl IntoIterator<Item = (usize, &'t Token, bool)>, public: &str) -> Option<Gate> {
         // One pattern per distinct token (a repeated block gives the same tokens many times):
         // the first owner names it, and it is strict if any owner is private.
         let mut pats: Vec<String> = Vec::new();
@@ -87,18 +92,19 @@ impl Gate {
         let mut kinds = Vec::new();
         let mut strict: Vec<bool> = Vec::new();
         let mut index: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
-        for w in withheld {
-            for t in &w.tokens {
-                let lower = t.text.to_ascii_lowercase();
-                match index.get(&lower) {
-                    Some(&i) => strict[i] |= w.strict,
-                    None => {
-                        index.insert(lower.clone(), pats.len());
-                        pats.push(lower);
-                        owners.push(w.owner);
-                        kinds.push(t.kind);
-                        strict.push(w.strict);
-                    }
+        let mut lower = String::new();
+        for (owner, t, is_strict) in tokens {
+            lower.clear();
+            lower.push_str(&t.text);
+            lower.make_ascii_lowercase();
+            match index.get(lower.as_str()) {
+                Some(&i) => strict[i] |= is_strict,
+                None => {
+                    index.insert(lower.clone(), pats.len());
+                    pats.push(lower.clone());
+                    owners.push(owner);
+                    kinds.push(t.kind);
+                    strict.push(is_strict);
                 }
             }
         }

@@ -1172,18 +1172,20 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         };
 
         // Leak gate.
-        let mut withheld = Vec::new();
+        // (owner, index into its tokens, strict) of each token not looked for before.
+        let mut withheld: Vec<(usize, usize, bool)> = Vec::new();
         for &i in &fresh {
             let p = &plans[i];
             if p.action == Action::Keep {
                 continue;
             }
             let all = block_tokens(&src[map.blocks[i].range.clone()], p);
-            let new: Vec<leak::Token> = all.iter().filter(|t| tokens[i].binary_search_by(|o| o.text.cmp(&t.text)).is_err()).cloned().collect();
-            tokens[i] = all;
-            if !new.is_empty() {
-                withheld.push(leak::Withheld { owner: i, tokens: new, strict: p.action == Action::Withhold });
+            for (k, t) in all.iter().enumerate() {
+                if tokens[i].binary_search_by(|o| o.text.cmp(&t.text)).is_err() {
+                    withheld.push((i, k, p.action == Action::Withhold));
+                }
             }
+            tokens[i] = all;
         }
         let mut found = Vec::new();
         let mut windows: Vec<Range<usize>> = redrawn.iter().filter_map(|&i| offsets[i].clone()).collect();
@@ -1193,7 +1195,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                 g.scan(&text, w.clone(), &mut found);
             }
         }
-        if let Some(g) = leak::Gate::new(&withheld, &public) {
+        if let Some(g) = leak::Gate::build(withheld.iter().map(|&(i, k, strict)| (i, &tokens[i][k], strict)), &public) {
             g.scan(&text, 0..text.len(), &mut found);
             gates.push(g);
         }
