@@ -233,7 +233,7 @@ fn may_hold_url(text: &str) -> bool {
 /// 我 in a Chinese block that never says 我们. One pass over the bytes.
 fn first_person(text: &str, traits: &Traits) -> bool {
     let b = text.as_bytes();
-    let bounded = |s: usize, e: usize| (s == 0 || !is_word_byte(b[s - 1])) && (e >= b.len() || !is_word_byte(b[e]));
+    let bounded = |s: usize, e: usize| word_bounded(b, s, e);
     if traits.upper || traits.lower {
         for i in 0..b.len() {
             match b[i] {
@@ -289,8 +289,13 @@ fn push_quote(text: &str, r: Range<usize>, out: &mut Vec<Span>) {
     out.push(Span { range: r, kind: SpanKind::Quote { long } });
 }
 
-fn is_word_byte(b: u8) -> bool {
+pub(crate) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// `text[s..e]` is a whole word: no word byte (ASCII alphanumerics and `_`) on either side.
+pub(crate) fn word_bounded(text: &[u8], s: usize, e: usize) -> bool {
+    (s == 0 || !is_word_byte(text[s - 1])) && (e >= text.len() || !is_word_byte(text[e]))
 }
 
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
@@ -479,8 +484,7 @@ fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
 
 /// A known name anywhere; a known identifier only as a whole word of `text`.
 fn push_known(text: &[u8], r: Range<usize>, kind: SpanKind, out: &mut Vec<Span>) {
-    let bounded = (r.start == 0 || !is_word_byte(text[r.start - 1])) && (r.end >= text.len() || !is_word_byte(text[r.end]));
-    if kind == SpanKind::Name || bounded {
+    if kind == SpanKind::Name || word_bounded(text, r.start, r.end) {
         out.push(Span { range: r, kind });
     }
 }
@@ -841,8 +845,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     let mut ctx = DocContext { lang: Lang::En, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
     let texts: Vec<&str> = map.blocks.iter().map(|b| &src[b.range.clone()]).collect();
-    for (b, words) in map.blocks.iter().zip(lexicon().words.scan_many(&texts)) {
-        let text = &src[b.range.clone()];
+    for ((b, &text), words) in map.blocks.iter().zip(&texts).zip(lexicon().words.scan_many(&texts)) {
         let traits = Traits::of(text);
         let letters = letter_counts(text);
         let spans = raw_spans_with(text, &traits, &words);
@@ -973,8 +976,6 @@ pub fn classify_spans(text: &str, kind: &BlockKind, spans: Vec<Span>) -> Verdict
 /// "Known pitfalls", "踩坑记录". English words match whole words; Chinese ones anywhere.
 pub(crate) fn section_cue(heading: &str) -> Option<usize> {
     let h = heading.to_lowercase();
-    let b = h.as_bytes();
-    let bounded = |i: usize, end: usize| (i == 0 || !is_word_byte(b[i - 1])) && (end >= b.len() || !is_word_byte(b[end]));
     // Each word's occurrences left to right without overlap (as `match_indices` finds them), all
     // words in one pass; the first cue in the list with a whole-word occurrence (any occurrence
     // for a Chinese word) is the section's.
@@ -988,7 +989,7 @@ pub(crate) fn section_cue(heading: &str) -> Option<usize> {
             continue;
         }
         free = (p, e);
-        if !h[s..e].is_ascii() || bounded(s, e) {
+        if !h[s..e].is_ascii() || word_bounded(h.as_bytes(), s, e) {
             best = Some(best.map_or(cues[p], |b| b.min(cues[p])));
         }
     }

@@ -378,7 +378,7 @@ pub struct Lexicon {
     pub section_cues: Vec<(Cue, Vec<String>)>,
     /// Every word of `section_cues` in one matcher (all occurrences), with its cue's index.
     pub section_words: (aho_corasick::AhoCorasick, Vec<usize>),
-    /// Every word list in one automaton: cue words (English ones ASCII case-insensitive;
+    /// Every word list in one scanner: cue words (English ones ASCII case-insensitive;
     /// Chinese ones with their compounds), topic nouns, topic-map terms, number words and the
     /// literals the patterns need.
     pub words: WordScanner,
@@ -388,8 +388,7 @@ pub struct Lexicon {
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
     pub say_verbs_en: Vec<String>,
     pub say_verbs_zh: Vec<String>,
-    pub units_zh: Vec<String>,
-    /// `units_zh` by first character, each list longest first.
+    /// Chinese units (and a few Latin ones such as GB) by first character, longest first.
     units_zh_by_char: FxHashMap<char, Vec<String>>,
     pub zh_numerals: Vec<char>,
     /// English number words ("three", "a couple of") and the nouns they count ("days").
@@ -718,7 +717,6 @@ impl Lexicon {
                 }
                 by
             },
-            units_zh,
             zh_numerals: sig.zh_numerals.chars.chars().collect(),
             number_words_en: sig.number_words.en,
             counted_en: sig.number_words.counted,
@@ -781,7 +779,7 @@ impl Lexicon {
 }
 
 impl Lexicon {
-    /// The longest unit of `units_zh` that `s` starts with.
+    /// The longest Chinese unit that `s` starts with.
     pub fn unit_zh_at(&self, s: &str) -> Option<&str> {
         let c = s.chars().next()?;
         self.units_zh_by_char.get(&c)?.iter().find(|u| s.starts_with(u.as_str())).map(String::as_str)

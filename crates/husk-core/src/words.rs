@@ -1,18 +1,19 @@
-//! The lexicon's word scanner: one pass over a text finds the words of every list at once (cue
+//! The lexicon's word scanner: one walk over a text finds the words of every list at once (cue
 //! words in both languages, generic topic nouns, the specific terms of the topic map, English
-//! number words, and the literals the cue patterns begin with).
+//! number words, and the literals the cue patterns need).
 //!
 //! Each list used to have its own Aho-Corasick automaton, run one after the other over every
 //! block. Their tables are large (0.5–2 MB each), and a DFA walk costs about the same per byte
-//! whatever the table, so one walk over a combined table is cheaper than four walks over four.
-//! The combined automaton reports every occurrence of every word (standard, overlapping
-//! semantics); each list's own leftmost-longest choice is then made from those occurrences,
-//! which gives exactly what that list's own automaton would have found.
+//! whatever the table, so walking combined tables once is cheaper than five walks. The
+//! combined automata report every occurrence of every word (standard, overlapping semantics);
+//! each list's own leftmost-longest choice is then made from those occurrences, which gives
+//! exactly what that list's own automaton would have found.
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind};
+use crate::classify::word_bounded;
 
-/// Which list a word of the combined automaton belongs to.
+/// Which list a word of the combined automata belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum List {
     /// English cue words (ASCII case-insensitive, word-bounded); value: the cue's index.
@@ -95,15 +96,6 @@ const LANES: usize = 4;
 
 /// One occurrence: (list, start, end, pattern id).
 type Hit = (List, usize, usize, u32);
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// `text[s..e]` is a whole word: no word byte (ASCII alphanumerics and `_`) on either side.
-fn word_bounded(text: &[u8], s: usize, e: usize) -> bool {
-    (s == 0 || !is_word_byte(text[s - 1])) && (e >= text.len() || !is_word_byte(text[e]))
-}
 
 /// `text[s..e]` is not part of a longer alphanumeric run: an edge counts only where an ASCII
 /// alphanumeric meets another ("cache" is not found in "caches", ".NET" is in "ASP.NET").
