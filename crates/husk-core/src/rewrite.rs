@@ -1319,7 +1319,8 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, &str, Option<usize>)]) 
     let mut delta: isize = 0;
     let mut ei = 0;
     let mut last_end = 0usize;
-    let mut edit_of: HashMap<usize, (usize, usize)> = HashMap::new(); // block -> output range for rewritten blocks
+    // By block: the output range of a rewritten block.
+    let mut edit_of: Vec<Option<Range<usize>>> = vec![None; map.blocks.len()];
     let mut applied: Vec<(Range<usize>, isize)> = Vec::new();
     for (r, t, owner) in edits {
         if r.start < last_end {
@@ -1327,15 +1328,15 @@ fn output_ranges(map: &BlockMap, edits: &[(Range<usize>, &str, Option<usize>)]) 
         }
         let out_start = (r.start as isize + delta) as usize;
         if let Some(o) = owner {
-            edit_of.insert(*o, (out_start, out_start + t.len()));
+            edit_of[*o] = Some(out_start..out_start + t.len());
         }
         delta += t.len() as isize - (r.end - r.start) as isize;
         applied.push((r.clone(), delta));
         last_end = r.end;
     }
     for (i, b) in map.blocks.iter().enumerate() {
-        if let Some((s, e)) = edit_of.get(&i) {
-            out[i] = Some(*s..*e);
+        if let Some(r) = edit_of[i].take() {
+            out[i] = Some(r);
             continue;
         }
         // Unedited block: removed if inside a removal, else shifted by the edits before it.
