@@ -10,6 +10,7 @@
 use crate::lexicon::{lexicon, Lang, Lexicon};
 use crate::markdown::{BlockKind, BlockMap};
 use crate::model::Category;
+use crate::needles::Needles;
 use crate::words::Words;
 use regex::Regex;
 use rustc_hash::FxHashSet;
@@ -78,7 +79,7 @@ pub struct DocContext {
     /// Names that also appear in a heading (public, so not masked).
     pub public_names: FxHashSet<String>,
     /// One matcher over `names` and `identifiers` (built by [`DocContext::seal`]).
-    matcher: Option<(aho_corasick::AhoCorasick, Vec<SpanKind>)>,
+    matcher: Option<(Needles, Vec<SpanKind>)>,
 }
 
 impl DocContext {
@@ -94,9 +95,8 @@ impl DocContext {
             pats.push(i);
             kinds.push(SpanKind::Identifier);
         }
-        // Built for every document, so cheap to build (a full DFA costs more to build than a
-        // short note takes to sanitize), and run over every block.
-        self.matcher = aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA)).build(&pats).ok().map(|ac| (ac, kinds));
+        // Built for every document, so cheap to build, and run over every block.
+        self.matcher = Some((Needles::new(&pats, false), kinds));
     }
 }
 
@@ -476,10 +476,8 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
 
 /// Occurrences of the document's known names and identifiers in `text` (one Aho-Corasick pass).
 fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
-    let Some((ac, kinds)) = &ctx.matcher else { return };
-    for m in ac.find_overlapping_iter(text) {
-        push_known(text.as_bytes(), m.range(), kinds[m.pattern().as_usize()], out);
-    }
+    let Some((needles, kinds)) = &ctx.matcher else { return };
+    needles.for_each(text.as_bytes(), 0..text.len(), |s, e, id| push_known(text.as_bytes(), s..e, kinds[id], out));
 }
 
 /// A known name anywhere; a known identifier only as a whole word of `text`.
@@ -493,17 +491,16 @@ fn push_known(text: &[u8], r: Range<usize>, kind: SpanKind, out: &mut Vec<Span>)
 /// block): every occurrence (overlapping search) that lies inside a block is that block's, as a
 /// search of the block alone would find it, in the same order.
 fn known_in_blocks(src: &str, map: &BlockMap, ctx: &DocContext, out: &mut [Scanned]) {
-    let Some((ac, kinds)) = &ctx.matcher else { return };
+    let Some((needles, kinds)) = &ctx.matcher else { return };
     let starts: Vec<usize> = map.blocks.iter().map(|b| b.range.start).collect();
     debug_assert!(starts.is_sorted(), "blocks are in source order");
-    for m in ac.find_overlapping_iter(src) {
-        let Some(i) = starts.partition_point(|&s| s <= m.start()).checked_sub(1) else { continue };
+    needles.for_each(src.as_bytes(), 0..src.len(), |s, e, id| {
+        let Some(i) = starts.partition_point(|&b| b <= s).checked_sub(1) else { return };
         let block = &map.blocks[i].range;
-        if m.end() <= block.end {
-            let r = m.start() - block.start..m.end() - block.start;
-            push_known(src[block.clone()].as_bytes(), r, kinds[m.pattern().as_usize()], &mut out[i].spans);
+        if e <= block.end {
+            push_known(src[block.clone()].as_bytes(), s - block.start..e - block.start, kinds[id], &mut out[i].spans);
         }
-    }
+    });
 }
 
 /// Backticked text names an internal thing when it is shaped like code: separators, digits,
@@ -879,12 +876,10 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     }
     // Which of them the headings show: one pass over the headings for all names.
     let names: Vec<String> = ctx.names.iter().cloned().collect();
-    // Run once over the headings only: the cheapest matcher to build.
-    if let Ok(ac) = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(true).kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA)).build(&names) {
-        for m in ac.find_overlapping_iter(&ctx.skeleton) {
-            ctx.public_names.insert(names[m.pattern().as_usize()].clone());
-        }
-    }
+    // (Case-insensitive, as in the headings' lowercased text.)
+    Needles::new(&names, true).for_each(ctx.skeleton.as_bytes(), 0..ctx.skeleton.len(), |_, _, id| {
+        ctx.public_names.insert(names[id].clone());
+    });
     ctx.names.retain(|n| !ctx.public_names.contains(n));
     // The document's language from its letters: the blocks' counts plus those of the text
     // between them (headings, markers, markup), so the document is read once, not twice.

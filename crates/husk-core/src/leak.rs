@@ -4,11 +4,12 @@
 //! units, names, internal identifiers and long quoted phrasings (private blocks also give up bare
 //! numbers and Chinese numeral quantities). Tokens that also occur in the document's public
 //! skeleton (headings, table headers, front matter keys, `husk:public` text) are not distinctive:
-//! they are shown on purpose. A [`Gate`] compiles a set of tokens into one Aho-Corasick matcher
-//! and scans a whole husk or only a window of it (the rewriter rescans just what it redrew).
+//! they are shown on purpose. A [`Gate`] compiles a set of tokens into one matcher
+//! ([`Needles`]) and scans a whole husk or only a window of it (the rewriter rescans just what
+//! it redrew).
 
 use crate::classify::{Span, SpanKind};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+use crate::needles::Needles;
 use std::ops::Range;
 
 /// A distinctive token and the kind of span it came from (which says what rewriting removes it).
@@ -67,8 +68,7 @@ pub struct Withheld {
 /// The tokens of a set of withheld blocks, compiled once into one matcher, to be run over a
 /// whole husk or over the parts of it that changed.
 pub struct Gate {
-    ac: AhoCorasick,
-    pats: Vec<String>,
+    needles: Needles,
     owners: Vec<usize>,
     kinds: Vec<SpanKind>,
     /// Patterns that count: strict, or not shown by the public skeleton.
@@ -112,22 +112,21 @@ impl Gate {
             return None;
         }
         // Built for every document and gate round: a matcher that is cheap to build.
-        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::ContiguousNFA)).build(&pats).ok()?;
+        let needles = Needles::new(&pats, true);
         // Tokens the public skeleton shows are not distinctive (one pass over it for all tokens).
         let mut live = strict;
         let mut shown = vec![false; pats.len()];
-        for m in ac.find_overlapping_iter(public) {
-            shown[m.pattern().as_usize()] = true;
-        }
+        needles.for_each(public.as_bytes(), 0..public.len(), |_, _, id| shown[id] = true);
         for (l, s) in live.iter_mut().zip(shown) {
             *l |= !s;
         }
         let longest = pats.iter().map(String::len).max().unwrap_or(0);
-        Some(Gate { ac, pats, owners, kinds, live, longest })
+        Some(Gate { needles, owners, kinds, live, longest })
     }
 
-    /// Occurrences in `husk` that overlap `window` (a byte range of it). Matching is ASCII
-    /// case-insensitive, with word boundaries at alphanumeric edges judged on the whole husk.
+    /// Occurrences in `husk` that overlap `window` (a byte range of it), in no particular order.
+    /// Matching is ASCII case-insensitive, with word boundaries at alphanumeric edges judged on
+    /// the whole husk.
     pub fn scan(&self, husk: &str, window: Range<usize>, out: &mut Vec<Finding>) {
         let bytes = husk.as_bytes();
         let from = window.start.saturating_sub(self.longest);
@@ -135,31 +134,30 @@ impl Gate {
         if from >= to {
             return;
         }
-        for m in self.ac.find_overlapping_iter(Input::new(husk).span(from..to)) {
-            let (s, e) = (m.start(), m.end());
-            let id = m.pattern().as_usize();
+        self.needles.for_each(bytes, from..to, |s, e, id| {
             if !self.live[id] || e <= window.start || s >= window.end {
-                continue;
+                return;
             }
-            let p = self.pats[id].as_bytes();
+            let p = self.needles.pattern(id);
             if p[0].is_ascii_alphanumeric() && s > 0 && bytes[s - 1].is_ascii_alphanumeric() {
-                continue;
+                return;
             }
             if p[p.len() - 1].is_ascii_alphanumeric() && e < bytes.len() && bytes[e].is_ascii_alphanumeric() {
-                continue;
+                return;
             }
             out.push(Finding { owner: self.owners[id], at: s, len: e - s, kind: self.kinds[id] });
-        }
+        });
     }
 }
 
 /// Find every occurrence in `husk` of any owner's tokens, ignoring non-strict tokens present in
-/// `public` (lowercased skeleton text).
+/// `public` (lowercased skeleton text), in order of position.
 pub fn find_leaks(husk: &str, withheld: &[Withheld], public: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(g) = Gate::new(withheld, public) {
         g.scan(husk, 0..husk.len(), &mut out);
     }
+    out.sort_by_key(|f| (f.at, f.len, f.owner));
     out
 }
 
@@ -183,6 +181,7 @@ mod tests {
         let g = Gate::new(&toks, "").unwrap();
         let mut full = Vec::new();
         g.scan(husk, 0..husk.len(), &mut full);
+        full.sort_by_key(|f| f.at);
         assert_eq!(full.len(), 3, "{full:?}");
         // A window that cuts through the middle of an occurrence still reports it, once.
         let mut part = Vec::new();

@@ -19,6 +19,7 @@ pub mod leak;
 pub mod lexicon;
 pub mod markdown;
 pub mod model;
+pub mod needles;
 pub mod rewrite;
 pub mod words;
 
