@@ -39,7 +39,7 @@ pub struct Needles {
     bounds: Vec<usize>,
     fold: bool,
     /// Hashed three-byte prefixes of the patterns of three bytes or more.
-    bitmap: Box<[u64]>,
+    bitmap: Box<[u64; BITS / 64]>,
     /// (three-byte prefix, pattern) of those patterns, sorted.
     long: Vec<(u32, u32)>,
     /// Patterns of one or two bytes.
@@ -60,7 +60,7 @@ impl Needles {
     pub fn new<P: AsRef<[u8]>>(patterns: &[P], fold: bool) -> Needles {
         let mut bytes = Vec::with_capacity(patterns.iter().map(|p| p.as_ref().len()).sum());
         let mut bounds = Vec::with_capacity(patterns.len() + 1);
-        let mut bitmap = vec![0u64; BITS / 64].into_boxed_slice();
+        let mut bitmap = Box::new([0u64; BITS / 64]);
         let (mut long, mut short) = (Vec::new(), Vec::new());
         bounds.push(0);
         for (i, p) in patterns.iter().enumerate() {
@@ -134,25 +134,32 @@ impl Needles {
             return;
         }
         let low = |b: u8| if FOLD_CASE { FOLD[usize::from(b)] } else { b };
-        // The key of the three bytes at `i`, rolled one byte at a time.
+        let bitmap: &[u64; BITS / 64] = &self.bitmap;
+        // The key of the three bytes at each position, rolled one byte at a time; the rare
+        // position whose key is in the bitmap is checked out of line.
         let mut key = prefix_key(0, low(hay[from]), low(hay[from + 1]));
-        for i in from..to - 2 {
-            key = ((key << 8) | u32::from(low(hay[i + 2]))) & 0xFF_FFFF;
+        for (n, &b) in hay[from + 2..to].iter().enumerate() {
+            key = ((key << 8) | u32::from(low(b))) & 0xFF_FFFF;
             let s = slot(key);
-            if self.bitmap[s / 64] & (1 << (s % 64)) == 0 {
-                continue;
+            if bitmap[s / 64] & (1 << (s % 64)) != 0 {
+                self.check::<FOLD_CASE>(hay, from + n, to, key, f);
             }
-            let mut j = self.long.partition_point(|e| e.0 < key);
-            while let Some(&(k, id)) = self.long.get(j) {
-                if k != key {
-                    break;
-                }
-                let p = self.pattern(id as usize);
-                if i + p.len() <= to && eq::<FOLD_CASE>(&hay[i + 3..i + p.len()], &p[3..]) {
-                    f(i, i + p.len(), id as usize);
-                }
-                j += 1;
+        }
+    }
+
+    /// Report the patterns filed under `key` that occur at `i`.
+    #[inline(never)]
+    fn check<const FOLD_CASE: bool>(&self, hay: &[u8], i: usize, to: usize, key: u32, f: &mut impl FnMut(usize, usize, usize)) {
+        let mut j = self.long.partition_point(|e| e.0 < key);
+        while let Some(&(k, id)) = self.long.get(j) {
+            if k != key {
+                break;
             }
+            let p = self.pattern(id as usize);
+            if i + p.len() <= to && eq::<FOLD_CASE>(&hay[i + 3..i + p.len()], &p[3..]) {
+                f(i, i + p.len(), id as usize);
+            }
+            j += 1;
         }
     }
 }
