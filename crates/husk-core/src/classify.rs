@@ -60,7 +60,8 @@ pub struct Verdict {
     /// as a judgment, though it is withheld like an incident rule).
     pub voice: Category,
     pub score: f32,
-    pub rule: String,
+    /// The id of the rule that decided (borrowed from the lexicon).
+    pub rule: &'static str,
     pub spans: Vec<Span>,
     /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
     /// kinds of knowledge is handled as the most sensitive of them.
@@ -1131,17 +1132,17 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             // The rule named is the strongest single piece of evidence, cue or specific.
             let ev = if neutral.2 > by_cat[i].2 { neutral.1 } else { by_cat[i].1 };
             let category = Category::ALL[i];
-            Verdict { category, voice: voice[i].unwrap_or(category), score: total.min(1.0), rule: ev.rule(lex).to_string(), spans, also }
+            Verdict { category, voice: voice[i].unwrap_or(category), score: total.min(1.0), rule: ev.rule(lex), spans, also }
         }
         _ if neutral.0 > 0.0 => Verdict {
             category: Category::Judgment,
             voice: Category::Judgment,
             score: neutral.0.min(1.0),
-            rule: neutral.1.rule(lex).to_string(),
+            rule: neutral.1.rule(lex),
             spans,
             also,
         },
-        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: "shareable.no-cue".into(), spans, also },
+        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: "shareable.no-cue", spans, also },
     }
 }
 

@@ -16,6 +16,7 @@ use crate::markdown::{self, Block, BlockKind, BlockMap, Region};
 use crate::model::{Action, Category, Forced, Level, Visibility};
 use crate::words::Words;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -24,7 +25,7 @@ struct Plan {
     verdict: Verdict,
     action: Action,
     forced: Option<Forced>,
-    rule: String,
+    rule: Cow<'static, str>,
     fingerprint: String,
     lang: Lang,
     /// What the lexicon's word lists found in the block (its topic nouns among them).
@@ -87,7 +88,7 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
             let verdict = classify::classify_spans_with(text, &b.kind, classify::settle_spans(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(raw.letters, ctx.lang);
-            Plan { verdict, action: Action::Keep, forced, rule: String::new(), fingerprint, lang, words: raw.words, plain: false }
+            Plan { verdict, action: Action::Keep, forced, rule: Cow::Borrowed(""), fingerprint, lang, words: raw.words, plain: false }
         })
         .collect()
 }
@@ -115,14 +116,14 @@ fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level
             if let Some((a, c)) = row_max.get(&b.group) {
                 if col > 0 && p.action == Action::Keep && p.forced.is_none() && p.verdict.score > 0.0 && b.region == Region::Normal {
                     p.action = lex.action(*c, level).max(Action::Dilute).min(*a);
-                    p.rule = format!("row.{}", p.verdict.rule);
+                    p.rule = format!("row.{}", p.verdict.rule).into();
                 }
             }
         }
     }
 }
 
-fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, String) {
+fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, Cow<'static, str>) {
     match b.region {
         Region::Private => return (Action::Withhold, Some(Forced::Private), "marker.private".into()),
         Region::Public => return (Action::Keep, Some(Forced::Keep), "marker.public".into()),
@@ -141,17 +142,17 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         if lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
             return (Action::Mask, None, "mask.names-and-systems".into());
         }
-        let rule = if v.category == Category::Shareable { v.rule.clone() } else { format!("{}.below-threshold", v.rule) };
+        let rule = if v.category == Category::Shareable { v.rule.into() } else { format!("{}.below-threshold", v.rule).into() };
         return (Action::Keep, None, rule);
     }
     // The most sensitive kind of knowledge in the block decides; ties keep the main category.
     let mut action = lex.action(v.category, level);
-    let mut rule = v.rule.clone();
+    let mut rule: Cow<'static, str> = v.rule.into();
     for (c, r) in &v.also {
         let a = lex.action(*c, level);
         if a > action {
             action = a;
-            rule = format!("{r}+{c}");
+            rule = format!("{r}+{c}").into();
         }
     }
     if b.kind == BlockKind::Description && action == Action::Hollow {
@@ -309,7 +310,14 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn upper_first(s: &str) -> String {
+/// `s` with its first character uppercased (in place when it is ASCII).
+fn upper_first(mut s: String) -> String {
+    if s.as_bytes().first().is_none_or(u8::is_ascii) {
+        if let Some(f) = s.get_mut(..1) {
+            f.make_ascii_uppercase();
+        }
+        return s;
+    }
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
@@ -349,13 +357,17 @@ fn fill(template: &str, topic: &str, lang: Lang) -> String {
             .unwrap_or(head),
         Lang::En => head,
     };
-    let topic = match lang {
-        Lang::En if takes_article(topic, head) => format!("the {topic}"),
-        _ => topic.to_string(),
-    };
-    let out = format!("{head}{topic}{}", &tail[overlap..]);
+    let article = lang == Lang::En && takes_article(topic, head);
+    let tail = &tail[overlap..];
+    let mut out = String::with_capacity(head.len() + 4 + topic.len() + tail.len());
+    out.push_str(head);
+    if article {
+        out.push_str("the ");
+    }
+    out.push_str(topic);
+    out.push_str(tail);
     match lang {
-        Lang::En => upper_first(&out),
+        Lang::En => upper_first(out),
         Lang::Zh => out,
     }
 }
@@ -369,13 +381,14 @@ fn takes_article(topic: &str, head: &str) -> bool {
     let first = topic.split_whitespace().next().unwrap_or("");
     let Some(last) = topic.split_whitespace().last() else { return false };
     let before = head.trim_end().rsplit(' ').next().unwrap_or("");
-    let lower = last.to_ascii_lowercase();
-    !DETERMINERS.contains(&first.to_ascii_lowercase().as_str())
-        && !DETERMINERS.contains(&before.to_ascii_lowercase().as_str())
+    let determiner = |w: &str| DETERMINERS.iter().any(|d| d.eq_ignore_ascii_case(w));
+    // (Past the third test, `last` is lowercase.)
+    !determiner(first)
+        && !determiner(before)
         && last.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-        && !lower.ends_with('s')
-        && !lower.ends_with("ing")
-        && !lexicon().bare_topics_en.contains(&lower)
+        && !last.ends_with('s')
+        && !last.ends_with("ing")
+        && !lexicon().bare_topics_en.contains(last)
 }
 
 /// End punctuation of a block, so a replacement ends the way the original did.
@@ -439,7 +452,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
             let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
             let list = if named { &bank.roles } else { &bank.cells[&cat] };
             let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
-            Some(pick.map(|s| upper_first_if_en(&s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
+            Some(pick.map(|s| upper_first_if_en(s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
         }
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
@@ -449,7 +462,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
                 if named {
                     let sep_at = speaker.find(['：', ':']).unwrap_or(speaker.len());
                     let role = ch.role(speaker[..sep_at].trim(), &bank.roles, key);
-                    return Some(format!("{}{}{line}", upper_first_if_en(&role, p.lang), &speaker[sep_at..]));
+                    return Some(format!("{}{}{line}", upper_first_if_en(role, p.lang), &speaker[sep_at..]));
                 }
                 return Some(format!("{speaker}{line}"));
             }
@@ -486,10 +499,10 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
     }
 }
 
-fn upper_first_if_en(s: &str, lang: Lang) -> String {
+fn upper_first_if_en(s: String, lang: Lang) -> String {
     match lang {
         Lang::En => upper_first(s),
-        Lang::Zh => s.to_string(),
+        Lang::Zh => s,
     }
 }
 
@@ -703,7 +716,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         pos = r.end;
     }
     out.push_str(&text[pos..]);
-    Some(if lang == Lang::En { upper_first(&out) } else { tidy_cjk_spaces(&out) })
+    Some(if lang == Lang::En { upper_first(out) } else { tidy_cjk_spaces(&out) })
 }
 
 /// When the quotation at `inner` (inside its quote marks) names a state or a mode, the range of
@@ -1247,7 +1260,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             };
             if next != p.action {
                 p.action = next;
-                p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate."));
+                p.rule = format!("leak-gate.{}", p.rule.trim_start_matches("leak-gate.")).into();
                 escalated = true;
                 fresh.push(h);
             }
@@ -1368,7 +1381,7 @@ fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String) -> Husk {
             kind: b.kind.clone(),
             category: p.verdict.category,
             score: (p.verdict.score * 100.0).round() / 100.0,
-            rule: p.rule,
+            rule: p.rule.into_owned(),
             action: p.action,
             forced: p.forced,
             fingerprint: p.fingerprint,
@@ -1392,7 +1405,7 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
             a[level_index(level)] = p.action;
         }
         if level == Level::Medium {
-            medium = plans.iter().map(|p| (p.rule.clone(), p.forced)).collect();
+            medium = plans.iter().map(|p| (p.rule.to_string(), p.forced)).collect();
         }
     }
     map.blocks
