@@ -277,7 +277,7 @@ impl Vault {
                     category: b.category,
                     action: b.action,
                     rule: b.rule.clone(),
-                    sha256: b.sha256.clone(),
+                    sha256: b.sha256.to_string(),
                     shingles,
                     tokens,
                 });

@@ -2,7 +2,7 @@
 //! This is the one entry point the CLI, the vault and the desktop app use to make a husk.
 
 use crate::markdown::BlockKind;
-use crate::model::{Action, Category, Forced, Level, Visibility};
+use crate::model::{Action, Category, Fingerprint, Forced, Level, Sha256Hex, Visibility};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -64,9 +64,9 @@ pub struct BlockOutcome {
     pub action: Action,
     /// Set when a marker, front matter or an override decided the action.
     pub forced: Option<Forced>,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// SHA-256 (hex) of the block's original text.
-    pub sha256: String,
+    pub sha256: Sha256Hex,
 }
 
 impl BlockOutcome {
@@ -97,7 +97,7 @@ pub struct Classified {
     pub score: f32,
     pub rule: String,
     pub forced: Option<Forced>,
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// Actions at light, medium and heavy.
     pub actions: [Action; 3],
 }

@@ -579,7 +579,7 @@ impl Index {
                                 b.actions[1].as_str(),
                                 b.actions[2].as_str(),
                                 b.forced.map(|f| f.as_str()),
-                                b.fingerprint
+                                b.fingerprint.as_str()
                             ])
                             .map_err(e)?;
                         }

@@ -7,7 +7,7 @@
 //! `husk:private` / `husk:public` marker regions are found here too. Rewriting splices
 //! replacement text into these ranges ([`splice`]); bytes outside them never change.
 
-use crate::model::Visibility;
+use crate::model::{Fingerprint, Visibility};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -613,12 +613,12 @@ pub fn sentences(src: &str, r: Range<usize>) -> Vec<Range<usize>> {
 
 /// A stable fingerprint for a block: its whitespace-normalized, lowercased text plus its heading
 /// path. Overrides are keyed by it, so they survive edits elsewhere in the note.
-pub fn fingerprint(heading_path: &[String], text: &str) -> String {
+pub fn fingerprint(heading_path: &[String], text: &str) -> Fingerprint {
     finish_fingerprint(path_state(heading_path), text, &mut String::new())
 }
 
 /// Every block's [`fingerprint`], in block order: the heading path is hashed once per section.
-pub fn fingerprints(src: &str, map: &BlockMap) -> Vec<String> {
+pub fn fingerprints(src: &str, map: &BlockMap) -> Vec<Fingerprint> {
     let states: Vec<Sha256> = map.sections.iter().map(|s| path_state(&s.path)).collect();
     let mut buf = String::new();
     map.blocks.iter().map(|b| finish_fingerprint(states[b.section].clone(), &src[b.range.clone()], &mut buf)).collect()
@@ -634,7 +634,7 @@ fn path_state(heading_path: &[String]) -> Sha256 {
     h
 }
 
-fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> String {
+fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> Fingerprint {
     // The normalized text in one buffer: words joined by one space, lowercased.
     norm.clear();
     // Text whose only whitespace is ASCII and whose other characters have no case beyond ASCII
@@ -685,21 +685,9 @@ fn caseless(c: char) -> bool {
 }
 
 /// The first 16 bytes of the hash of everything so far and `norm`, in hex.
-fn digest(mut h: Sha256, norm: &str) -> String {
+fn digest(mut h: Sha256, norm: &str) -> Fingerprint {
     h.update(norm.as_bytes());
-    hex_lower(&h.finalize()[..16])
-}
-
-/// `bytes` in lowercase hex (what `hex::encode` gives, without its per-character iterator).
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 15)]);
-    }
-    // Only ASCII hex digits were pushed.
-    String::from_utf8(out).unwrap_or_default()
+    Fingerprint::of(&h.finalize())
 }
 
 /// Replace `edits` (sorted, non-overlapping byte ranges) in `src`; all other bytes are copied.
@@ -728,12 +716,6 @@ mod tests {
         for c in all {
             assert!(c.to_lowercase().eq([c]), "{c:?} changes when lowercased");
         }
-    }
-
-    #[test]
-    fn hex_lower_is_lowercase_hex() {
-        let bytes: Vec<u8> = (0..=255).collect();
-        assert_eq!(hex_lower(&bytes), hex::encode(&bytes));
     }
 
     fn texts<'a>(src: &'a str, m: &BlockMap) -> Vec<&'a str> {

@@ -187,3 +187,101 @@ pub enum Visibility {
     Private,
     Public,
 }
+
+/// A digest in lowercase hex, `N` digits held inline: a block's fingerprint ([`Fingerprint`])
+/// or the SHA-256 of its text ([`Sha256Hex`]). Reads as a `str` and serializes as a string, so
+/// reports, the index and IPC see the same text a `String` gave, without an allocation per block.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hex<const N: usize>([u8; N]);
+
+/// The first 16 bytes of a block's fingerprint hash, in hex (see `markdown::fingerprint`).
+pub type Fingerprint = Hex<32>;
+/// A SHA-256 in hex.
+pub type Sha256Hex = Hex<64>;
+
+impl<const N: usize> Hex<N> {
+    /// The first `N / 2` bytes of `bytes` in lowercase hex (all of them when shorter, the rest
+    /// of the digits then `0`).
+    pub fn of(bytes: &[u8]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'0'; N];
+        for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 15)];
+        }
+        Hex(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::ops::Deref for Hex<N> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> fmt::Display for Hex<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> fmt::Debug for Hex<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> Serialize for Hex<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<const N: usize> From<Hex<N>> for String {
+    fn from(h: Hex<N>) -> String {
+        h.as_str().to_string()
+    }
+}
+
+impl<const N: usize> PartialEq<str> for Hex<N> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for Hex<N> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl<const N: usize> PartialEq<String> for Hex<N> {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lowercase_hex_and_serializes_as_a_string() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        for chunk in bytes.chunks(32) {
+            let h = Sha256Hex::of(chunk);
+            assert_eq!(h, hex::encode(chunk));
+            assert_eq!(serde_json::to_string(&h).unwrap(), format!("\"{}\"", hex::encode(chunk)));
+            assert_eq!(String::from(h), h.to_string());
+        }
+        // A fingerprint keeps the first 16 bytes.
+        assert_eq!(Fingerprint::of(&bytes[..32]), hex::encode(&bytes[..16]));
+        assert_eq!(format!("{:?}", Fingerprint::of(&[0xab; 16])), format!("{:?}", "ab".repeat(16)));
+    }
+}

@@ -13,7 +13,7 @@ use crate::husk::{BlockOutcome, Classified, Husk, Overrides, SanitizeError, Sani
 use crate::leak;
 use crate::lexicon::{level_index, lexicon, Filler, Lang, Lexicon};
 use crate::markdown::{self, Block, BlockKind, BlockMap, Region};
-use crate::model::{Action, Category, Forced, Level, Visibility};
+use crate::model::{Action, Category, Fingerprint, Forced, Level, Sha256Hex, Visibility};
 use crate::words::Words;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -26,7 +26,7 @@ struct Plan {
     action: Action,
     forced: Option<Forced>,
     rule: Cow<'static, str>,
-    fingerprint: String,
+    fingerprint: Fingerprint,
     lang: Lang,
     /// What the lexicon's word lists found in the block (its topic nouns among them).
     words: Words,
@@ -1385,7 +1385,7 @@ fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String) -> Husk {
             action: p.action,
             forced: p.forced,
             fingerprint: p.fingerprint,
-            sha256: markdown::hex_lower(&Sha256::digest(src[b.range.clone()].as_bytes())),
+            sha256: Sha256Hex::of(&Sha256::digest(src[b.range.clone()].as_bytes())),
         });
     }
     let retention = if blocks.is_empty() { 1.0 } else { ((kept / blocks.len() as f64) * 1000.0).round() / 1000.0 };
@@ -1424,7 +1424,7 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
                 score: (p.verdict.score * 100.0).round() / 100.0,
                 rule,
                 forced,
-                fingerprint: p.fingerprint.clone(),
+                fingerprint: p.fingerprint,
                 actions: actions[i],
             }
         })

@@ -502,7 +502,7 @@ impl Vault {
                 let (end_line, _) = li.locate(b.range.end.saturating_sub(1).max(b.range.start));
                 (b.line <= line && line <= end_line) || (b.range.start < line_range.end.max(line_range.start + 1) && b.range.end > line_range.start)
             })
-            .map(|b| markdown::fingerprint(&map.sections[b.section].path, &src[b.range.clone()]))
+            .map(|b| markdown::fingerprint(&map.sections[b.section].path, &src[b.range.clone()]).to_string())
             .collect();
         if fps.is_empty() {
             return Err(VaultError::NoBlockAtLine { path: PathBuf::from(rel), line });
