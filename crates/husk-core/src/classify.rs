@@ -573,7 +573,6 @@ const ZH_FUNCTION_CHARS: &str = "的和与及说在是要会也就都把被给�
 
 /// Named people in Chinese text: a surname plus one or two characters, bounded by context.
 fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
     // Does a word from `set` end at byte `at` (suffix) or start there (prefix)? Bounded lookups.
     let ends_with = |at: usize, set: &rustc_hash::FxHashSet<String>, longest: usize| {
         let head = &text[..at];
@@ -583,19 +582,20 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let tail = &text[at..];
         tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(longest).any(|e| set.contains(&tail[..e]))
     };
-    let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
+    // Byte position of the character looked at.
+    let mut pos = 0;
+    while let Some(c) = text[pos..].chars().next() {
+        let next = pos + c.len_utf8();
         if !is_cjk(c) {
-            i += 1;
+            pos = next;
             continue;
         }
         let Some(surname) = lex.may_start_surname(c).then(|| lex.surnames_by_char.get(&c)).flatten().and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
-            i += 1;
+            pos = next;
             continue;
         };
         if starts_with(pos, &lex.not_names_zh, lex.longest_not_name_zh) {
-            i += 1;
+            pos = next;
             continue;
         }
         // A name needs one strong boundary (a context word, a space, brackets or @) and at least a
@@ -607,10 +607,9 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             || ends_with(pos, &lex.contexts_zh_before, lex.longest_zh_context);
         let weak_before = before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
         if !strong_before && !weak_before {
-            i += 1;
+            pos = next;
             continue;
         }
-        let s_chars = surname.chars().count();
         // "周经理", "王总": a surname with a title is a person.
         let after_surname = &text[pos + surname.len()..];
         if let Some(title) = lex.titles_zh.iter().find(|t| after_surname.starts_with(t.as_str())) {
@@ -619,23 +618,22 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             let bounded = tail.is_empty() || tail.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation() || "的和说在".contains(c)) || !tail.starts_with(is_cjk);
             if bounded && (strong_before || weak_before) {
                 out.push(Span { range: pos..end, kind: SpanKind::Name });
-                i += s_chars + title.chars().count();
+                pos = end;
                 continue;
             }
         }
         let mut best = None;
         for given in [2usize, 1] {
-            let end_idx = i + s_chars + given;
-            if end_idx > chars.len() {
+            // The `given` characters after the surname, if there are that many.
+            let (mut n, mut end, mut given_ok) = (0, pos + surname.len(), true);
+            for ch in text[end..].chars().take(given) {
+                n += 1;
+                end += ch.len_utf8();
+                given_ok &= is_cjk(ch) && !ZH_FUNCTION_CHARS.contains(ch) && !lex.given_name_stop_zh.contains(&ch);
+            }
+            if n < given || !given_ok {
                 continue;
             }
-            let given_ok = chars[i + s_chars..end_idx]
-                .iter()
-                .all(|(_, ch)| is_cjk(*ch) && !ZH_FUNCTION_CHARS.contains(*ch) && !lex.given_name_stop_zh.contains(ch));
-            if !given_ok {
-                continue;
-            }
-            let end = chars.get(end_idx).map_or(text.len(), |(p, _)| *p);
             let after = &text[end..];
             let strong_after = after.starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
                 || starts_with(end, &lex.contexts_zh_after, lex.longest_zh_context);
@@ -649,11 +647,10 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         }
         match best {
             Some(r) => {
-                let n = text[r.clone()].chars().count();
+                pos = r.end;
                 out.push(Span { range: r, kind: SpanKind::Name });
-                i += n;
             }
-            None => i += 1,
+            None => pos = next,
         }
     }
 }
@@ -807,15 +804,24 @@ fn strength(k: SpanKind) -> u8 {
     }
 }
 
+/// Add `t` to `set` (copied only when it is new).
+fn insert_new(set: &mut FxHashSet<String>, t: &str) {
+    if !set.contains(t) {
+        set.insert(t.to_string());
+    }
+}
+
 fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
     // Quotes contain other spans; keep quotes as wrappers and the inner spans too is confusing for
     // replacement, so the outermost long span wins.
     spans.sort_by(|a, b| {
         a.range.start.cmp(&b.range.start).then((b.range.end - b.range.start).cmp(&(a.range.end - a.range.start))).then(strength(b.kind).cmp(&strength(a.kind)))
     });
-    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
-    for s in spans {
-        if let Some(last) = out.last_mut() {
+    // Compacted in place: `spans[..kept]` is the result so far.
+    let mut kept = 0usize;
+    for i in 0..spans.len() {
+        let s = spans[i].clone();
+        if let Some(last) = kept.checked_sub(1).map(|k| &mut spans[k]) {
             if s.range.start < last.range.end {
                 if s.range.end > last.range.end && strength(s.kind) > strength(last.kind) {
                     *last = s;
@@ -823,9 +829,11 @@ fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
                 continue;
             }
         }
-        out.push(s);
+        spans[kept] = s;
+        kept += 1;
     }
-    out
+    spans.truncate(kept);
+    spans
 }
 
 /// Gather the document-wide context from the block map.
@@ -859,14 +867,14 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
             match s.kind {
                 // Backticked command lines are not names; keep single tokens only.
                 SpanKind::Identifier if text[..s.range.start].ends_with('`') && !t.contains(' ') => {
-                    ctx.identifiers.insert(t.to_string());
+                    insert_new(&mut ctx.identifiers, t);
                 }
                 SpanKind::Name => {
-                    ctx.names.insert(t.to_string());
+                    insert_new(&mut ctx.names, t);
                     // Surname and first name alone refer to the same person later on.
                     if !t.chars().any(is_cjk) {
                         for part in t.split_whitespace().filter(|p| p.len() >= 3) {
-                            ctx.names.insert(part.to_string());
+                            insert_new(&mut ctx.names, part);
                         }
                     }
                 }
