@@ -12,16 +12,17 @@ use crate::classify::{Span, SpanKind};
 use crate::needles::Needles;
 use std::ops::Range;
 
-/// A distinctive token and the kind of span it came from (which says what rewriting removes it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub text: String,
+/// A distinctive token (a slice of the block it came from) and the kind of span it came from
+/// (which says what rewriting removes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub text: &'a str,
     pub kind: SpanKind,
 }
 
 /// The distinctive tokens of `text` given its specific spans, sorted and without repeats.
 /// `private` widens the net.
-pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<Token> {
+pub fn distinctive_tokens<'a, 's>(text: &'a str, spans: impl IntoIterator<Item = &'s Span>, private: bool) -> Vec<Token<'a>> {
     let mut out: Vec<Token> = Vec::new();
     for s in spans {
         let keep = match s.kind {
@@ -36,7 +37,7 @@ pub fn distinctive_tokens(text: &str, spans: &[Span], private: bool) -> Vec<Toke
         }
         let t = text[s.range.clone()].trim().trim_matches('`');
         if t.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
-            out.push(Token { text: t.to_string(), kind: s.kind });
+            out.push(Token { text: t, kind: s.kind });
         }
     }
     out.sort_by(|a, b| a.text.cmp(&b.text));
@@ -59,9 +60,9 @@ pub struct Finding {
 /// The tokens one withheld block gives up. `strict` tokens (from private content) are checked
 /// even where they also appear in the public skeleton.
 #[derive(Debug, Clone)]
-pub struct Withheld {
+pub struct Withheld<'a> {
     pub owner: usize,
-    pub tokens: Vec<Token>,
+    pub tokens: Vec<Token<'a>>,
     pub strict: bool,
 }
 
@@ -84,7 +85,7 @@ impl Gate {
     }
 
     /// [`Gate::new`] from (owner, token, strict) triples, so the caller need not copy tokens.
-    pub fn build<'t>(tokens: impl IntoIterator<Item = (usize, &'t Token, bool)>, public: &str) -> Option<Gate> {
+    pub fn build<'t, 'a: 't>(tokens: impl IntoIterator<Item = (usize, &'t Token<'a>, bool)>, public: &str) -> Option<Gate> {
         // One pattern per distinct token (a repeated block gives the same tokens many times):
         // the first owner names it, and it is strict if any owner is private.
         let mut pats: Vec<String> = Vec::new();
@@ -95,7 +96,7 @@ impl Gate {
         let mut lower = String::new();
         for (owner, t, is_strict) in tokens {
             lower.clear();
-            lower.push_str(&t.text);
+            lower.push_str(t.text);
             lower.make_ascii_lowercase();
             match index.get(lower.as_str()) {
                 Some(&i) => strict[i] |= is_strict,
@@ -166,8 +167,8 @@ mod tests {
     use super::*;
     use crate::classify::MeasureKind;
 
-    fn tok(text: &str, kind: SpanKind) -> Token {
-        Token { text: text.to_string(), kind }
+    fn tok(text: &str, kind: SpanKind) -> Token<'_> {
+        Token { text, kind }
     }
 
     fn threshold() -> SpanKind {

@@ -1276,14 +1276,10 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
 
 /// The distinctive tokens a block gives up at its action. Masking withholds names and systems
 /// only; its other specifics stay by policy.
-fn block_tokens(text: &str, p: &Plan) -> Vec<leak::Token> {
+fn block_tokens<'a>(text: &'a str, p: &Plan) -> Vec<leak::Token<'a>> {
     let private = p.action == Action::Withhold;
-    if p.action == Action::Mask {
-        let spans: Vec<Span> = p.verdict.spans.iter().filter(|s| is_maskable(s.kind)).cloned().collect();
-        leak::distinctive_tokens(text, &spans, private)
-    } else {
-        leak::distinctive_tokens(text, &p.verdict.spans, private)
-    }
+    let mask = p.action == Action::Mask;
+    leak::distinctive_tokens(text, p.verdict.spans.iter().filter(|s| !mask || is_maskable(s.kind)), private)
 }
 
 /// Sorted ranges with touching or overlapping ones joined.

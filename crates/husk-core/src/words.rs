@@ -175,15 +175,17 @@ impl WordScanner {
     /// walked side by side (see [`walk_many`]).
     pub fn scan_many(&self, texts: &[&str]) -> Vec<Words> {
         let mut out = vec![Words::default(); texts.len()];
-        walk_many([&self.dfas[0], &self.dfas[1]], [Bytes::All, Bytes::NonAscii], texts, |i, raw| out[i] = self.finish(texts[i], raw));
+        let mut hits = Vec::new();
+        walk_many([&self.dfas[0], &self.dfas[1]], [Bytes::All, Bytes::NonAscii], texts, |i, raw| out[i] = self.finish(texts[i], raw, &mut hits));
         out
     }
 
-    /// The words of each list from every occurrence (pattern id, end) a walk over `text` found.
-    fn finish(&self, text: &str, raw: &[(u32, u32)]) -> Words {
+    /// The words of each list from every occurrence (pattern id, end) a walk over `text` found
+    /// (`hits` is scratch space).
+    fn finish(&self, text: &str, raw: &[(u32, u32)], hits: &mut Vec<Hit>) -> Words {
         let bytes = text.as_bytes();
         let mut words = Words::default();
-        let mut hits: Vec<Hit> = Vec::with_capacity(raw.len());
+        hits.clear();
         for &(found, end) in raw {
             let pid = self.ids[(found >> 24) as usize][(found & 0xff_ffff) as usize];
             let e = &self.entries[pid as usize];
@@ -207,7 +209,7 @@ impl WordScanner {
         let mut last: Option<(List, usize)> = None;
         let mut best_en: Option<(usize, usize, u32)> = None;
         let mut best_zh: Option<(usize, usize, u32)> = None;
-        for &(list, s, e, pid) in &hits {
+        for &(list, s, e, pid) in hits.iter() {
             if last.is_some_and(|(l, end)| l == list && s < end) {
                 continue;
             }
@@ -249,10 +251,14 @@ pub(crate) fn walk_many<A: Automaton, const N: usize>(auts: [&A; N], alphabets: 
     order.sort_by_key(|&i| texts[i].len());
     let mut raw: [Vec<(u32, u32)>; LANES] = std::array::from_fn(|_| Vec::new());
     for chunk in order.chunks(LANES) {
-        let b: Vec<&[u8]> = chunk.iter().map(|&i| texts[i].as_bytes()).collect();
+        let mut lanes: [&[u8]; LANES] = [&[]; LANES];
+        for (lane, &i) in lanes.iter_mut().zip(chunk) {
+            *lane = texts[i].as_bytes();
+        }
+        let b = &lanes[..chunk.len()];
         let mut sid = [start; LANES];
         let mut shared = 0;
-        if let Ok(lanes) = <[&[u8]; LANES]>::try_from(&b[..]) {
+        if chunk.len() == LANES {
             shared = lanes[0].len();
             // (Indexed, not iterated: the lanes advance together through position `i`.)
             #[allow(clippy::needless_range_loop)]
