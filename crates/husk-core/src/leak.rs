@@ -40,7 +40,7 @@ pub fn distinctive_tokens<'a, 's>(text: &'a str, spans: impl IntoIterator<Item =
             out.push(Token { text: t, kind: s.kind });
         }
     }
-    out.sort_by(|a, b| a.text.cmp(&b.text));
+    out.sort_by(|a, b| a.text.cmp(b.text));
     out.dedup_by(|a, b| a.text == b.text);
     out
 }

@@ -1194,7 +1194,7 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             }
             let all = block_tokens(&src[map.blocks[i].range.clone()], p);
             for (k, t) in all.iter().enumerate() {
-                if tokens[i].binary_search_by(|o| o.text.cmp(&t.text)).is_err() {
+                if tokens[i].binary_search_by(|o| o.text.cmp(t.text)).is_err() {
                     withheld.push((i, k, p.action == Action::Withhold));
                 }
             }
