@@ -1010,7 +1010,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
     // Per category, the voice its filler takes when it differs from the category (see `alone`).
     let mut voice: [Option<Category>; 7] = [None; 7];
     // Cue words: each distinct cue rule counts once, a second distinct word adds half again.
-    let mut hits: Vec<(usize, usize)> = Vec::new();
+    let mut hits: smallvec::SmallVec<[(usize, usize); 8]> = smallvec::SmallVec::new();
     let mut hit = |id: usize| match hits.iter_mut().find(|(i, _)| *i == id) {
         Some((_, n)) => *n += 1,
         None => hits.push((id, 1)),

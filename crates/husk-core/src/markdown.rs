@@ -273,6 +273,7 @@ pub fn block_map(src: &str) -> BlockMap {
     let mut in_table_head = false;
     let mut rows = 0usize;
     let mut pending: Vec<(Range<usize>, BlockKind, bool)> = Vec::new(); // (range, kind, split sentences)
+    let mut ranges: Vec<Range<usize>> = Vec::new(); // the blocks of one pending range
     let mut pending_list: Option<usize> = None;
 
     for (event, range) in parser {
@@ -414,9 +415,14 @@ pub fn block_map(src: &str) -> BlockMap {
         // Flush pending blocks (they take the current section).
         for (r, kind, split) in pending.drain(..) {
             let section = map.sections.len() - 1;
-            let ranges = if split { sentences(src, r) } else { vec![r] };
+            ranges.clear();
+            if split {
+                sentences_into(src, r, &mut ranges);
+            } else {
+                ranges.push(r);
+            }
             let is_cell = matches!(kind, BlockKind::TableCell { .. });
-            for s in ranges {
+            for s in ranges.drain(..) {
                 let (line, column) = lines.locate(s.start);
                 let list = if matches!(kind, BlockKind::ListItem { .. }) { pending_list.take() } else { None };
                 map.blocks.push(Block { range: s, kind: kind.clone(), line, column, section, region: Region::Normal, group, list });
@@ -549,8 +555,14 @@ fn code_content(src: &str, r: Range<usize>, fenced: bool) -> Option<Range<usize>
 
 /// Split a paragraph into sentences, on Chinese and English end punctuation.
 pub fn sentences(src: &str, r: Range<usize>) -> Vec<Range<usize>> {
-    let text = &src[r.clone()];
     let mut out = Vec::new();
+    sentences_into(src, r, &mut out);
+    out
+}
+
+/// [`sentences`], added to `out`.
+fn sentences_into(src: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let text = &src[r.clone()];
     let mut start = 0usize;
     let mut in_code = false;
     let mut it = text.char_indices().peekable();
@@ -608,7 +620,6 @@ pub fn sentences(src: &str, r: Range<usize>) -> Vec<Range<usize>> {
             out.push(t);
         }
     }
-    out
 }
 
 /// A stable fingerprint for a block: its whitespace-normalized, lowercased text plus its heading

@@ -12,6 +12,7 @@
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind};
 use crate::classify::word_bounded;
+use smallvec::SmallVec;
 
 /// Which list a word of the combined automata belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,9 +77,9 @@ pub struct WordScanner {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Words {
     /// The cue index of each English cue word found (leftmost-longest, word-bounded).
-    pub cues_en: Vec<u32>,
+    pub cues_en: SmallVec<[u32; 4]>,
     /// The cue index of each Chinese cue word found (leftmost-longest, compounds left out).
-    pub cues_zh: Vec<u32>,
+    pub cues_zh: SmallVec<[u32; 4]>,
     /// The first word-bounded specific term of the topic map (leftmost-longest): its key index.
     pub topic_map: Option<u32>,
     /// The longest (then first) word-bounded generic English topic noun: its list index.
@@ -381,10 +382,10 @@ mod tests {
         let text = "Never ever skip cache warming; you MUST. 不要紧，不要动缓存预热。p0 P0 Redis three";
         let w = sc.scan(text);
         let want: Vec<u32> = reference(&["never", "never ever", "ever", "must"], true, text).iter().map(|m| cue_en[m.0].1).collect();
-        assert_eq!(w.cues_en, want);
-        assert_eq!(w.cues_en, vec![1, 5]);
+        assert_eq!(w.cues_en.as_slice(), want);
+        assert_eq!(w.cues_en.as_slice(), [1, 5]);
         // The compound hides the cue inside it; "p0" is not "P0" (the Chinese list is exact).
-        assert_eq!(w.cues_zh, vec![3, 4]);
+        assert_eq!(w.cues_zh.as_slice(), [3, 4]);
         assert_eq!(w.topic_map, Some(0));
         assert_eq!(w.topic_en, Some(1));
         assert_eq!(w.topic_zh, Some(1));
