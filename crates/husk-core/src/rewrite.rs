@@ -179,7 +179,7 @@ struct Chooser {
 }
 
 impl Chooser {
-    fn pick(&mut self, list: &[Filler], key: &str, target_chars: usize, topic: &str) -> Option<String> {
+    fn pick<'l>(&mut self, list: &'l [Filler], key: &str, target_chars: usize, topic: &str) -> Option<&'l str> {
         let mut best: Option<(f64, &Filler)> = None;
         let topic_extra = topic.chars().count().saturating_sub(7);
         let prefix = Fnv::new().part(&self.seed.to_le_bytes()).part(key.as_bytes());
@@ -211,7 +211,7 @@ impl Chooser {
             return self.pick(list, key, target_chars, topic);
         };
         self.used[c.id as usize] = true;
-        Some(c.text.clone())
+        Some(&c.text)
     }
 
     fn role(&mut self, name: &str, bank: &[Filler], key: &str) -> String {
@@ -312,20 +312,30 @@ fn lower_first(s: &str) -> String {
 
 /// `s` with its first character uppercased (in place when it is ASCII).
 fn upper_first(mut s: String) -> String {
-    if s.as_bytes().first().is_none_or(u8::is_ascii) {
-        if let Some(f) = s.get_mut(..1) {
-            f.make_ascii_uppercase();
+    upper_first_from(&mut s, 0);
+    s
+}
+
+/// Uppercase the first character of `s[start..]`.
+fn upper_first_from(s: &mut String, start: usize) {
+    match s[start..].chars().next() {
+        Some(c) if c.is_ascii() => s[start..start + 1].make_ascii_uppercase(),
+        Some(c) => {
+            let upper: String = c.to_uppercase().collect();
+            s.replace_range(start..start + c.len_utf8(), &upper);
         }
-        return s;
-    }
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
+        None => {}
     }
 }
 
 fn fill(template: &str, topic: &str, lang: Lang) -> String {
+    let mut out = String::new();
+    fill_into(&mut out, template, topic, lang);
+    out
+}
+
+/// [`fill`], added to the end of `out`.
+fn fill_into(out: &mut String, template: &str, topic: &str, lang: Lang) {
     // "{topic}告警" with topic "告警" must not read "告警告警", nor "alerts alerts": drop the echo.
     let (head, tail) = template.split_once("{topic}").unwrap_or((template, ""));
     let overlap = match lang {
@@ -359,16 +369,16 @@ fn fill(template: &str, topic: &str, lang: Lang) -> String {
     };
     let article = lang == Lang::En && takes_article(topic, head);
     let tail = &tail[overlap..];
-    let mut out = String::with_capacity(head.len() + 4 + topic.len() + tail.len());
+    let start = out.len();
+    out.reserve(head.len() + 4 + topic.len() + tail.len());
     out.push_str(head);
     if article {
         out.push_str("the ");
     }
     out.push_str(topic);
     out.push_str(tail);
-    match lang {
-        Lang::En => upper_first(out),
-        Lang::Zh => out,
+    if lang == Lang::En {
+        upper_first_from(out, start);
     }
 }
 
@@ -452,7 +462,7 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
             let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
             let list = if named { &bank.roles } else { &bank.cells[&cat] };
             let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
-            Some(pick.map(|s| upper_first_if_en(s, p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
+            Some(pick.map(|s| upper_first_if_en(s.to_string(), p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
         }
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
@@ -484,14 +494,14 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
                     let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
-                        .map(|s| fill(&s, &t, p.lang))
+                        .map(|s| fill(s, &t, p.lang))
                         .or_else(|| sentence(bank, cat, key, rest.chars().count(), &t, p.lang, ch, rest))?;
                     return Some(match_ending(format!("{label}{sep}{body}"), text));
                 }
             }
             let out = ch
                 .pick(&bank.items[&cat], key, target, &topic_noun)
-                .map(|s| fill(&s, &topic_noun, p.lang))
+                .map(|s| fill(s, &topic_noun, p.lang))
                 .or_else(|| sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text))?;
             Some(match_ending(extend(out, target, bank, cat, key, &topic_noun, p.lang, ch), text))
         }
@@ -518,7 +528,7 @@ fn sentence(bank: &crate::lexicon::Bank, cat: Category, key: &str, target: usize
     let first = ch
         .pick(&bank.sentences[&cat], key, target, topic)
         .or_else(|| Category::ALL.iter().filter(|c| **c != Category::Shareable).find_map(|c| ch.pick(&bank.sentences[c], key, target, topic)))?;
-    let out = fill(&first, topic, lang);
+    let out = fill(first, topic, lang);
     Some(match_ending(extend(out, target, bank, cat, key, topic, lang, ch), original))
 }
 
@@ -532,13 +542,15 @@ fn extend(out: String, target: usize, bank: &crate::lexicon::Bank, cat: Category
     let more_key = format!("{key}+");
     match ch.pick(&bank.sentences[&cat], &more_key, target - have, topic) {
         Some(s) => {
-            let sep = if lang == Lang::En { " " } else { "" };
-            let base = if out.ends_with(['.', '。', '!', '?', '！', '？']) {
-                out
-            } else {
-                format!("{out}{}", if lang == Lang::En { "." } else { "。" })
-            };
-            format!("{base}{sep}{}", fill(&s, topic, lang))
+            let mut out = out;
+            if !out.ends_with(['.', '。', '!', '?', '！', '？']) {
+                out.push_str(if lang == Lang::En { "." } else { "。" });
+            }
+            if lang == Lang::En {
+                out.push(' ');
+            }
+            fill_into(&mut out, s, topic, lang);
+            out
         }
         None => out,
     }
@@ -696,7 +708,7 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                     Some(repl)
                 }
                 // Any other quotation: a stock phrase of about its length, not repeated in the document.
-                None => ch.pick(&bank.phrases, &format!("{key}/{i}"), text[r.clone()].chars().count(), ""),
+                None => ch.pick(&bank.phrases, &format!("{key}/{i}"), text[r.clone()].chars().count(), "").map(str::to_string),
             },
             _ => None,
         };
