@@ -65,7 +65,7 @@ pub struct Verdict {
     pub spans: Vec<Span>,
     /// Every category with real evidence (≥ 0.25) and its strongest rule: a block that mixes
     /// kinds of knowledge is handled as the most sensitive of them.
-    pub also: Vec<(Category, &'static str)>,
+    pub also: smallvec::SmallVec<[(Category, &'static str); 2]>,
 }
 
 /// Document-wide facts that single blocks cannot see: who is named, which identifiers are
@@ -300,7 +300,7 @@ pub(crate) fn word_bounded(text: &[u8], s: usize, e: usize) -> bool {
 }
 
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
-fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut Vec<Span>) {
+fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut Buffers, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     if t.cjk && text.chars().any(is_zh_numeral_start) {
         zh_numerals(text, out);
@@ -313,7 +313,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut V
     if !t.digit {
         return;
     }
-    let (mut buf, mut word_buf) = (String::new(), String::new());
+    let Buffers { a: buf, b: word_buf } = bufs;
     for m in rx().number.find_iter(text) {
         let (mut s, mut e) = (m.start(), m.end());
         if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
@@ -326,7 +326,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut V
         if e < bytes.len() && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x']) || bytes[e] == b'_') {
             // "8KB", "50ms": a unit glued on. Accept known units, else skip (a code word).
             let unit_end = text[e..].find(|c: char| !c.is_ascii_alphabetic()).map_or(text.len(), |i| i + e);
-            let unit = lower_in(&mut buf, &text[e..unit_end]);
+            let unit = lower_in(buf, &text[e..unit_end]);
             if lex.units_en.contains(unit) {
                 out.push(Span { range: s..unit_end, kind: SpanKind::Measure(measure_kind(unit)) });
             }
@@ -372,8 +372,8 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, out: &mut V
                 let len = after.find(second).map_or(word_end, |i| i + second.len());
                 kind = Some(measure_kind(two));
                 e += ws + len;
-            } else if !word.is_empty() && lex.units_en.contains(lower_in(&mut word_buf, word)) {
-                kind = Some(measure_kind(&word_buf));
+            } else if !word.is_empty() && lex.units_en.contains(lower_in(word_buf, word)) {
+                kind = Some(measure_kind(word_buf));
                 e += ws + word_end;
             } else if let Some(u) = lex.unit_zh_at(after) {
                 kind = Some(measure_kind(u));
@@ -427,7 +427,7 @@ fn measure_kind(unit: &str) -> MeasureKind {
     }
 }
 
-fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
+fn identifiers(text: &str, lex: &Lexicon, t: &Traits, bufs: &mut Buffers, out: &mut Vec<Span>) {
     // `code spans`
     let mut from = 0;
     while let Some(s) = text[from..].find('`').map(|i| i + from) {
@@ -452,7 +452,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
     }
     let bytes = text.as_bytes();
     // (The identifier patterns are ASCII: lowercased in one buffer for the topic-map lookups.)
-    let mut lower = String::new();
+    let lower = &mut bufs.a;
     let idents = if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
     for m in idents.into_iter().flatten() {
         let t = m.as_str();
@@ -460,7 +460,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         if t.split(['_', '.', ':', '-']).any(|s| s.len() < 2) && !t.contains('_') || t.starts_with("http") {
             continue;
         }
-        if lex.topic_map.contains_key(lower_in(&mut lower, t)) {
+        if lex.topic_map.contains_key(lower_in(lower, t)) {
             continue;
         }
         out.push(Span { range: m.range(), kind: SpanKind::Identifier });
@@ -469,7 +469,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, out: &mut Vec<Span>) {
         return;
     }
     for m in rx().camel.find_iter(text) {
-        if !lex.topic_map.contains_key(lower_in(&mut lower, m.as_str())) && m.as_str() != "iOS" {
+        if !lex.topic_map.contains_key(lower_in(lower, m.as_str())) && m.as_str() != "iOS" {
             out.push(Span { range: m.range(), kind: SpanKind::Identifier });
         }
     }
@@ -517,10 +517,10 @@ fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
 }
 
 /// Named people in English text.
-fn names_en(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
+fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) {
     // (Candidates are ASCII words: lowercased in one buffer for the topic-map lookups.)
-    let mut lower = String::new();
-    let mut in_topic_map = |w: &str| lex.topic_map.contains_key(lower_in(&mut lower, w));
+    let lower = &mut bufs.a;
+    let mut in_topic_map = |w: &str| lex.topic_map.contains_key(lower_in(lower, w));
     for m in rx().en_name.find_iter(text) {
         // At most three words (the pattern allows two after the first).
         let mut slots = [""; 3];
@@ -728,7 +728,7 @@ pub fn scan(text: &str, ctx: Option<&DocContext>) -> Vec<Span> {
 
 /// What the scanners find in `text` alone, before document context.
 pub fn raw_spans(text: &str) -> Vec<Span> {
-    raw_spans_with(text, &Traits::of(text), &lexicon().words.scan(text))
+    raw_spans_with(text, &Traits::of(text), &lexicon().words.scan(text), &mut Buffers::default())
 }
 
 /// A block's raw spans and the traits of its text, which the later steps reuse.
@@ -742,20 +742,27 @@ pub struct Scanned {
     pub(crate) letters: (usize, usize, usize),
 }
 
-fn raw_spans_with(text: &str, t: &Traits, w: &Words) -> Vec<Span> {
+/// Scratch strings the scanners lowercase words into, kept from one block to the next.
+#[derive(Default)]
+struct Buffers {
+    a: String,
+    b: String,
+}
+
+fn raw_spans_with(text: &str, t: &Traits, w: &Words, bufs: &mut Buffers) -> Vec<Span> {
     let lex = lexicon();
     let mut spans = Vec::new();
     if t.quote {
         quotes(text, &mut spans);
     }
     if t.code_mark || t.dot || t.hash || t.upper {
-        identifiers(text, lex, t, &mut spans);
+        identifiers(text, lex, t, bufs, &mut spans);
     }
     if t.digit || t.cjk || t.lower {
-        numbers(text, lex, t, w.number_word, &mut spans);
+        numbers(text, lex, t, w.number_word, bufs, &mut spans);
     }
     if t.upper {
-        names_en(text, lex, &mut spans);
+        names_en(text, lex, bufs, &mut spans);
     }
     if t.cjk {
         names_zh(text, lex, &mut spans);
@@ -850,11 +857,12 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     }
     let mut ctx = DocContext { lang: Lang::En, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
+    let mut bufs = Buffers::default();
     let texts: Vec<&str> = map.blocks.iter().map(|b| &src[b.range.clone()]).collect();
     for ((b, &text), words) in map.blocks.iter().zip(&texts).zip(lexicon().words.scan_many(&texts)) {
         let traits = Traits::of(text);
         let letters = letter_counts(text);
-        let spans = raw_spans_with(text, &traits, &words);
+        let spans = raw_spans_with(text, &traits, &words, &mut bufs);
         if matches!(b.kind, BlockKind::Code { .. }) {
             raw_all.push(Scanned { spans, traits, words, letters });
             continue;
@@ -911,7 +919,7 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
 /// Classify one block's text.
 pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
     let (t, w) = (Traits::of(text), lexicon().words.scan(text));
-    let spans = finish_spans_with(text, raw_spans_with(text, &t, &w), Some(ctx), &t);
+    let spans = finish_spans_with(text, raw_spans_with(text, &t, &w, &mut Buffers::default()), Some(ctx), &t);
     classify_spans_with(text, kind, spans, &t, &w, None)
 }
 
@@ -1119,7 +1127,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             e.1 = neutral.1;
         }
     }
-    let mut also: Vec<(Category, &'static str)> = Category::ALL
+    let mut also: smallvec::SmallVec<[(Category, &'static str); 2]> = Category::ALL
         .iter()
         .zip(&by_cat)
         .filter(|(_, v)| v.0 >= MIN_CATEGORY_EVIDENCE)
