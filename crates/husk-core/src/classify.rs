@@ -939,6 +939,22 @@ const SIGNAL_RULES: [&str; 9] = [
     "signal.first_person",
 ];
 
+/// The rule ids the classifier names besides those of the lexicon's cues and patterns.
+pub(crate) const FIXED_RULES: [&str; 12] = [
+    SIGNAL_RULES[0],
+    SIGNAL_RULES[1],
+    SIGNAL_RULES[2],
+    SIGNAL_RULES[3],
+    SIGNAL_RULES[4],
+    SIGNAL_RULES[5],
+    SIGNAL_RULES[6],
+    SIGNAL_RULES[7],
+    SIGNAL_RULES[8],
+    "style.dialogue-line",
+    "shareable.no-cue",
+    "",
+];
+
 /// Where a category's strongest evidence came from (turned into a rule id only once).
 #[derive(Clone, Copy)]
 enum Evidence {

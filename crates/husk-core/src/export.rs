@@ -276,7 +276,7 @@ impl Vault {
                     line: b.line,
                     category: b.category,
                     action: b.action,
-                    rule: b.rule.clone(),
+                    rule: b.rule.to_string(),
                     sha256: b.sha256.to_string(),
                     shingles,
                     tokens,

@@ -4,6 +4,7 @@
 use crate::markdown::BlockKind;
 use crate::model::{Action, Category, Fingerprint, Forced, Level, Sha256Hex, Visibility};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -60,7 +61,7 @@ pub struct BlockOutcome {
     pub kind: BlockKind,
     pub category: Category,
     pub score: f32,
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     pub action: Action,
     /// Set when a marker, front matter or an override decided the action.
     pub forced: Option<Forced>,
@@ -95,7 +96,7 @@ pub struct Classified {
     pub kind: BlockKind,
     pub category: Category,
     pub score: f32,
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     pub forced: Option<Forced>,
     pub fingerprint: Fingerprint,
     /// Actions at light, medium and heavy.

@@ -383,6 +383,9 @@ pub struct Lexicon {
     /// literals the patterns need.
     pub words: WordScanner,
     pub patterns: Vec<CuePattern>,
+    /// For every rule id the classifier can name: "{id}.below-threshold", then "{id}+{category}"
+    /// for each category in `Category::ALL` order (composed once, not per block).
+    derived_rules: FxHashMap<String, Box<[String; 8]>>,
     pub signals: FxHashMap<String, Signal>,
     pub units_en: FxHashSet<String>,
     /// Words before a quotation that make it a phrasing (lowercase en; zh as written).
@@ -536,6 +539,17 @@ fn bank(file: &'static str, text: &str, ids: &mut FxHashMap<String, u32>) -> Res
 }
 
 impl Lexicon {
+    /// "{rule}.below-threshold" for a rule id of the classifier (None for any other id).
+    pub fn below_threshold_rule(&self, rule: &str) -> Option<&str> {
+        self.derived_rules.get(rule).map(|d| d[0].as_str())
+    }
+
+    /// "{rule}+{category}" for a rule id of the classifier (None for any other id).
+    pub fn with_category_rule(&self, rule: &str, c: Category) -> Option<&str> {
+        let k = Category::ALL.iter().position(|x| *x == c)?;
+        self.derived_rules.get(rule).map(|d| d[k + 1].as_str())
+    }
+
     /// Parse and compile every embedded asset.
     pub fn load() -> Result<Self, LexiconError> {
         let policy: PolicyFile = parse("rules/policy.toml", POLICY)?;
@@ -672,7 +686,13 @@ impl Lexicon {
         .map_err(|what| LexiconError::Invalid { file: "lexicon", what })?;
 
         let export: ExportFile = parse("rules/export.toml", EXPORT)?;
+        let rule_ids = cues.iter().map(|c| c.id.as_str()).chain(patterns.iter().map(|p| p.cue.id.as_str())).chain(section_cues.iter().map(|(c, _)| c.id.as_str()));
+        let derived_rules = rule_ids
+            .chain(crate::classify::FIXED_RULES)
+            .map(|id| (id.to_string(), Box::new(std::array::from_fn(|k| if k == 0 { format!("{id}.below-threshold") } else { format!("{id}+{}", Category::ALL[k - 1]) }))))
+            .collect();
         Ok(Lexicon {
+            derived_rules,
             threshold,
             meta: export.meta,
             always_mask: policy.mask.always,
@@ -831,6 +851,19 @@ mod tests {
             }
         }
         assert_eq!(by_text.len(), lex.filler_ids);
+    }
+
+    #[test]
+    fn derived_rule_ids_are_the_composed_strings() {
+        let lex = Lexicon::load().expect("assets load");
+        let ids = lex.cues.iter().map(|c| c.id.clone()).chain(lex.patterns.iter().map(|p| p.cue.id.clone())).chain(crate::classify::FIXED_RULES.map(String::from));
+        for id in ids {
+            assert_eq!(lex.below_threshold_rule(&id), Some(format!("{id}.below-threshold").as_str()));
+            for c in Category::ALL {
+                assert_eq!(lex.with_category_rule(&id, c), Some(format!("{id}+{c}").as_str()));
+            }
+        }
+        assert_eq!(lex.below_threshold_rule("not.a-rule"), None);
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level
     }
 }
 
-fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &Lexicon) -> (Action, Option<Forced>, Cow<'static, str>) {
+fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &'static Lexicon) -> (Action, Option<Forced>, Cow<'static, str>) {
     match b.region {
         Region::Private => return (Action::Withhold, Some(Forced::Private), "marker.private".into()),
         Region::Public => return (Action::Keep, Some(Forced::Keep), "marker.public".into()),
@@ -142,7 +142,11 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         if lex.always_mask && v.spans.iter().any(|s| is_maskable(s.kind)) {
             return (Action::Mask, None, "mask.names-and-systems".into());
         }
-        let rule = if v.category == Category::Shareable { v.rule.into() } else { format!("{}.below-threshold", v.rule).into() };
+        let rule = if v.category == Category::Shareable {
+            v.rule.into()
+        } else {
+            lex.below_threshold_rule(v.rule).map_or_else(|| format!("{}.below-threshold", v.rule).into(), Cow::Borrowed)
+        };
         return (Action::Keep, None, rule);
     }
     // The most sensitive kind of knowledge in the block decides; ties keep the main category.
@@ -152,7 +156,7 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         let a = lex.action(*c, level);
         if a > action {
             action = a;
-            rule = format!("{r}+{c}").into();
+            rule = lex.with_category_rule(r, *c).map_or_else(|| format!("{r}+{c}").into(), Cow::Borrowed);
         }
     }
     if b.kind == BlockKind::Description && action == Action::Hollow {
@@ -1389,7 +1393,7 @@ fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String) -> Husk {
             kind: b.kind.clone(),
             category: p.verdict.category,
             score: (p.verdict.score * 100.0).round() / 100.0,
-            rule: p.rule.into_owned(),
+            rule: p.rule,
             action: p.action,
             forced: p.forced,
             fingerprint: p.fingerprint,
@@ -1406,14 +1410,14 @@ pub(crate) fn classify_all(src: &str, overrides: &Overrides) -> Vec<Classified> 
     // Classify once; only the decision differs per level.
     let mut plans = assess(src, &map, &ctx, raw, overrides);
     let mut actions = vec![[Action::Keep; 3]; plans.len()];
-    let mut medium: Vec<(String, Option<Forced>)> = Vec::new();
+    let mut medium: Vec<(Cow<'static, str>, Option<Forced>)> = Vec::new();
     for level in Level::ALL {
         decide_level(&map, &mut plans, overrides, level);
         for (a, p) in actions.iter_mut().zip(&plans) {
             a[level_index(level)] = p.action;
         }
         if level == Level::Medium {
-            medium = plans.iter().map(|p| (p.rule.to_string(), p.forced)).collect();
+            medium = plans.iter().map(|p| (p.rule.clone(), p.forced)).collect();
         }
     }
     map.blocks
