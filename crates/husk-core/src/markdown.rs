@@ -651,7 +651,7 @@ fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> Fingerprint {
     // Text whose only whitespace is ASCII and whose other characters have no case beyond ASCII
     // (English, and Chinese with its punctuation): words are runs between ASCII whitespace
     // bytes, copied whole and lowercased in place (the same result as the general path below).
-    if text.is_ascii() || text.chars().all(|c| c.is_ascii() || caseless(c) && !c.is_whitespace()) {
+    if caseless_beyond_ascii(text) {
         let b = text.as_bytes();
         let ws = |x: u8| matches!(x, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
         let mut i = 0;
@@ -691,8 +691,43 @@ fn finish_fingerprint(h: Sha256, text: &str, norm: &mut String) -> Fingerprint {
 
 /// A character that no case mapping changes: CJK ideographs, CJK punctuation, general
 /// punctuation (dashes, curly quotes, ellipsis) and fullwidth punctuation and digits.
+#[cfg(test)]
 fn caseless(c: char) -> bool {
     crate::classify::is_cjk(c) || matches!(c as u32, 0x2010..=0x2027 | 0x3000..=0x303F | 0xFF01..=0xFF20)
+}
+
+/// Every character of `text` is ASCII, or [`caseless`] and not whitespace: read from the UTF-8
+/// lead and continuation bytes, without decoding (a test checks every character).
+fn caseless_beyond_ascii(text: &str) -> bool {
+    let b = text.as_bytes();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let mut i = 0;
+    while i < b.len() {
+        let (ok, len) = match b[i] {
+            0x00..=0x7F => (true, 1),
+            // U+2010..=U+2027
+            0xE2 => (at(i + 1) == 0x80 && (0x90..=0xA7).contains(&at(i + 2)), 3),
+            // U+3001..=U+303F (U+3000 is a space), U+3400..=U+3FFF
+            0xE3 => (at(i + 1) == 0x80 && at(i + 2) != 0x80 || at(i + 1) >= 0x90, 3),
+            // U+4000..=U+4DBF, U+4E00..=U+4FFF (not U+4DC0..=U+4DFF)
+            0xE4 => (at(i + 1) != 0xB7, 3),
+            // U+5000..=U+9FFF
+            0xE5..=0xE9 => (true, 3),
+            // U+F900..=U+FAFF, U+FF01..=U+FF20
+            0xEF => ((0xA4..=0xAB).contains(&at(i + 1)) || at(i + 1) == 0xBC && (0x81..=0xA0).contains(&at(i + 2)), 3),
+            // U+20000..=U+2FA1F
+            0xF0 => {
+                let (b1, b2, b3) = (at(i + 1), at(i + 2), at(i + 3));
+                ((0xA0..=0xAE).contains(&b1) || b1 == 0xAF && (b2 < 0xA8 || b2 == 0xA8 && b3 <= 0x9F), 4)
+            }
+            _ => (false, 1),
+        };
+        if !ok {
+            return false;
+        }
+        i += len;
+    }
+    true
 }
 
 /// The first 16 bytes of the hash of everything so far and `norm`, in hex.
@@ -802,6 +837,18 @@ mod tests {
     fn splice_copies_untouched_bytes() {
         let src = "abc def ghi";
         assert_eq!(splice(src, [(4..7, "XYZW")]), "abc XYZW ghi");
+    }
+
+    #[test]
+    fn the_byte_check_agrees_with_the_character_check_on_every_character() {
+        let check = |t: &str| t.chars().all(|c| c.is_ascii() || caseless(c) && !c.is_whitespace());
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let t = format!("a{c}b{c}");
+            assert_eq!(caseless_beyond_ascii(&t), check(&t), "{:X}", c as u32);
+        }
+        for t in ["", "plain ascii", "缓存，不要 — “引号” ＡＢ", "缓存\u{3000}x", "ΣΑΣ", "𠀀𯨟", "𯨠"] {
+            assert_eq!(caseless_beyond_ascii(t), check(t), "{t:?}");
+        }
     }
 
     #[test]
