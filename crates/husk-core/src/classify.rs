@@ -158,7 +158,6 @@ struct Regexes {
     hex: Regex,
     plain_ident: Regex,
     camel: Regex,
-    en_name: Regex,
     en_number_word: Regex,
     zh_numeral: Regex,
 }
@@ -177,7 +176,6 @@ fn rx() -> &'static Regexes {
             // hyphenated words (back-and-forth, end-to-end) are English.
             plain_ident: r(r"(?-u:\b)[A-Za-z][A-Za-z0-9]*(?:[_.:][A-Za-z0-9]+)+(?-u:\b)|(?-u:\b)[a-z]+(?:-[a-z]*\d+[a-z0-9]*)+(?-u:\b)"),
             camel: r(r"(?-u:\b)[a-z]+[A-Z][A-Za-z0-9]*(?-u:\b)"),
-            en_name: r(r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)"),
             en_number_word: r(&format!(r"(?i)(?-u:\b)({})\s+({})(?-u:\b)", alternation(&lex.number_words_en), alternation(&lex.counted_en))),
             zh_numeral: r(r"(第[一二三四五六七八九十两]+[天次个周月年步轮]|[两二三四五六七八九十百千万半][一二三四五六七八九十百千万两]*(?:个工作日|个小时|个月|句话|分钟|小时|工作日|次|天|周|年|成|倍|句|条|人|轮|步|万))"),
         }
@@ -313,7 +311,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut 
     if !t.digit {
         return;
     }
-    let Buffers { a: buf, b: word_buf } = bufs;
+    let Buffers { a: buf, b: word_buf, .. } = bufs;
     for m in rx().number.find_iter(text) {
         let (mut s, mut e) = (m.start(), m.end());
         if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
@@ -516,16 +514,94 @@ fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
     !plain || camel
 }
 
+/// The pattern of a capitalized name of one to three words (a hyphenated part allowed), which
+/// [`en_name_candidates`] finds without a regex.
+#[cfg(test)]
+const EN_NAME: &str = r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)";
+
+/// The leftmost-first matches of [`EN_NAME`] in `text`, in order (a proptest compares them with
+/// the regex's). The pattern's quantifiers over letters and spaces are greedy and what follows
+/// each can never start with what it repeats, so each run is taken whole; the only choices are
+/// the optional hyphenated parts and how many more words, tried in the regex's order.
+fn en_name_candidates(text: &str, mut found: impl FnMut(Range<usize>)) {
+    let b = text.as_bytes();
+    let mut s = 0;
+    while s < b.len() {
+        if b[s].is_ascii_uppercase() && (s == 0 || !is_word_byte(b[s - 1])) {
+            if let Some(p1) = cap_word(b, s) {
+                let end = hyphened(b, p1, true).and_then(|p2| name_rest(text, p2, 2)).or_else(|| name_rest(text, p1, 2));
+                if let Some(e) = end {
+                    found(s..e);
+                    s = e;
+                    continue;
+                }
+            }
+        }
+        s += 1;
+    }
+}
+
+/// `[A-Z][a-z]+` at `i`: where it ends.
+fn cap_word(b: &[u8], i: usize) -> Option<usize> {
+    if !b.get(i)?.is_ascii_uppercase() {
+        return None;
+    }
+    let e = lower_run(b, i + 1);
+    (e > i + 1).then_some(e)
+}
+
+fn lower_run(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_lowercase) {
+        i += 1;
+    }
+    i
+}
+
+/// `-[A-Z][a-z]+` at `i` (`-[A-Za-z][a-z]+` when `any_case`): where it ends.
+fn hyphened(b: &[u8], i: usize, any_case: bool) -> Option<usize> {
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    let c = *b.get(i + 1)?;
+    if !(c.is_ascii_uppercase() || any_case && c.is_ascii_lowercase()) {
+        return None;
+    }
+    let e = lower_run(b, i + 2);
+    (e > i + 2).then_some(e)
+}
+
+/// `(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,k}(?-u:\b)` at `p` (just after a letter): where the
+/// regex's first successful path ends.
+fn name_rest(text: &str, p: usize, k: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if k > 0 {
+        let ws = text[p..].chars().take_while(|c| c.is_whitespace()).map(char::len_utf8).sum::<usize>();
+        if let Some(q) = (ws > 0).then(|| cap_word(b, p + ws)).flatten() {
+            if let Some(e) = hyphened(b, q, false).and_then(|q2| name_rest(text, q2, k - 1)) {
+                return Some(e);
+            }
+            if let Some(e) = name_rest(text, q, k - 1) {
+                return Some(e);
+            }
+        }
+    }
+    (p == b.len() || !is_word_byte(b[p])).then_some(p)
+}
+
 /// Named people in English text.
 fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) {
     // (Candidates are ASCII words: lowercased in one buffer for the topic-map lookups.)
     let lower = &mut bufs.a;
     let mut in_topic_map = |w: &str| lex.topic_map.contains_key(lower_in(lower, w));
-    for m in rx().en_name.find_iter(text) {
+    let mut candidates = std::mem::take(&mut bufs.ranges);
+    candidates.clear();
+    en_name_candidates(text, |r| candidates.push(r));
+    for m in candidates.iter().cloned() {
+        let m_str = &text[m.clone()];
         // At most three words (the pattern allows two after the first).
         let mut slots = [""; 3];
         let mut n = 0;
-        for w in m.as_str().split_whitespace().take(3) {
+        for w in m_str.split_whitespace().take(3) {
             slots[n] = w;
             n += 1;
         }
@@ -535,7 +611,7 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         // The last few words before the candidate, for context words ("escalate to") and titles;
         // computed only when a multi-word candidate is not settled otherwise.
         let ctx_before = || {
-            let before_words: Vec<&str> = text[..m.start()].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
+            let before_words: Vec<&str> = text[..m.start].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
             (1..=before_words.len()).any(|n| {
                 let phrase = before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
                 lex.contexts_en_before.contains(&phrase)
@@ -543,7 +619,7 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         };
         // Mid-sentence, two capitalized words that are not calendar, place or title words.
         let mid_sentence = {
-            let b = text[..m.start()].trim_end();
+            let b = text[..m.start].trim_end();
             !b.is_empty() && !b.ends_with(['.', '!', '?', ':', '|', '"', '“', '(', '*']) && !b.ends_with("- ")
         };
         let plain_pair = words.len() >= 2
@@ -552,10 +628,10 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         let whole = if words.len() >= 2 {
             known_first || plain_pair || ctx_before() && words.iter().all(|w| !in_topic_map(w))
         } else {
-            known_first && m.start() > 0
+            known_first && m.start > 0
         };
         if whole {
-            out.push(Span { range: m.range(), kind: SpanKind::Name });
+            out.push(Span { range: m.clone(), kind: SpanKind::Name });
         } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1])
             || words.len() >= 3
                 && lex.contexts_en_before.contains(&words[0].to_lowercase())
@@ -563,10 +639,11 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         {
             // "Page Marta Oyelaran", "Ask Dana Whitfield": a capitalized verb at sentence start
             // before a known first name, or a context verb before two more capitalized words.
-            let skip = first.len() + (m.as_str()[first.len()..].len() - m.as_str()[first.len()..].trim_start().len());
-            out.push(Span { range: m.start() + skip..m.end(), kind: SpanKind::Name });
+            let skip = first.len() + (m_str[first.len()..].len() - m_str[first.len()..].trim_start().len());
+            out.push(Span { range: m.start + skip..m.end, kind: SpanKind::Name });
         }
     }
+    bufs.ranges = candidates;
 }
 
 const ZH_FUNCTION_CHARS: &str = "的和与及说在是要会也就都把被给对让这那了吗呢吧啊里上下中前后时";
@@ -747,6 +824,7 @@ pub struct Scanned {
 struct Buffers {
     a: String,
     b: String,
+    ranges: Vec<Range<usize>>,
 }
 
 fn raw_spans_with(text: &str, t: &Traits, w: &Words, bufs: &mut Buffers) -> Vec<Span> {
@@ -1373,5 +1451,21 @@ mod tests {
         let zh_ops = classify("积压超过 5000 条就先扩容消费者。", &BlockKind::Sentence, &ctx);
         assert_eq!(zh_ops.voice, zh_ops.category);
         assert_ne!(zh_ops.voice, Category::Judgment, "{zh_ops:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..proptest::prelude::ProptestConfig::default() })]
+        /// The name scanner finds what the name pattern finds, over text made of the pieces
+        /// that matter to it: capitals, lowercase runs, hyphens, word bytes and spaces of both
+        /// kinds.
+        #[test]
+        fn name_candidates_are_the_pattern_matches(parts in proptest::collection::vec(proptest::sample::select(vec!["Marta", "Ab", "Ab", "A", "ab", "-Lee", "-de", "-", "_", "1", " ", " ", " ", "\n", "\u{a0}", "\u{3000}", ".", "中", "É", "McD"]), 0..24)) {
+            let s: String = parts.concat();
+            let re = Regex::new(EN_NAME).unwrap();
+            let want: Vec<Range<usize>> = re.find_iter(&s).map(|m| m.range()).collect();
+            let mut got = Vec::new();
+            en_name_candidates(&s, |r| got.push(r));
+            proptest::prop_assert_eq!(got, want, "{:?}", s);
+        }
     }
 }
