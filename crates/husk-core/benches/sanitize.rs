@@ -14,7 +14,8 @@ fn bench(c: &mut Criterion) {
     let total: usize = docs.iter().map(String::len).sum();
     let mut g = c.benchmark_group("husk");
     g.sample_size(10);
-    g.throughput(Throughput::Bytes(total as u64));
+    // Decimal units (MB/s), as the target is stated.
+    g.throughput(Throughput::BytesDecimal(total as u64));
     g.bench_function("parse_only", |b| {
         b.iter(|| {
             let mut n = 0usize;
