@@ -311,7 +311,7 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut 
     if !t.digit {
         return;
     }
-    let Buffers { a: buf, b: word_buf, .. } = bufs;
+    let Buffers { lower: buf, lower_word: word_buf, .. } = bufs;
     for m in rx().number.find_iter(text) {
         let (mut s, mut e) = (m.start(), m.end());
         if s > 0 && bytes[s - 1] == b'-' && (s == 1 || bytes[s - 2] == b' ') {
@@ -450,7 +450,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, bufs: &mut Buffers, out: &
     }
     let bytes = text.as_bytes();
     // (The identifier patterns are ASCII: lowercased in one buffer for the topic-map lookups.)
-    let lower = &mut bufs.a;
+    let lower = &mut bufs.lower;
     let idents = if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
     for m in idents.into_iter().flatten() {
         let t = m.as_str();
@@ -473,7 +473,7 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, bufs: &mut Buffers, out: &
     }
 }
 
-/// Occurrences of the document's known names and identifiers in `text` (one Aho-Corasick pass).
+/// Occurrences of the document's known names and identifiers in `text` (one `Needles` pass).
 fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
     let Some((needles, kinds)) = &ctx.matcher else { return };
     needles.for_each(text.as_bytes(), 0..text.len(), |s, e, id| push_known(text.as_bytes(), s..e, kinds[id], out));
@@ -591,7 +591,7 @@ fn name_rest(text: &str, p: usize, k: usize) -> Option<usize> {
 /// Named people in English text.
 fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) {
     // (Candidates are ASCII words: lowercased in one buffer for the topic-map lookups.)
-    let lower = &mut bufs.a;
+    let lower = &mut bufs.lower;
     let mut in_topic_map = |w: &str| lex.topic_map.contains_key(lower_in(lower, w));
     let mut candidates = std::mem::take(&mut bufs.ranges);
     candidates.clear();
@@ -819,11 +819,12 @@ pub struct Scanned {
     pub(crate) letters: (usize, usize, usize),
 }
 
-/// Scratch strings the scanners lowercase words into, kept from one block to the next.
+/// Scratch space the scanners reuse from one block to the next: two strings to lowercase words
+/// into for set lookups, and the name candidates of a block.
 #[derive(Default)]
 struct Buffers {
-    a: String,
-    b: String,
+    lower: String,
+    lower_word: String,
     ranges: Vec<Range<usize>>,
 }
 
@@ -1017,21 +1018,16 @@ const SIGNAL_RULES: [&str; 9] = [
     "signal.first_person",
 ];
 
-/// The rule ids the classifier names besides those of the lexicon's cues and patterns.
-pub(crate) const FIXED_RULES: [&str; 12] = [
-    SIGNAL_RULES[0],
-    SIGNAL_RULES[1],
-    SIGNAL_RULES[2],
-    SIGNAL_RULES[3],
-    SIGNAL_RULES[4],
-    SIGNAL_RULES[5],
-    SIGNAL_RULES[6],
-    SIGNAL_RULES[7],
-    SIGNAL_RULES[8],
-    "style.dialogue-line",
-    "shareable.no-cue",
-    "",
-];
+/// The rule id of a dialogue line's evidence.
+const DIALOGUE_RULE: &str = "style.dialogue-line";
+/// The rule id of a block with no evidence at all.
+const NO_CUE_RULE: &str = "shareable.no-cue";
+
+/// The rule ids the classifier names besides those of the lexicon's cues, patterns and section
+/// cues (the empty id is that of no evidence).
+pub(crate) fn fixed_rules() -> impl Iterator<Item = &'static str> {
+    SIGNAL_RULES.into_iter().chain([DIALOGUE_RULE, NO_CUE_RULE, ""])
+}
 
 /// Where a category's strongest evidence came from (turned into a rule id only once).
 #[derive(Clone, Copy)]
@@ -1063,7 +1059,7 @@ impl Evidence {
             Evidence::Pattern(i) => &lex.patterns[i].cue.id,
             Evidence::Signal(i) => SIGNAL_RULES[i],
             Evidence::Section(i) => &lex.section_cues[i].0.id,
-            Evidence::Dialogue => "style.dialogue-line",
+            Evidence::Dialogue => DIALOGUE_RULE,
         }
     }
 }
@@ -1252,7 +1248,7 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             spans,
             also,
         },
-        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: "shareable.no-cue", spans, also },
+        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: NO_CUE_RULE, spans, also },
     }
 }
 

@@ -686,9 +686,12 @@ impl Lexicon {
         .map_err(|what| LexiconError::Invalid { file: "lexicon", what })?;
 
         let export: ExportFile = parse("rules/export.toml", EXPORT)?;
-        let rule_ids = cues.iter().map(|c| c.id.as_str()).chain(patterns.iter().map(|p| p.cue.id.as_str())).chain(section_cues.iter().map(|(c, _)| c.id.as_str()));
+        let mut rule_ids: Vec<&str> = cues.iter().map(|c| c.id.as_str()).chain(patterns.iter().map(|p| p.cue.id.as_str())).chain(section_cues.iter().map(|(c, _)| c.id.as_str())).collect();
+        for id in crate::classify::fixed_rules() {
+            rule_ids.push(id);
+        }
         let derived_rules = rule_ids
-            .chain(crate::classify::FIXED_RULES)
+            .into_iter()
             .map(|id| (id.to_string(), Box::new(std::array::from_fn(|k| if k == 0 { format!("{id}.below-threshold") } else { format!("{id}+{}", Category::ALL[k - 1]) }))))
             .collect();
         Ok(Lexicon {
@@ -856,7 +859,7 @@ mod tests {
     #[test]
     fn derived_rule_ids_are_the_composed_strings() {
         let lex = Lexicon::load().expect("assets load");
-        let ids = lex.cues.iter().map(|c| c.id.clone()).chain(lex.patterns.iter().map(|p| p.cue.id.clone())).chain(crate::classify::FIXED_RULES.map(String::from));
+        let ids = lex.cues.iter().map(|c| c.id.clone()).chain(lex.patterns.iter().map(|p| p.cue.id.clone())).chain(lex.section_cues.iter().map(|(c, _)| c.id.clone())).chain(crate::classify::fixed_rules().map(String::from));
         for id in ids {
             assert_eq!(lex.below_threshold_rule(&id), Some(format!("{id}.below-threshold").as_str()));
             for c in Category::ALL {

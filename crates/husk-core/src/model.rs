@@ -249,18 +249,6 @@ impl<const N: usize> From<Hex<N>> for String {
     }
 }
 
-impl<const N: usize> PartialEq<str> for Hex<N> {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl<const N: usize> PartialEq<&str> for Hex<N> {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
 impl<const N: usize> PartialEq<String> for Hex<N> {
     fn eq(&self, other: &String) -> bool {
         self.as_str() == other
