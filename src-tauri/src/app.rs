@@ -39,7 +39,11 @@ pub fn builder<R: Runtime>(b: Builder<R>) -> Builder<R> {
 /// vault remembered in `config_dir`, where the vaults the user opens are remembered from now on
 /// (`None`: nothing is remembered). Nothing is opened here: the UI asks for it
 /// (`open_startup_vault`), so a large vault never holds up the first window.
-pub fn prepare<R: Runtime>(app: &tauri::AppHandle<R>, env_vault: Option<std::ffi::OsString>, config_dir: Option<std::path::PathBuf>) {
+pub fn prepare<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    env_vault: Option<std::ffi::OsString>,
+    config_dir: Option<std::path::PathBuf>,
+) {
     use tauri::Manager;
     let env_vault = env_vault.filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
     app.state::<AppState>().prepare(config_dir.as_deref().map(Recall::in_dir), env_vault);

@@ -12,8 +12,8 @@ use crate::recall::Recall;
 use crate::settings::Settings;
 use husk_core::export::ExportRequest as CoreExport;
 use husk_core::index::SearchHit;
+use husk_core::kernel::{self, KernelConfig, Key, Phase, RestoreOptions, RestoreReport, Verified};
 use husk_core::ledger::{Format, LedgerEntry, VerifyReport};
-use husk_core::kernel::{self, Key, KernelConfig, Phase, RestoreOptions, RestoreReport, Verified};
 use husk_core::vault::{now_rfc3339, Mark, Status};
 use husk_core::watch::{WatchEvent, WatchOptions};
 use husk_core::{BlockOutcome, Classified, Level, SanitizeOptions, Vault};
@@ -59,7 +59,10 @@ impl AppState {
     pub fn prepare(&self, recall: Option<Recall>, env_vault: Option<PathBuf>) {
         let start = match env_vault {
             Some(path) => Some(StartupVault { path, source: StartupSource::Env }),
-            None => recall.as_ref().and_then(Recall::load).map(|path| StartupVault { path, source: StartupSource::Last }),
+            None => recall
+                .as_ref()
+                .and_then(Recall::load)
+                .map(|path| StartupVault { path, source: StartupSource::Last }),
         };
         *self.recall.lock().unwrap_or_else(|e| e.into_inner()) = recall;
         *self.startup.lock().unwrap_or_else(|e| e.into_inner()) = start;
@@ -89,12 +92,17 @@ impl AppState {
         }
     }
     /// Run `f` on the open vault on a blocking thread.
-    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Vault) -> IpcResult<T> + Send + 'static) -> IpcResult<T> {
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> IpcResult<T> + Send + 'static,
+    ) -> IpcResult<T> {
         let cell = self.vault.clone();
         blocking(move || {
             // Every vault write is atomic on disk, so a vault survives a panicked command.
             let mut guard = cell.lock().unwrap_or_else(|e| e.into_inner());
-            let v = guard.as_mut().ok_or_else(|| IpcError::new(ErrorCode::NoVault, "open or create a vault first"))?;
+            let v = guard
+                .as_mut()
+                .ok_or_else(|| IpcError::new(ErrorCode::NoVault, "open or create a vault first"))?;
             f(v)
         })
         .await
@@ -256,7 +264,11 @@ async fn open_at(root: PathBuf, progress: Channel<Progress>) -> IpcResult<Vault>
 
 /// Open the vault the user chose, and remember it for the next start.
 #[tauri::command]
-pub async fn open_vault(state: State<'_, AppState>, path: String, progress: Channel<Progress>) -> IpcResult<VaultInfo> {
+pub async fn open_vault(
+    state: State<'_, AppState>,
+    path: String,
+    progress: Channel<Progress>,
+) -> IpcResult<VaultInfo> {
     let v = open_at(typed_path(&path)?, progress).await?;
     let info = state.set(v);
     state.remember(&info.root);
@@ -265,7 +277,11 @@ pub async fn open_vault(state: State<'_, AppState>, path: String, progress: Chan
 
 /// Make a vault of a folder (new or holding notes already), open it and remember it.
 #[tauri::command]
-pub async fn create_vault(state: State<'_, AppState>, path: String, progress: Channel<Progress>) -> IpcResult<VaultInfo> {
+pub async fn create_vault(
+    state: State<'_, AppState>,
+    path: String,
+    progress: Channel<Progress>,
+) -> IpcResult<VaultInfo> {
     let root = typed_path(&path)?;
     let _ = progress.send(Progress { stage: "index", done: 0, total: 0 });
     let (v, _report) = blocking(move || Ok(Vault::init(&root)?)).await?;
@@ -293,7 +309,10 @@ pub struct Startup {
 /// Open the vault meant for the start (`HUSK_VAULT`, else the last one), once, with progress as
 /// for `open_vault`. Later calls (a reloaded page) just report the vault that is open.
 #[tauri::command]
-pub async fn open_startup_vault(state: State<'_, AppState>, progress: Channel<Progress>) -> IpcResult<Startup> {
+pub async fn open_startup_vault(
+    state: State<'_, AppState>,
+    progress: Channel<Progress>,
+) -> IpcResult<Startup> {
     let start = state.startup.lock().unwrap_or_else(|e| e.into_inner()).take();
     let Some(start) = start else {
         return Ok(Startup { vault: state.current(), notice: None });
@@ -314,7 +333,10 @@ pub async fn list_notes(state: State<'_, AppState>) -> IpcResult<Vec<NoteSummary
         .with(|v| {
             // Category counts come from the index; classify whatever is still pending first.
             v.classify_pending()?;
-            Ok(v.note_list()?.into_iter().map(|n| NoteSummary { path: n.path, title: n.title, categories: n.categories }).collect())
+            Ok(v.note_list()?
+                .into_iter()
+                .map(|n| NoteSummary { path: n.path, title: n.title, categories: n.categories })
+                .collect())
         })
         .await
 }
@@ -341,7 +363,8 @@ pub struct VaultChanges {
 /// every settled batch of changes to `changes`. Replaces any earlier watcher.
 #[tauri::command]
 pub async fn watch_vault(state: State<'_, AppState>, changes: Channel<VaultChanges>) -> IpcResult<()> {
-    let (root, opts) = state.with(|v| Ok((v.root().to_path_buf(), WatchOptions::from_config(&v.config()?)))).await?;
+    let (root, opts) =
+        state.with(|v| Ok((v.root().to_path_buf(), WatchOptions::from_config(&v.config()?)))).await?;
     state.stop_watching();
     let stop = Arc::new(AtomicBool::new(false));
     if let Ok(mut w) = state.watcher.lock() {
@@ -378,14 +401,23 @@ pub async fn save_note(state: State<'_, AppState>, path: String, text: String) -
 
 /// Classify the editor's current text with the note's overrides.
 #[tauri::command]
-pub async fn classify_text(state: State<'_, AppState>, path: String, text: String) -> IpcResult<Vec<Classified>> {
+pub async fn classify_text(
+    state: State<'_, AppState>,
+    path: String,
+    text: String,
+) -> IpcResult<Vec<Classified>> {
     state.with(move |v| Ok(husk_core::classify_note(&text, &v.overrides_for(&note(v, &path)?)))).await
 }
 
 /// Override one block (by its fingerprint, as `classify_text` reported it): keep, hollow,
 /// private or auto (remove the override).
 #[tauri::command]
-pub async fn set_override(state: State<'_, AppState>, path: String, fingerprint: String, choice: String) -> IpcResult<()> {
+pub async fn set_override(
+    state: State<'_, AppState>,
+    path: String,
+    fingerprint: String,
+    choice: String,
+) -> IpcResult<()> {
     let mark: Mark = choice.parse()?;
     state.with(move |v| Ok(v.mark_block(&note(v, &path)?, &fingerprint, mark)?)).await
 }
@@ -394,14 +426,29 @@ pub async fn set_override(state: State<'_, AppState>, path: String, fingerprint:
 
 /// The husk of `text` (the editor's content for note `path`) at `level`.
 #[tauri::command]
-pub async fn preview_husk(state: State<'_, AppState>, path: String, text: String, level: Level) -> IpcResult<HuskPreview> {
+pub async fn preview_husk(
+    state: State<'_, AppState>,
+    path: String,
+    text: String,
+    level: Level,
+) -> IpcResult<HuskPreview> {
     let mut opts = SanitizeOptions::new(level);
     opts.overrides = state.with(move |v| Ok(v.overrides_for(&note(v, &path)?))).await?;
     match husk_core::sanitize(&text, &opts) {
-        Ok(h) => Ok(HuskPreview { level, husk: h.text, blocks: h.blocks, retention: h.retention, gate: LeakGate { passed: true, message: None } }),
-        Err(e @ husk_core::SanitizeError::Leak { .. }) => {
-            Ok(HuskPreview { level, husk: String::new(), blocks: Vec::new(), retention: 0.0, gate: LeakGate { passed: false, message: Some(e.to_string()) } })
-        }
+        Ok(h) => Ok(HuskPreview {
+            level,
+            husk: h.text,
+            blocks: h.blocks,
+            retention: h.retention,
+            gate: LeakGate { passed: true, message: None },
+        }),
+        Err(e @ husk_core::SanitizeError::Leak { .. }) => Ok(HuskPreview {
+            level,
+            husk: String::new(),
+            blocks: Vec::new(),
+            retention: 0.0,
+            gate: LeakGate { passed: false, message: Some(e.to_string()) },
+        }),
         Err(e) => Err(e.into()),
     }
 }
@@ -410,9 +457,18 @@ pub async fn preview_husk(state: State<'_, AppState>, path: String, text: String
 
 /// Write a husk of the chosen notes and record it in the ledger.
 #[tauri::command]
-pub async fn export_husk(state: State<'_, AppState>, request: ExportRequest, progress: Channel<Progress>) -> IpcResult<LedgerView> {
+pub async fn export_husk(
+    state: State<'_, AppState>,
+    request: ExportRequest,
+    progress: Channel<Progress>,
+) -> IpcResult<LedgerView> {
     let mut req = CoreExport::new(request.notes, request.level, request.format, typed_path(&request.to)?);
-    req.terms = husk_core::ledger::Terms { recipient: opt(request.recipient), scope: opt(request.scope), until: opt(request.until), manner: opt(request.manner) };
+    req.terms = husk_core::ledger::Terms {
+        recipient: opt(request.recipient),
+        scope: opt(request.scope),
+        until: opt(request.until),
+        manner: opt(request.manner),
+    };
     let total = req.notes.len() as u64;
     let _ = progress.send(Progress { stage: "write", done: 0, total });
     let entry = state.with(move |v| Ok(v.export(&req)?)).await?;
@@ -465,7 +521,13 @@ pub struct BackupView {
 
 impl BackupView {
     fn of(r: &kernel::BackupReport, pruned: usize) -> Self {
-        Self { path: r.path.display().to_string(), size: r.size, verified: r.verified == Verified::Full, files: r.files, pruned }
+        Self {
+            path: r.path.display().to_string(),
+            size: r.size,
+            verified: r.verified == Verified::Full,
+            files: r.files,
+            pruned,
+        }
     }
 }
 
@@ -481,7 +543,8 @@ pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progres
     if cfg.dir.is_none() {
         return Err(no_backup_folder());
     }
-    let a = blocking(move || Ok(kernel::auto_backup(&root, &cfg, &mut |p| drop(progress.send(stage(p))))?)).await?;
+    let a = blocking(move || Ok(kernel::auto_backup(&root, &cfg, &mut |p| drop(progress.send(stage(p))))?))
+        .await?;
     Ok(BackupView::of(&a.backup, a.pruned.len()))
 }
 
@@ -489,7 +552,11 @@ pub async fn backup_kernel(state: State<'_, AppState>, progress: Channel<Progres
 /// of the recipients, and verified with that same passphrase before the kernel gets its name
 /// (recorded, as for automatic kernels). Retention is left alone: nothing is pruned.
 #[tauri::command]
-pub async fn backup_kernel_passphrase(state: State<'_, AppState>, passphrase: NewPassphrase, progress: Channel<Progress>) -> IpcResult<BackupView> {
+pub async fn backup_kernel_passphrase(
+    state: State<'_, AppState>,
+    passphrase: NewPassphrase,
+    progress: Channel<Progress>,
+) -> IpcResult<BackupView> {
     let (lock, key) = passphrase.lock_and_key()?;
     let (root, cfg) = kernel_config(&state).await?;
     let dir = cfg.dir.ok_or_else(no_backup_folder)?;
@@ -522,7 +589,12 @@ pub async fn list_kernels(state: State<'_, AppState>) -> IpcResult<Vec<KernelVie
     ks.sort_by_key(|k| std::cmp::Reverse(k.created));
     Ok(ks
         .into_iter()
-        .map(|k| KernelView { size: std::fs::metadata(&k.path).map_or(0, |m| m.len()), path: k.path.display().to_string(), created: k.created, verified: k.verified })
+        .map(|k| KernelView {
+            size: std::fs::metadata(&k.path).map_or(0, |m| m.len()),
+            path: k.path.display().to_string(),
+            created: k.created,
+            verified: k.verified,
+        })
         .collect())
 }
 
@@ -545,20 +617,30 @@ pub struct KernelCheck {
 
 /// Decrypt a kernel and check every hash; writes nothing.
 #[tauri::command]
-pub async fn verify_kernel(kernel: String, identity: Option<String>, passphrase: Option<String>, progress: Channel<Progress>) -> IpcResult<KernelCheck> {
+pub async fn verify_kernel(
+    kernel: String,
+    identity: Option<String>,
+    passphrase: Option<String>,
+    progress: Channel<Progress>,
+) -> IpcResult<KernelCheck> {
     let path = typed_path(&kernel)?;
     let key = key_of(identity, passphrase)?;
-    let r = blocking(move || Ok(kernel::verify_file(&path, &key, &mut |p| drop(progress.send(stage(p))))?)).await?;
+    let r = blocking(move || Ok(kernel::verify_file(&path, &key, &mut |p| drop(progress.send(stage(p))))?))
+        .await?;
     Ok(KernelCheck { files: r.files, bytes: r.content_bytes, created: r.manifest.created })
 }
 
 /// Restore a kernel into a new (or empty) folder, through a staging folder; never overwrites.
 #[tauri::command]
-pub async fn restore_kernel(request: RestoreRequest, progress: Channel<Progress>) -> IpcResult<RestoreReport> {
+pub async fn restore_kernel(
+    request: RestoreRequest,
+    progress: Channel<Progress>,
+) -> IpcResult<RestoreReport> {
     let (from, to) = (typed_path(&request.kernel)?, typed_path(&request.to)?);
     let key = key_of(request.identity, request.passphrase)?;
     let opts = RestoreOptions { force: false };
-    blocking(move || Ok(kernel::restore(&from, &to, &key, &opts, &mut |p| drop(progress.send(stage(p))))?)).await
+    blocking(move || Ok(kernel::restore(&from, &to, &key, &opts, &mut |p| drop(progress.send(stage(p))))?))
+        .await
 }
 
 /// Write a new age identity file (never overwriting) and return its recipient.

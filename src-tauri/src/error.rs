@@ -74,11 +74,15 @@ impl From<husk_core::VaultError> for IpcError {
             V::NotFound { .. } | V::NotAVault { .. } => ErrorCode::NotAVault,
             V::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorCode::NotFound,
             V::UnknownNote { .. } | V::UnknownExport { .. } => ErrorCode::NotFound,
-            V::BadNote { .. } | V::Config { .. } | V::NoBlockAtLine { .. } | V::Import(_) => ErrorCode::InvalidInput,
+            V::BadNote { .. } | V::Config { .. } | V::NoBlockAtLine { .. } | V::Import(_) => {
+                ErrorCode::InvalidInput
+            }
             V::StateFile { .. } => ErrorCode::Corrupt,
             V::Export(X::InsideVault { .. }) => ErrorCode::InvalidPath,
             V::Export(X::Exists { .. }) => ErrorCode::Exists,
-            V::Export(X::Sanitize { source: husk_core::SanitizeError::PrivateNote, .. }) => ErrorCode::PrivateNote,
+            V::Export(X::Sanitize { source: husk_core::SanitizeError::PrivateNote, .. }) => {
+                ErrorCode::PrivateNote
+            }
             V::Export(X::Sanitize { source: husk_core::SanitizeError::Leak { .. }, .. }) => ErrorCode::Leak,
             V::Export(_) => ErrorCode::InvalidInput,
             _ => ErrorCode::Io,
@@ -97,7 +101,11 @@ impl From<husk_core::kernel::KernelError> for IpcError {
             K::Io { .. } | K::Snapshot { .. } | K::Encrypt { .. } => ErrorCode::Io,
             K::TargetNotEmpty { .. } => ErrorCode::Exists,
             K::TargetRefused { .. } => ErrorCode::InvalidPath,
-            K::NoKey { .. } | K::InvalidRecipient { .. } | K::InvalidIdentity { .. } | K::Config { .. } | K::VaultChanged { .. } => ErrorCode::InvalidInput,
+            K::NoKey { .. }
+            | K::InvalidRecipient { .. }
+            | K::InvalidIdentity { .. }
+            | K::Config { .. }
+            | K::VaultChanged { .. } => ErrorCode::InvalidInput,
             _ => ErrorCode::Corrupt,
         };
         Self::new(code, chain(&e))

@@ -37,7 +37,8 @@ impl Recall {
         if let Some(dir) = self.file.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let json = serde_json::to_vec_pretty(&Stored { vault: vault.to_path_buf() }).map_err(std::io::Error::other)?;
+        let json = serde_json::to_vec_pretty(&Stored { vault: vault.to_path_buf() })
+            .map_err(std::io::Error::other)?;
         husk_core::vault::write_atomic(&self.file, &json)
     }
 }
@@ -55,7 +56,8 @@ mod tests {
         assert_eq!(r.load(), Some(PathBuf::from("/home/me/notes")));
         r.store(Path::new("/home/me/other")).unwrap();
         assert_eq!(r.load(), Some(PathBuf::from("/home/me/other")), "the newest replaces the old");
-        let names: Vec<_> = std::fs::read_dir(tmp.path().join("config")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(tmp.path().join("config")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, [FILE], "no temp file left behind");
     }
 

@@ -25,8 +25,14 @@ pub struct Settings {
 
 impl From<&KernelConfig> for Settings {
     fn from(c: &KernelConfig) -> Self {
-        let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-        Self { backup_dir: path(&c.dir), recipients: c.recipients.clone(), identity: path(&c.identity), keep_last: u32::try_from(c.keep_last).unwrap_or(u32::MAX) }
+        let path =
+            |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        Self {
+            backup_dir: path(&c.dir),
+            recipients: c.recipients.clone(),
+            identity: path(&c.identity),
+            keep_last: u32::try_from(c.keep_last).unwrap_or(u32::MAX),
+        }
     }
 }
 
@@ -48,7 +54,12 @@ impl Settings {
     pub fn save(&self, v: &Vault) -> IpcResult<()> {
         let mut t = match v.config()?.remove("kernel") {
             Some(toml::Value::Table(t)) => t,
-            Some(_) => return Err(IpcError::new(ErrorCode::InvalidInput, "config.toml has a `kernel` key that is not a table")),
+            Some(_) => {
+                return Err(IpcError::new(
+                    ErrorCode::InvalidInput,
+                    "config.toml has a `kernel` key that is not a table",
+                ))
+            }
             None => toml::Table::new(),
         };
         let set_path = |t: &mut toml::Table, k: &str, p: &str| {
@@ -60,7 +71,10 @@ impl Settings {
         };
         set_path(&mut t, "dir", &self.backup_dir);
         set_path(&mut t, "identity", &self.identity);
-        t.insert("recipients".into(), toml::Value::Array(self.recipients.iter().map(|r| toml::Value::String(r.clone())).collect()));
+        t.insert(
+            "recipients".into(),
+            toml::Value::Array(self.recipients.iter().map(|r| toml::Value::String(r.clone())).collect()),
+        );
         t.insert("keep_last".into(), toml::Value::Integer(i64::from(self.keep_last)));
         Ok(v.set_config_table("kernel", t)?)
     }

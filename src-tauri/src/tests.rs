@@ -84,7 +84,11 @@ fn vault_commands_round_trip_through_ipc() {
     assert!(text.as_str().unwrap().starts_with("# Notes"));
     invoke(&w, "save_note", json!({ "path": "notes.md", "text": "# Notes\n\nchanged\n" })).unwrap();
     assert_eq!(std::fs::read_to_string(tmp.path().join("notes.md")).unwrap(), "# Notes\n\nchanged\n");
-    assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".husk-tmp")));
+    assert!(std::fs::read_dir(tmp.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with(".husk-tmp")));
 
     // A path that escapes the vault is refused with a stable code, and nothing is written.
     assert_eq!(code(invoke(&w, "save_note", json!({ "path": "../outside.md", "text": "x" }))), "not_found");
@@ -97,9 +101,18 @@ fn vault_chooser_validates_typed_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let app = app();
     let w = window(&app, "main");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "", "progress": "__CHANNEL__:90" }))), "invalid_path");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": "relative/dir", "progress": "__CHANNEL__:90" }))), "invalid_path");
-    assert_eq!(code(invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" }))), "not_a_vault");
+    assert_eq!(
+        code(invoke(&w, "open_vault", json!({ "path": "", "progress": "__CHANNEL__:90" }))),
+        "invalid_path"
+    );
+    assert_eq!(
+        code(invoke(&w, "open_vault", json!({ "path": "relative/dir", "progress": "__CHANNEL__:90" }))),
+        "invalid_path"
+    );
+    assert_eq!(
+        code(invoke(&w, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" }))),
+        "not_a_vault"
+    );
     let fresh = tmp.path().join("new vault");
     invoke(&w, "create_vault", json!({ "path": fresh, "progress": "__CHANNEL__:90" })).unwrap();
     assert!(fresh.join(".husk").is_dir());
@@ -118,17 +131,22 @@ fn note_and_husk_commands() {
     let blocks = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
     let blocks = blocks.as_array().unwrap();
     assert_eq!(blocks.len(), 2, "two list items: {blocks:?}");
-    assert!(blocks.iter().all(|b| b["category"].is_string() && b["rule"].is_string() && b["actions"].as_array().unwrap().len() == 3));
+    assert!(blocks.iter().all(|b| b["category"].is_string()
+        && b["rule"].is_string()
+        && b["actions"].as_array().unwrap().len() == 3));
     let fp = blocks[0]["fingerprint"].as_str().unwrap().to_string();
 
     // Before the override the shareable step is kept at light level.
-    let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "light" })).unwrap();
+    let p =
+        invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "light" })).unwrap();
     assert!(p["husk"].as_str().unwrap().contains("minor currency units"));
-    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "private" })).unwrap();
+    invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "private" }))
+        .unwrap();
     let b = invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap();
     assert_eq!(b[0]["forced"], "private");
     for level in ["light", "medium", "heavy"] {
-        let p = invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": level })).unwrap();
+        let p =
+            invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": level })).unwrap();
         assert_eq!(p["level"], level);
         assert_eq!(p["gate"]["passed"], true);
         let husk = p["husk"].as_str().unwrap();
@@ -136,13 +154,27 @@ fn note_and_husk_commands() {
         assert!(!husk.contains("minor currency units"), "{level}: the private block is gone");
     }
     invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "auto" })).unwrap();
-    assert_eq!(invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap()[0]["forced"], Value::Null);
-    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "maybe" }))), "invalid_input");
-    assert_eq!(code(invoke(&w, "set_override", json!({ "path": "gone.md", "fingerprint": fp, "choice": "keep" }))), "not_found");
+    assert_eq!(
+        invoke(&w, "classify_text", json!({ "path": "notes.md", "text": text })).unwrap()[0]["forced"],
+        Value::Null
+    );
+    assert_eq!(
+        code(invoke(&w, "set_override", json!({ "path": "notes.md", "fingerprint": fp, "choice": "maybe" }))),
+        "invalid_input"
+    );
+    assert_eq!(
+        code(invoke(&w, "set_override", json!({ "path": "gone.md", "fingerprint": fp, "choice": "keep" }))),
+        "not_found"
+    );
 
     let private = "---\nhusk: private\n---\n# T\n\nx\n";
-    assert_eq!(code(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }))), "private_note");
-    assert!(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "extreme" })).is_err());
+    assert_eq!(
+        code(invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": private, "level": "light" }))),
+        "private_note"
+    );
+    assert!(
+        invoke(&w, "preview_husk", json!({ "path": "notes.md", "text": text, "level": "extreme" })).is_err()
+    );
 }
 
 #[test]
@@ -194,10 +226,16 @@ fn export_and_ledger_commands() {
     // Exporting into the vault, or over an existing export, is refused with a stable code.
     let inside = json!({ "notes": ["notes.md"], "level": "heavy", "format": "markdown", "to": vault.join("x"),
         "recipient": "", "scope": "", "until": "", "manner": "" });
-    assert_eq!(code(invoke(&w, "export_husk", json!({ "request": inside, "progress": "__CHANNEL__:8" }))), "invalid_path");
+    assert_eq!(
+        code(invoke(&w, "export_husk", json!({ "request": inside, "progress": "__CHANNEL__:8" }))),
+        "invalid_path"
+    );
     let again = json!({ "notes": ["skills/排查.md"], "level": "medium", "format": "skill", "to": out,
         "recipient": "", "scope": "", "until": "", "manner": "" });
-    assert_eq!(code(invoke(&w, "export_husk", json!({ "request": again, "progress": "__CHANNEL__:9" }))), "exists");
+    assert_eq!(
+        code(invoke(&w, "export_husk", json!({ "request": again, "progress": "__CHANNEL__:9" }))),
+        "exists"
+    );
     assert_eq!(code(invoke(&w, "verify_ledger", json!({ "id": "nope", "dir": out }))), "not_found");
 }
 
@@ -215,7 +253,11 @@ fn kernel_backup_verify_restore_and_keygen() {
     let key = tmp.path().join("key.txt");
     let recipient = invoke(&w, "generate_key", json!({ "output": key })).unwrap();
     assert!(recipient.as_str().unwrap().starts_with("age1"));
-    assert_eq!(code(invoke(&w, "generate_key", json!({ "output": key }))), "exists", "never overwrites a key");
+    assert_eq!(
+        code(invoke(&w, "generate_key", json!({ "output": key }))),
+        "exists",
+        "never overwrites a key"
+    );
     let kernels = tmp.path().join("kernels");
     let s = json!({ "backup_dir": kernels, "recipients": [recipient], "identity": key, "keep_last": 10 });
     invoke(&w, "save_settings", json!({ "settings": s })).unwrap();
@@ -226,27 +268,50 @@ fn kernel_backup_verify_restore_and_keygen() {
     let listed = invoke(&w, "list_kernels", json!({})).unwrap();
     assert_eq!(listed[0]["path"], json!(path));
 
-    let check = invoke(&w, "verify_kernel", json!({ "kernel": path, "identity": key, "progress": "__CHANNEL__:3" })).unwrap();
+    let check =
+        invoke(&w, "verify_kernel", json!({ "kernel": path, "identity": key, "progress": "__CHANNEL__:3" }))
+            .unwrap();
     assert!(check["files"].as_u64().unwrap() >= 2);
 
     let target = tmp.path().join("restored");
-    let r = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:4" })).unwrap();
+    let r = invoke(
+        &w,
+        "restore_kernel",
+        json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:4" }),
+    )
+    .unwrap();
     assert!(r["files"].as_u64().unwrap() >= 2);
     for note in ["notes.md", "skills/排查.md"] {
-        assert_eq!(std::fs::read(vault.join(note)).unwrap(), std::fs::read(target.join(note)).unwrap(), "{note} restored byte for byte");
+        assert_eq!(
+            std::fs::read(vault.join(note)).unwrap(),
+            std::fs::read(target.join(note)).unwrap(),
+            "{note} restored byte for byte"
+        );
     }
     // Restoring over a non-empty folder is refused.
-    let again = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:5" }));
+    let again = invoke(
+        &w,
+        "restore_kernel",
+        json!({ "request": { "kernel": path, "to": target, "identity": key }, "progress": "__CHANNEL__:5" }),
+    );
     assert_eq!(code(again), "exists");
 
     // A wrong key: one clear error, nothing written.
     let other = tmp.path().join("other.txt");
     invoke(&w, "generate_key", json!({ "output": other })).unwrap();
     let fresh = tmp.path().join("fresh");
-    let wrong = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": fresh, "identity": other }, "progress": "__CHANNEL__:6" }));
+    let wrong = invoke(
+        &w,
+        "restore_kernel",
+        json!({ "request": { "kernel": path, "to": fresh, "identity": other }, "progress": "__CHANNEL__:6" }),
+    );
     assert_eq!(code(wrong), "wrong_key");
     assert!(!fresh.exists());
-    let wrong_pass = invoke(&w, "verify_kernel", json!({ "kernel": path, "passphrase": "not it", "progress": "__CHANNEL__:7" }));
+    let wrong_pass = invoke(
+        &w,
+        "verify_kernel",
+        json!({ "kernel": path, "passphrase": "not it", "progress": "__CHANNEL__:7" }),
+    );
     assert_eq!(code(wrong_pass), "wrong_key");
     let none = invoke(&w, "verify_kernel", json!({ "kernel": path, "progress": "__CHANNEL__:8" }));
     assert_eq!(code(none), "invalid_input", "a key or a passphrase is required");
@@ -264,7 +329,12 @@ fn commands_outside_the_capability_are_refused() {
     assert!(msg.to_string().contains("not"), "{msg}");
     eprintln!("refusals: {msg}");
     // Core commands are not granted either.
-    assert!(invoke(&main, "plugin:event|listen", json!({ "event": "x", "target": { "kind": "Any" }, "handler": 0 })).is_err());
+    assert!(invoke(
+        &main,
+        "plugin:event|listen",
+        json!({ "event": "x", "target": { "kind": "Any" }, "handler": 0 })
+    )
+    .is_err());
     // Husk's own commands are granted to the main window only.
     let other = window(&app, "other");
     let refused = invoke(&other, "open_vault", json!({ "path": tmp.path(), "progress": "__CHANNEL__:90" }));
@@ -322,7 +392,10 @@ fn every_ui_string_is_in_both_translation_tables() {
     for src in &sources {
         for marker in ["data-i18n=\"", "data-i18n-placeholder=\"", "t('"] {
             for part in src.split(marker).skip(1) {
-                let key: String = part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect();
+                let key: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_')
+                    .collect();
                 if key.contains('.') && !key.ends_with('.') {
                     assert!(en.contains(&key), "{key} is used but not translated");
                 }
@@ -348,20 +421,30 @@ fn vault_status_reports_notes_and_exports() {
 #[test]
 fn the_last_vault_opened_is_reopened_at_start() {
     let tmp = tempfile::tempdir().unwrap();
-    let (config, vault, other) = (tmp.path().join("config"), tmp.path().join("vault"), tmp.path().join("other"));
+    let (config, vault, other) =
+        (tmp.path().join("config"), tmp.path().join("vault"), tmp.path().join("other"));
     demo_vault(&vault);
     demo_vault(&other);
-    let start = |w: &WebviewWindow<Mock>| invoke(w, "open_startup_vault", json!({ "progress": "__CHANNEL__:1" })).unwrap();
+    let start = |w: &WebviewWindow<Mock>| {
+        invoke(w, "open_startup_vault", json!({ "progress": "__CHANNEL__:1" })).unwrap()
+    };
 
     // First start: nothing remembered, so the chooser, without a notice.
     let app1 = app_started(&config, None);
     let w = window(&app1, "main");
     assert_eq!(start(&w), json!({ "vault": null, "notice": null }));
     invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:2" })).unwrap();
-    let stored = std::fs::read_to_string(config.join("last-vault.json")).expect("remembered in the config folder");
+    let stored =
+        std::fs::read_to_string(config.join("last-vault.json")).expect("remembered in the config folder");
     assert!(stored.contains(&*vault.canonicalize().unwrap().to_string_lossy()), "{stored}");
-    assert!(!stored.contains("passphrase") && stored.lines().count() <= 3, "a path and nothing else: {stored}");
-    let in_vault: Vec<_> = std::fs::read_dir(vault.join(".husk")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        !stored.contains("passphrase") && stored.lines().count() <= 3,
+        "a path and nothing else: {stored}"
+    );
+    let in_vault: Vec<_> = std::fs::read_dir(vault.join(".husk"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(!in_vault.iter().any(|n| n.contains("last")), "never written inside a vault: {in_vault:?}");
 
     // Next start: the same vault opens, once; a reloaded page gets the open vault back.
@@ -392,20 +475,25 @@ fn a_last_vault_that_is_gone_or_no_longer_a_vault_gives_a_notice() {
     let (config, vault) = (tmp.path().join("config"), tmp.path().join("vault"));
     demo_vault(&vault);
     let app = app_started(&config, None);
-    invoke(&window(&app, "main"), "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:1" })).unwrap();
+    invoke(&window(&app, "main"), "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:1" }))
+        .unwrap();
     let root = vault.canonicalize().unwrap();
 
     let notice_at_start = || {
         let app = app_started(&config, None);
         let w = window(&app, "main");
-        let s = invoke(&w, "open_startup_vault", json!({ "progress": "__CHANNEL__:2" })).expect("a notice, not an error");
+        let s = invoke(&w, "open_startup_vault", json!({ "progress": "__CHANNEL__:2" }))
+            .expect("a notice, not an error");
         assert_eq!(s["vault"], Value::Null, "the chooser is shown");
         assert!(invoke(&w, "current_vault", json!({})).unwrap().is_null());
         s["notice"].clone()
     };
     std::fs::remove_dir_all(vault.join(".husk")).unwrap();
     let n = notice_at_start();
-    assert_eq!((n["source"].as_str(), n["path"].as_str(), n["error"]["code"].as_str()), (Some("last"), root.to_str(), Some("not_a_vault")));
+    assert_eq!(
+        (n["source"].as_str(), n["path"].as_str(), n["error"]["code"].as_str()),
+        (Some("last"), root.to_str(), Some("not_a_vault"))
+    );
     assert!(!vault.join(".husk").exists(), "a folder that is no longer a vault is left alone");
 
     std::fs::remove_dir_all(&vault).unwrap();
@@ -415,13 +503,18 @@ fn a_last_vault_that_is_gone_or_no_longer_a_vault_gives_a_notice() {
 
     // A bad HUSK_VAULT gives the same kind of notice, naming its source.
     let app = app_started(&config, Some(Path::new("/nonexistent/husk-vault")));
-    let s = invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:3" })).unwrap();
-    assert_eq!((s["notice"]["source"].as_str(), s["notice"]["error"]["code"].as_str()), (Some("env"), Some("not_found")));
+    let s =
+        invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:3" })).unwrap();
+    assert_eq!(
+        (s["notice"]["source"].as_str(), s["notice"]["error"]["code"].as_str()),
+        (Some("env"), Some("not_found"))
+    );
 
     // A damaged memory file means nothing is remembered.
     std::fs::write(config.join("last-vault.json"), "{ garbled").unwrap();
     let app = app_started(&config, None);
-    let s = invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:4" })).unwrap();
+    let s =
+        invoke(&window(&app, "main"), "open_startup_vault", json!({ "progress": "__CHANNEL__:4" })).unwrap();
     assert_eq!(s, json!({ "vault": null, "notice": null }));
 }
 
@@ -433,7 +526,11 @@ fn passphrase_backup_is_verified_with_the_same_passphrase() {
     let app = app();
     let w = window(&app, "main");
     let backup = |pass: &str, confirm: &str| {
-        invoke(&w, "backup_kernel_passphrase", json!({ "passphrase": { "passphrase": pass, "confirm": confirm }, "progress": "__CHANNEL__:1" }))
+        invoke(
+            &w,
+            "backup_kernel_passphrase",
+            json!({ "passphrase": { "passphrase": pass, "confirm": confirm }, "progress": "__CHANNEL__:1" }),
+        )
     };
     assert_eq!(code(backup("correct horse", "correct horse")), "no_vault");
     invoke(&w, "open_vault", json!({ "path": vault, "progress": "__CHANNEL__:2" })).unwrap();
@@ -462,12 +559,20 @@ fn passphrase_backup_is_verified_with_the_same_passphrase() {
     assert!(kernel.starts_with(b"age-encryption.org/v1\n-> scrypt "), "an age passphrase file");
 
     // The passphrase opens it; the recipients' route and a wrong passphrase do not.
-    let wrong = invoke(&w, "verify_kernel", json!({ "kernel": path, "passphrase": "correct hose", "progress": "__CHANNEL__:3" }));
+    let wrong = invoke(
+        &w,
+        "verify_kernel",
+        json!({ "kernel": path, "passphrase": "correct hose", "progress": "__CHANNEL__:3" }),
+    );
     assert_eq!(code(wrong), "wrong_key");
     let target = tmp.path().join("restored");
     let r = invoke(&w, "restore_kernel", json!({ "request": { "kernel": path, "to": target, "passphrase": "correct horse" }, "progress": "__CHANNEL__:4" })).unwrap();
     assert!(r["files"].as_u64().unwrap() >= 2);
     for note in ["notes.md", "skills/排查.md"] {
-        assert_eq!(std::fs::read(vault.join(note)).unwrap(), std::fs::read(target.join(note)).unwrap(), "{note} restored byte for byte");
+        assert_eq!(
+            std::fs::read(vault.join(note)).unwrap(),
+            std::fs::read(target.join(note)).unwrap(),
+            "{note} restored byte for byte"
+        );
     }
 }

@@ -34,7 +34,8 @@ fn shots_dir() -> PathBuf {
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         dirs.push(PathBuf::from(home).join("bin"));
     }
@@ -57,10 +58,17 @@ fn tools() -> Option<Tools> {
         (Some(xvfb), Some(driver), Some(native)) => Some(Tools { xvfb, driver, native }),
         (x, d, n) => {
             let mut missing = Vec::new();
-            if x.is_none() { missing.push("Xvfb (apt: xvfb)"); }
-            if d.is_none() { missing.push("tauri-driver (cargo install tauri-driver --version ^2 --locked)"); }
-            if n.is_none() { missing.push("WebKitWebDriver (apt: webkit2gtk-driver)"); }
-            let msg = format!("end-to-end tools missing: {}; scripts/test.sh installs them", missing.join(", "));
+            if x.is_none() {
+                missing.push("Xvfb (apt: xvfb)");
+            }
+            if d.is_none() {
+                missing.push("tauri-driver (cargo install tauri-driver --version ^2 --locked)");
+            }
+            if n.is_none() {
+                missing.push("WebKitWebDriver (apt: webkit2gtk-driver)");
+            }
+            let msg =
+                format!("end-to-end tools missing: {}; scripts/test.sh installs them", missing.join(", "));
             if std::env::var_os("CI").is_some() {
                 panic!("{msg}");
             }
@@ -96,7 +104,10 @@ fn children_of(pid: u32) -> Vec<u32> {
         let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
         // pid (comm) state ppid ...: comm may contain spaces, so split after the last ')'.
-        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
         if ppid == Some(pid) {
             out.push(child);
         }
@@ -160,7 +171,11 @@ fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).expect("read demo vault").flatten() {
         let p = e.path();
         let t = to.join(e.file_name());
-        if p.is_dir() { copy_dir(&p, &t) } else { std::fs::copy(&p, &t).expect("copy"); }
+        if p.is_dir() {
+            copy_dir(&p, &t)
+        } else {
+            std::fs::copy(&p, &t).expect("copy");
+        }
     }
 }
 
@@ -172,7 +187,14 @@ async fn launch(t: &Tools, open_vault: bool) -> Session {
 
     let display = free_display();
     let xvfb = Command::new(&t.xvfb)
-        .args([format!(":{display}"), "-screen".into(), "0".into(), "1280x800x24".into(), "-nolisten".into(), "tcp".into()])
+        .args([
+            format!(":{display}"),
+            "-screen".into(),
+            "0".into(),
+            "1280x800x24".into(),
+            "-nolisten".into(),
+            "tcp".into(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -228,7 +250,11 @@ async fn connect(port: u16) -> Client {
     caps.insert("tauri:options".into(), json!({ "application": app() }));
     let mut attempt = 0;
     loop {
-        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(c) => return c,
             Err(e) if attempt < 4 => {
                 attempt += 1;
@@ -263,7 +289,13 @@ impl Session {
     }
 
     async fn click(&self, id: &str) {
-        self.client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("#{id}: {e}")).click().await.unwrap_or_else(|e| panic!("click #{id}: {e}"));
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click #{id}: {e}"));
     }
 
     async fn type_into(&self, id: &str, text: &str) {
@@ -275,7 +307,14 @@ impl Session {
     /// The element's text content (WebKitWebDriver's rendered-text call is unreliable for
     /// ellipsized elements, so read the DOM).
     async fn text(&self, css: &str) -> String {
-        let v = self.client.execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", vec![json!(css)]).await.expect("read text");
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                vec![json!(css)],
+            )
+            .await
+            .expect("read text");
         v.as_str().unwrap_or_else(|| panic!("no element {css}")).trim().to_string()
     }
 
@@ -288,7 +327,10 @@ impl Session {
         match self.client.screenshot().await {
             Ok(png) => std::fs::write(&path, png).expect("write screenshot"),
             Err(_) => {
-                let _ = Command::new("import").args(["-display", &format!(":{}", self.display), "-window", "root"]).arg(&path).status();
+                let _ = Command::new("import")
+                    .args(["-display", &format!(":{}", self.display), "-window", "root"])
+                    .arg(&path)
+                    .status();
             }
         }
     }
@@ -305,7 +347,11 @@ impl Session {
     async fn relaunch(&mut self) {
         let _ = self.client.clone().close().await;
         self.client = connect(self.port).await;
-        self.wait_js("document.body && document.body.dataset.ready === 'true'", "the UI to become ready again").await;
+        self.wait_js(
+            "document.body && document.body.dataset.ready === 'true'",
+            "the UI to become ready again",
+        )
+        .await;
     }
 
     /// The app's config folder (XDG_CONFIG_HOME points into the test's data dir, never at the
@@ -336,7 +382,8 @@ async fn e2e_1_chinese_search_opens_a_tinted_note() {
     s.wait_js("!document.getElementById('vault-welcome').hidden", "the vault chooser").await;
     s.type_into("vault-path", &s.vault.path().display().to_string()).await;
     s.click("vault-open").await;
-    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 5", "five notes in the tree").await;
+    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 5", "five notes in the tree")
+        .await;
 
     s.type_into("search-input", "积压").await;
     s.wait_js("!document.getElementById('search-results').hidden && document.querySelectorAll('#search-results .note-item').length === 1", "one search hit").await;
@@ -348,18 +395,26 @@ async fn e2e_1_chinese_search_opens_a_tinted_note() {
     assert_eq!(s.text("#note-title").await, "线上故障排查");
     let cats = s.js("return [...new Set([...document.querySelectorAll('#note-preview .blk')].map(b => b.dataset.category))];").await;
     let cats: Vec<&str> = cats.as_array().expect("array").iter().filter_map(|c| c.as_str()).collect();
-    assert!(cats.iter().any(|c| *c != "shareable"), "a runbook with gotchas has high-value blocks, got {cats:?}");
+    assert!(
+        cats.iter().any(|c| *c != "shareable"),
+        "a runbook with gotchas has high-value blocks, got {cats:?}"
+    );
     // Tinted means a visible background colour on a non-shareable block.
     let bg = s.js("const b=[...document.querySelectorAll('#note-preview .blk')].find(b=>b.dataset.category!=='shareable'); return getComputedStyle(b).backgroundColor;").await;
     assert_ne!(bg, json!("rgba(0, 0, 0, 0)"), "blocks are tinted");
     s.shot("1-note-tinted").await;
 
     // A note written by another program shows up in the tree (watcher events).
-    std::fs::write(s.vault.path().join("外部笔记.md"), "# 外部笔记\n\n从别的编辑器写入。\n").expect("external note");
+    std::fs::write(s.vault.path().join("外部笔记.md"), "# 外部笔记\n\n从别的编辑器写入。\n")
+        .expect("external note");
     s.click("nav-vault").await;
     s.client.find(Locator::Id("search-input")).await.expect("search").clear().await.expect("clear search");
     s.js("document.getElementById('search-input').dispatchEvent(new Event('input')); return true;").await;
-    s.wait_js("document.querySelector('#note-list .note-item[data-path=\"外部笔记.md\"]')", "the external note in the tree").await;
+    s.wait_js(
+        "document.querySelector('#note-list .note-item[data-path=\"外部笔记.md\"]')",
+        "the external note in the tree",
+    )
+    .await;
     s.finish().await;
 }
 
@@ -377,7 +432,10 @@ async fn e2e_2_private_block_leaves_the_husk_at_every_level() {
     s.click("level-light").await;
     s.wait_js("document.getElementById('husk-gate').textContent !== '–'", "the light husk").await;
     let before = s.js("return [...document.querySelectorAll('#husk-grid .cell.husk')].map(c => c.textContent).join('\\n');").await;
-    assert!(before.as_str().expect("text").contains(PHRASE), "control: the shareable step is kept at light level");
+    assert!(
+        before.as_str().expect("text").contains(PHRASE),
+        "control: the shareable step is kept at light level"
+    );
 
     // Mark it private in the note inspector.
     s.click("nav-note").await;
@@ -386,7 +444,10 @@ async fn e2e_2_private_block_leaves_the_husk_at_every_level() {
     s.wait_js("!document.getElementById('inspector-body').hidden", "the inspector").await;
     s.click("ovr-private").await;
     s.wait_js(&format!("[...document.querySelectorAll('#note-preview .blk.forced-private')].some(b=>b.textContent.includes('{PHRASE}'))"), "the block marked private").await;
-    assert!(s.text("#insp-actions").await.contains("Private") || s.text("#insp-actions").await.contains("private"));
+    assert!(
+        s.text("#insp-actions").await.contains("Private")
+            || s.text("#insp-actions").await.contains("private")
+    );
     s.shot("2-block-private").await;
 
     for level in ["light", "medium", "heavy"] {
@@ -412,7 +473,13 @@ async fn e2e_5_language_switch() {
     let Some(t) = tools() else { return };
     let s = launch(&t, true).await;
     assert_eq!(s.text("#nav-vault span[data-i18n]").await, "Vault", "follows the English system locale");
-    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
+    s.client
+        .find(Locator::Id("lang-select"))
+        .await
+        .expect("lang select")
+        .select_by_value("zh")
+        .await
+        .expect("choose zh");
     s.wait_js("document.documentElement.lang === 'zh-CN'", "Chinese").await;
     assert_eq!(s.text("#nav-vault span[data-i18n]").await, "笔记库");
     assert_eq!(s.text("#nav-kernel span[data-i18n]").await, "内核备份");
@@ -423,7 +490,13 @@ async fn e2e_5_language_switch() {
     s.open_note("skills/payment-reconcile/SKILL.md").await;
     assert_eq!(s.text("#legend .legend-item:first-child").await, "踩坑经验");
     s.shot("5-chinese-ui").await;
-    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("en").await.expect("choose en");
+    s.client
+        .find(Locator::Id("lang-select"))
+        .await
+        .expect("lang select")
+        .select_by_value("en")
+        .await
+        .expect("choose en");
     s.wait_js("document.documentElement.lang === 'en'", "English").await;
     assert_eq!(s.text("#nav-vault span[data-i18n]").await, "Vault");
     s.finish().await;
@@ -441,11 +514,24 @@ async fn e2e_3_export_skill_and_ledger() {
 
     s.click("nav-export").await;
     // The open note is preselected.
-    let checked = s.js("return [...document.querySelectorAll('#export-notes input:checked')].map(i => i.value);").await;
+    let checked =
+        s.js("return [...document.querySelectorAll('#export-notes input:checked')].map(i => i.value);").await;
     assert_eq!(checked, json!(["skills/payment-reconcile/SKILL.md"]));
     s.click("export-next").await;
-    s.client.find(Locator::Id("export-format")).await.expect("format").select_by_value("skill").await.expect("skill");
-    s.client.find(Locator::Id("export-level")).await.expect("level").select_by_value("medium").await.expect("medium");
+    s.client
+        .find(Locator::Id("export-format"))
+        .await
+        .expect("format")
+        .select_by_value("skill")
+        .await
+        .expect("skill");
+    s.client
+        .find(Locator::Id("export-level"))
+        .await
+        .expect("level")
+        .select_by_value("medium")
+        .await
+        .expect("medium");
     s.click("export-next").await;
     // Step 3 refuses to go on without a recipient.
     s.click("export-next").await;
@@ -466,8 +552,15 @@ async fn e2e_3_export_skill_and_ledger() {
 
     // On disk: SKILL.md with valid front matter whose name is the folder's name.
     let skill = std::fs::read_to_string(target.join("SKILL.md")).expect("SKILL.md written");
-    let fm = skill.strip_prefix("---\n").and_then(|r| r.split_once("\n---\n")).map(|(fm, _)| fm).expect("SKILL.md starts with front matter");
-    let field = |k: &str| fm.lines().find_map(|l| l.strip_prefix(&format!("{k}:")).map(|v| v.trim().trim_matches('"').to_string()));
+    let fm = skill
+        .strip_prefix("---\n")
+        .and_then(|r| r.split_once("\n---\n"))
+        .map(|(fm, _)| fm)
+        .expect("SKILL.md starts with front matter");
+    let field = |k: &str| {
+        fm.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}:")).map(|v| v.trim().trim_matches('"').to_string()))
+    };
     assert_eq!(field("name").as_deref(), Some("payment-reconcile"));
     let desc = field("description").expect("description");
     assert!(!desc.is_empty() && desc.chars().count() <= 1024, "description is 1-1024 chars");
@@ -484,12 +577,30 @@ async fn e2e_3_export_skill_and_ledger() {
     assert_eq!(entry["format"], "skill");
     assert!(entry["files"].as_array().expect("files").iter().any(|f| f["path"] == "SKILL.md"));
     s.click("nav-ledger").await;
-    s.wait_js("document.querySelectorAll('#ledger-table [data-testid=ledger-row]').length === 1", "the ledger row").await;
-    s.client.find(Locator::Css("#ledger-table [data-testid=ledger-row] td")).await.expect("row").click().await.expect("select");
-    s.wait_js("document.getElementById('ledger-detail').textContent.includes('ACME Payments')", "the entry's details").await;
+    s.wait_js(
+        "document.querySelectorAll('#ledger-table [data-testid=ledger-row]').length === 1",
+        "the ledger row",
+    )
+    .await;
+    s.client
+        .find(Locator::Css("#ledger-table [data-testid=ledger-row] td"))
+        .await
+        .expect("row")
+        .click()
+        .await
+        .expect("select");
+    s.wait_js(
+        "document.getElementById('ledger-detail').textContent.includes('ACME Payments')",
+        "the entry's details",
+    )
+    .await;
     s.type_into("ledger-verify-dir", &target.display().to_string()).await;
     s.click("ledger-verify").await;
-    s.wait_js("document.getElementById('ledger-verify-result').classList.contains('ok')", "the folder verified").await;
+    s.wait_js(
+        "document.getElementById('ledger-verify-result').classList.contains('ok')",
+        "the folder verified",
+    )
+    .await;
     s.shot("3-ledger").await;
     s.finish().await;
 }
@@ -501,7 +612,10 @@ async fn make_kernel(s: &Session, work: &Path) -> (PathBuf, PathBuf, Vec<u64>) {
     s.click("nav-kernel").await;
     s.type_into("keygen-output", &key.display().to_string()).await;
     s.click("keygen-run").await;
-    assert!(s.text("#keygen-result").await.contains("Tick the box"), "keygen needs the acknowledgement first");
+    assert!(
+        s.text("#keygen-result").await.contains("Tick the box"),
+        "keygen needs the acknowledgement first"
+    );
     assert!(!key.exists());
     s.click("keygen-ack").await;
     s.click("keygen-run").await;
@@ -521,7 +635,11 @@ async fn make_kernel(s: &Session, work: &Path) -> (PathBuf, PathBuf, Vec<u64>) {
     s.click("nav-kernel").await;
     s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
     s.click("kernel-backup").await;
-    s.wait_js("document.getElementById('kernel-backup-result').classList.contains('ok')", "a verified kernel").await;
+    s.wait_js(
+        "document.getElementById('kernel-backup-result').classList.contains('ok')",
+        "a verified kernel",
+    )
+    .await;
     let path = s.js("return document.getElementById('kernel-backup-result').dataset.path;").await;
     let bar = s.js("return window.__bar;").await;
     let bar: Vec<u64> = bar.as_array().expect("bar values").iter().filter_map(|v| v.as_u64()).collect();
@@ -534,7 +652,11 @@ fn md_files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) {
         if e.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        if p.is_dir() { md_files(&p, base, out) } else { out.push(p.strip_prefix(base).expect("rel").to_path_buf()); }
+        if p.is_dir() {
+            md_files(&p, base, out)
+        } else {
+            out.push(p.strip_prefix(base).expect("rel").to_path_buf());
+        }
     }
 }
 
@@ -551,18 +673,29 @@ async fn e2e_4_backup_and_restore_through_the_wizard() {
     assert_eq!(bar.last(), Some(&100), "the bar ends at 100%: {bar:?}");
     assert!(bar.iter().any(|v| *v > 0 && *v < 100), "the bar showed progress on the way: {bar:?}");
     assert!(bar.windows(2).all(|w| w[0] <= w[1]), "the bar never moves back: {bar:?}");
-    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list")
+        .await;
     assert_eq!(s.text("[data-testid=kernel-row] td:last-child").await, "yes", "listed as verified");
     s.shot("4-kernel-backup").await;
 
     // Restore wizard: pick the kernel from the list, the identity file, a new folder.
-    s.client.find(Locator::Css("[data-testid=kernel-row] td")).await.expect("kernel row").click().await.expect("pick kernel");
-    assert_eq!(s.js("return document.getElementById('restore-kernel').value;").await, json!(kernel.display().to_string()));
+    s.client
+        .find(Locator::Css("[data-testid=kernel-row] td"))
+        .await
+        .expect("kernel row")
+        .click()
+        .await
+        .expect("pick kernel");
+    assert_eq!(
+        s.js("return document.getElementById('restore-kernel').value;").await,
+        json!(kernel.display().to_string())
+    );
     s.type_into("restore-identity", &key.display().to_string()).await;
     let target = work.path().join("restored vault");
     s.type_into("restore-to", &target.display().to_string()).await;
     s.click("restore-run").await;
-    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result")
+        .await;
     assert_eq!(s.js("return document.getElementById('restore-progress').dataset.value;").await, json!("100"));
     s.shot("4-kernel-restored").await;
 
@@ -589,7 +722,11 @@ async fn e2e_6_wrong_key_restores_nothing() {
     let other = work.path().join("other-identity.txt");
     s.type_into("keygen-output", &other.display().to_string()).await;
     s.click("keygen-run").await;
-    s.wait_js("document.querySelector('[data-testid=keygen-recipient]') && document.getElementById('keygen-use')", "the second key").await;
+    s.wait_js(
+        "document.querySelector('[data-testid=keygen-recipient]') && document.getElementById('keygen-use')",
+        "the second key",
+    )
+    .await;
     assert!(other.is_file());
 
     s.type_into("restore-kernel", &kernel.display().to_string()).await;
@@ -599,9 +736,16 @@ async fn e2e_6_wrong_key_restores_nothing() {
     s.click("restore-run").await;
     s.wait_js("document.getElementById('restore-result').classList.contains('bad')", "the error").await;
     let msg = s.text("#restore-result").await;
-    assert!(msg.contains("does not open the kernel") && msg.contains("Nothing was written"), "clear error: {msg}");
+    assert!(
+        msg.contains("does not open the kernel") && msg.contains("Nothing was written"),
+        "clear error: {msg}"
+    );
     assert!(!target.exists(), "nothing written at the target");
-    let leftovers: Vec<_> = std::fs::read_dir(work.path()).expect("work").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(work.path())
+        .expect("work")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(leftovers.iter().all(|n| !n.contains("must-not-exist")), "no staging folder left: {leftovers:?}");
     assert_eq!(s.js("return document.getElementById('restore-progress').dataset.value;").await, json!("0"));
     s.shot("6-wrong-key").await;
@@ -644,7 +788,13 @@ async fn e2e_7_smallest_window_and_shortcuts() {
     let editor = s.client.find(Locator::Id("note-editor")).await.expect("editor");
     editor.send_keys("\u{E009}3").await.expect("ctrl+3");
     s.wait_js("!document.getElementById('screen-husk').hidden && document.getElementById('level-heavy').classList.contains('on')", "heavy via Ctrl+3").await;
-    s.client.find(Locator::Id("level-heavy")).await.expect("level").send_keys("\u{E009}1").await.expect("ctrl+1");
+    s.client
+        .find(Locator::Id("level-heavy"))
+        .await
+        .expect("level")
+        .send_keys("\u{E009}1")
+        .await
+        .expect("ctrl+1");
     s.wait_js("document.getElementById('level-light').classList.contains('on')", "light via Ctrl+1").await;
     s.finish().await;
 }
@@ -658,11 +808,17 @@ async fn e2e_8_reopens_the_last_vault() {
     let mut s = launch(&t, false).await;
     let remembered = s.config_dir().join("last-vault.json");
     assert!(!remembered.exists(), "a fresh config folder remembers nothing");
-    s.wait_js("!document.getElementById('vault-welcome').hidden && document.getElementById('vault-notice').hidden", "the chooser, without a notice").await;
+    s.wait_js(
+        "!document.getElementById('vault-welcome').hidden && document.getElementById('vault-notice').hidden",
+        "the chooser, without a notice",
+    )
+    .await;
     s.type_into("vault-path", &s.vault.path().display().to_string()).await;
     s.click("vault-open").await;
-    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 5", "five notes in the tree").await;
-    let stored = std::fs::read_to_string(&remembered).expect("the vault is remembered in the app's config folder");
+    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 5", "five notes in the tree")
+        .await;
+    let stored =
+        std::fs::read_to_string(&remembered).expect("the vault is remembered in the app's config folder");
     let root = s.vault.path().canonicalize().expect("vault root");
     assert!(stored.contains(&*root.to_string_lossy()), "{stored}");
 
@@ -675,11 +831,24 @@ async fn e2e_8_reopens_the_last_vault() {
     // No longer a vault: the chooser, with a notice and the path ready to fix.
     std::fs::rename(root.join(".husk"), root.join("husk-state-moved")).expect("move .husk away");
     s.relaunch().await;
-    s.wait_js("!document.getElementById('vault-welcome').hidden && !document.getElementById('vault-notice').hidden", "the notice").await;
-    assert_eq!(s.js("return document.getElementById('vault-notice').dataset.code;").await, json!("not_a_vault"));
+    s.wait_js(
+        "!document.getElementById('vault-welcome').hidden && !document.getElementById('vault-notice').hidden",
+        "the notice",
+    )
+    .await;
+    assert_eq!(
+        s.js("return document.getElementById('vault-notice').dataset.code;").await,
+        json!("not_a_vault")
+    );
     let notice = s.text("#vault-notice").await;
-    assert!(notice.contains("no longer a Husk vault") && notice.contains(&*root.to_string_lossy()), "{notice}");
-    assert_eq!(s.js("return document.getElementById('vault-path').value;").await, json!(root.display().to_string()));
+    assert!(
+        notice.contains("no longer a Husk vault") && notice.contains(&*root.to_string_lossy()),
+        "{notice}"
+    );
+    assert_eq!(
+        s.js("return document.getElementById('vault-path').value;").await,
+        json!(root.display().to_string())
+    );
     assert_eq!(s.text("#vault-error").await, "", "a notice, not an error");
     assert!(!root.join(".husk").exists(), "nothing was recreated");
     s.shot("8-notice-not-a-vault").await;
@@ -689,10 +858,24 @@ async fn e2e_8_reopens_the_last_vault() {
     let moved = root.with_file_name(format!("{}-moved", root.file_name().expect("name").to_string_lossy()));
     std::fs::rename(&root, &moved).expect("move the vault away");
     s.relaunch().await;
-    s.wait_js("document.getElementById('vault-notice').dataset.code === 'not_found'", "the notice for a vanished vault").await;
+    s.wait_js(
+        "document.getElementById('vault-notice').dataset.code === 'not_found'",
+        "the notice for a vanished vault",
+    )
+    .await;
     assert!(s.text("#vault-notice").await.contains("is gone"));
-    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
-    s.wait_js("document.getElementById('vault-notice').textContent.includes('已不存在')", "the notice in Chinese").await;
+    s.client
+        .find(Locator::Id("lang-select"))
+        .await
+        .expect("lang select")
+        .select_by_value("zh")
+        .await
+        .expect("choose zh");
+    s.wait_js(
+        "document.getElementById('vault-notice').textContent.includes('已不存在')",
+        "the notice in Chinese",
+    )
+    .await;
     s.shot("8-notice-gone-zh").await;
 
     // Opening it from its new place makes that the remembered vault.
@@ -735,7 +918,11 @@ async fn e2e_9_passphrase_backup_and_restore() {
     s.type_into("backup-passphrase-again", "plum orchard 42").await;
     s.js("window.__bar = []; new MutationObserver(() => window.__bar.push(Number(document.getElementById('kernel-progress').dataset.value))).observe(document.getElementById('kernel-progress'), { attributes: true, attributeFilter: ['data-value'] }); return true;").await;
     s.click("kernel-backup").await;
-    s.wait_js("document.getElementById('kernel-backup-result').classList.contains('ok')", "a kernel verified with the passphrase").await;
+    s.wait_js(
+        "document.getElementById('kernel-backup-result').classList.contains('ok')",
+        "a kernel verified with the passphrase",
+    )
+    .await;
     let bar = s.js("return window.__bar;").await;
     let bar: Vec<u64> = bar.as_array().expect("bar values").iter().filter_map(|v| v.as_u64()).collect();
     assert_eq!(bar.last(), Some(&100), "the bar ends at 100%: {bar:?}");
@@ -743,32 +930,59 @@ async fn e2e_9_passphrase_backup_and_restore() {
     assert!(s.text("#kernel-backup-result").await.contains("written and verified"));
     let fields = s.js("return [document.getElementById('backup-passphrase').value, document.getElementById('backup-passphrase-again').value];").await;
     assert_eq!(fields, json!(["", ""]), "the passphrase fields are cleared after use");
-    let kernel = PathBuf::from(s.js("return document.getElementById('kernel-backup-result').dataset.path;").await.as_str().expect("kernel path"));
+    let kernel = PathBuf::from(
+        s.js("return document.getElementById('kernel-backup-result').dataset.path;")
+            .await
+            .as_str()
+            .expect("kernel path"),
+    );
     assert!(kernel.is_file() && kernel.starts_with(kernels.canonicalize().expect("kernels")));
-    assert!(std::fs::read(&kernel).expect("kernel").starts_with(b"age-encryption.org/v1\n-> scrypt "), "locked with a passphrase");
-    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list").await;
+    assert!(
+        std::fs::read(&kernel).expect("kernel").starts_with(b"age-encryption.org/v1\n-> scrypt "),
+        "locked with a passphrase"
+    );
+    s.wait_js("document.querySelectorAll('[data-testid=kernel-row]').length === 1", "the kernel in the list")
+        .await;
     s.shot("9-passphrase-backup").await;
 
     // Restore through the wizard with the passphrase.
-    s.client.find(Locator::Css("[data-testid=kernel-row] td")).await.expect("kernel row").click().await.expect("pick kernel");
+    s.client
+        .find(Locator::Css("[data-testid=kernel-row] td"))
+        .await
+        .expect("kernel row")
+        .click()
+        .await
+        .expect("pick kernel");
     s.click("restore-mode-pass").await;
     s.type_into("restore-passphrase", "plum orchard 42").await;
     let target = work.path().join("restored");
     s.type_into("restore-to", &target.display().to_string()).await;
     s.click("restore-run").await;
-    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result").await;
+    s.wait_js("document.getElementById('restore-result').classList.contains('ok')", "the restore result")
+        .await;
     let mut files = Vec::new();
     md_files(s.vault.path(), s.vault.path(), &mut files);
     assert!(files.len() >= 5);
     for f in &files {
-        assert!(std::fs::read(s.vault.path().join(f)).expect("original") == std::fs::read(target.join(f)).expect("restored"), "{} is byte-identical", f.display());
+        assert!(
+            std::fs::read(s.vault.path().join(f)).expect("original")
+                == std::fs::read(target.join(f)).expect("restored"),
+            "{} is byte-identical",
+            f.display()
+        );
     }
     s.shot("9-passphrase-restored").await;
 
     // The passphrase form in Chinese at the smallest window size: every control on screen.
     s.client.set_window_size(1024, 700).await.expect("resize");
     s.wait_js("window.innerWidth <= 1024 && window.innerHeight <= 700", "the smaller window").await;
-    s.client.find(Locator::Id("lang-select")).await.expect("lang select").select_by_value("zh").await.expect("choose zh");
+    s.client
+        .find(Locator::Id("lang-select"))
+        .await
+        .expect("lang select")
+        .select_by_value("zh")
+        .await
+        .expect("choose zh");
     s.wait_js("document.documentElement.lang === 'zh-CN'", "Chinese").await;
     s.type_into("backup-passphrase", "x").await;
     s.type_into("backup-passphrase-again", "y").await;
@@ -783,15 +997,24 @@ async fn e2e_9_passphrase_backup_and_restore() {
 /// A vault of `n` generated notes (the demo notes, each made distinct), never opened before.
 fn large_vault(dir: &Path, n: usize) {
     let demo = repo().join("assets/demo-vault");
-    let sources: Vec<String> = ["skills/线上故障排查.md", "skills/payment-reconcile/SKILL.md", "colleague/lao-wang/persona.md", "colleague/lao-wang/work.md"]
-        .iter()
-        .map(|p| std::fs::read_to_string(demo.join(p)).expect("demo note"))
-        .collect();
+    let sources: Vec<String> = [
+        "skills/线上故障排查.md",
+        "skills/payment-reconcile/SKILL.md",
+        "colleague/lao-wang/persona.md",
+        "colleague/lao-wang/work.md",
+    ]
+    .iter()
+    .map(|p| std::fs::read_to_string(demo.join(p)).expect("demo note"))
+    .collect();
     std::fs::create_dir_all(dir.join(".husk")).expect("mkdir");
     for i in 0..n {
         let folder = dir.join(format!("area-{:02}", i % 40));
         std::fs::create_dir_all(&folder).expect("mkdir");
-        std::fs::write(folder.join(format!("note-{i:04}.md")), format!("{}\n\nNote {i}: keep item {i} in mind.\n", sources[i % sources.len()])).expect("note");
+        std::fs::write(
+            folder.join(format!("note-{i:04}.md")),
+            format!("{}\n\nNote {i}: keep item {i} in mind.\n", sources[i % sources.len()]),
+        )
+        .expect("note");
     }
 }
 
@@ -814,15 +1037,28 @@ async fn e2e_10_opening_a_large_vault_shows_progress() {
           return true;").await;
     let t0 = Instant::now();
     s.click("vault-open").await;
-    s.wait_js("document.getElementById('vault-error').textContent.includes('2000 note(s)')", "the classify stage").await;
+    s.wait_js(
+        "document.getElementById('vault-error').textContent.includes('2000 note(s)')",
+        "the classify stage",
+    )
+    .await;
     assert_eq!(s.js("return document.getElementById('vault-open').disabled && document.getElementById('vault-progress').classList.contains('indeterminate');").await, json!(true), "busy while opening");
     s.shot("10-opening-large-vault").await;
-    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 2000", "2000 notes in the tree").await;
+    s.wait_js("document.querySelectorAll('#note-list .note-item').length === 2000", "2000 notes in the tree")
+        .await;
     eprintln!("opening a new 2000-note vault through the UI: {} ms", t0.elapsed().as_millis());
     let seen = s.js("return window.__seen;").await;
     let seen: Vec<&str> = seen.as_array().expect("stages").iter().filter_map(|v| v.as_str()).collect();
-    assert!(seen.iter().any(|t| t.contains("search index")) && seen.iter().any(|t| t.contains("Classifying the blocks of 2000 note(s)")), "{seen:?}");
-    assert_eq!(s.js("return window.__moved;").await, json!(false), "nothing on the chooser moved while opening");
+    assert!(
+        seen.iter().any(|t| t.contains("search index"))
+            && seen.iter().any(|t| t.contains("Classifying the blocks of 2000 note(s)")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        s.js("return window.__moved;").await,
+        json!(false),
+        "nothing on the chooser moved while opening"
+    );
     assert_eq!(s.js("return document.getElementById('vault-open').disabled;").await, json!(false));
     s.finish().await;
 }

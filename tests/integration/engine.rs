@@ -23,7 +23,11 @@ fn assert_fails(o: &std::process::Output, code: i32, needle: &str, out: &Path) {
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
     }
     assert!(!out.exists(), "no output file may be written");
-    let leftovers: Vec<_> = fs::read_dir(out.parent().unwrap()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with(".husk-tmp")).collect();
+    let leftovers: Vec<_> = fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".husk-tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }
 
@@ -145,9 +149,19 @@ fn output_is_replaced_atomically_and_never_half_written() {
 fn report_lists_every_block_and_the_retention_figure() {
     let dir = tempdir();
     let note = dir.path().join("n.md");
-    fs::write(&note, "# T\n\n- Ask Marta Oyelaran before any change.\n- Keep a timeline.\n\n```sh\nrun --limit=40\n```\n").unwrap();
+    fs::write(
+        &note,
+        "# T\n\n- Ask Marta Oyelaran before any change.\n- Keep a timeline.\n\n```sh\nrun --limit=40\n```\n",
+    )
+    .unwrap();
     let (out, report) = (dir.path().join("out.md"), dir.path().join("r.json"));
-    let o = run(husk().arg("sanitize").arg(&note).args(["--level", "medium", "--output"]).arg(&out).arg("--report").arg(&report));
+    let o = run(husk()
+        .arg("sanitize")
+        .arg(&note)
+        .args(["--level", "medium", "--output"])
+        .arg(&out)
+        .arg("--report")
+        .arg(&report));
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
     let blocks = r["blocks"].as_array().unwrap();
@@ -176,11 +190,23 @@ fn report_lists_every_block_and_the_retention_figure() {
 fn same_seed_same_husk_and_seeds_vary_the_filler() {
     let dir = tempdir();
     let note = dir.path().join("n.md");
-    let body: String = (0..12).map(|i| format!("- Never raise pool {i} past {}; the primary falls over at {} connections.\n", 40 + i, 400 + i)).collect();
+    let body: String = (0..12)
+        .map(|i| {
+            format!(
+                "- Never raise pool {i} past {}; the primary falls over at {} connections.\n",
+                40 + i,
+                400 + i
+            )
+        })
+        .collect();
     fs::write(&note, format!("# Pools\n\n{body}")).unwrap();
     let husk_with = |seed: &str| {
         let out = dir.path().join(format!("o{seed}.md"));
-        let o = run(husk().arg("sanitize").arg(&note).args(["--level", "heavy", "--seed", seed, "--output"]).arg(&out));
+        let o = run(husk()
+            .arg("sanitize")
+            .arg(&note)
+            .args(["--level", "heavy", "--seed", seed, "--output"])
+            .arg(&out));
         assert!(o.status.success(), "{}", stderr(&o));
         fs::read_to_string(out).unwrap()
     };
@@ -237,7 +263,10 @@ fn classify_prints_a_table_and_json() {
     assert!(o.status.success());
     let table = stdout(&o);
     assert!(table.lines().next().unwrap().contains("rule"));
-    assert!(table.contains("network") && table.contains("signal.name") && table.contains("shareable"), "{table}");
+    assert!(
+        table.contains("network") && table.contains("signal.name") && table.contains("shareable"),
+        "{table}"
+    );
     let o = run(husk().arg("classify").arg(&note).arg("--json"));
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(rows[0]["actions"], serde_json::json!(["mask", "hollow", "hollow"]));
@@ -251,7 +280,12 @@ fn golden_dir() -> PathBuf {
 }
 
 fn golden_inputs() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(golden_dir()).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
+    let mut v: Vec<PathBuf> = fs::read_dir(golden_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
     v.sort();
     assert!(v.len() >= 14, "one golden per category and language");
     v
@@ -265,7 +299,8 @@ fn golden_fixtures_classify_into_their_category() {
         let o = run(husk().arg("classify").arg(&input).arg("--json"));
         assert!(o.status.success());
         let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-        let cats: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
+        let cats: Vec<&str> =
+            rows.as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
         let hits = cats.iter().filter(|c| **c == want).count();
         assert!(hits * 2 > cats.len(), "{stem}: expected mostly {want}, got {cats:?}");
     }
@@ -289,7 +324,9 @@ fn golden_fixtures_match_their_reviewed_husks() {
                 fs::create_dir_all(&expected_dir).unwrap();
                 fs::write(&expected, &got).unwrap();
             } else {
-                let want = fs::read_to_string(&expected).unwrap_or_else(|_| panic!("missing golden {}; run with HUSK_BLESS=1", expected.display()));
+                let want = fs::read_to_string(&expected).unwrap_or_else(|_| {
+                    panic!("missing golden {}; run with HUSK_BLESS=1", expected.display())
+                });
                 if want != got {
                     mismatches.push(format!("{stem}.{level}"));
                 }
@@ -322,7 +359,10 @@ fn skeleton_lines(md: &str) -> Vec<String> {
     for line in md.lines() {
         let t = line.trim_start();
         let is_table = t.starts_with('|');
-        if t.starts_with('#') || t.starts_with("```") || is_table && (!prev_table || t.starts_with("| ---") || t.starts_with("|---")) {
+        if t.starts_with('#')
+            || t.starts_with("```")
+            || is_table && (!prev_table || t.starts_with("| ---") || t.starts_with("|---"))
+        {
             out.push(line.to_string());
         }
         prev_table = is_table;
@@ -331,10 +371,14 @@ fn skeleton_lines(md: &str) -> Vec<String> {
 }
 
 fn list_items(md: &str) -> usize {
-    md.lines().filter(|l| {
-        let t = l.trim_start();
-        t.starts_with("- ") || t.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-    }).count()
+    md.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.starts_with("- ")
+                || t.split_once(". ")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        })
+        .count()
 }
 
 #[test]

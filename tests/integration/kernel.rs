@@ -3,7 +3,7 @@
 //! hostile-archive and wrong-credential tests. Nothing here may leave a partial vault behind.
 
 use crate::util::*;
-use husk_core::kernel::{self, Key, KernelError, Lock, Manifest, ManifestFile, RestoreOptions};
+use husk_core::kernel::{self, KernelError, Key, Lock, Manifest, ManifestFile, RestoreOptions};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{Read, Write};
@@ -33,7 +33,9 @@ impl Lcg {
 }
 
 fn seed() -> u64 {
-    std::env::var("HUSK_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64)
+    std::env::var("HUSK_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    })
 }
 
 /// A vault with nested notes, a Chinese name, a path longer than 100 bytes, an empty folder, a
@@ -48,12 +50,16 @@ fn make_vault(root: &Path, notes: usize, size: usize) -> PathBuf {
         fs::create_dir_all(&d).unwrap();
         let mut body = format!("# Note {i}\n\n");
         while body.len() < size {
-            body.push_str(["alpha ", "beta ", "gamma\n", "delta ", "踩坑经验 ", "- item\n"][rng.below(6) as usize]);
+            body.push_str(
+                ["alpha ", "beta ", "gamma\n", "delta ", "踩坑经验 ", "- item\n"][rng.below(6) as usize],
+            );
         }
         fs::write(d.join(format!("note-{i:05}.md")), body).unwrap();
     }
     fs::write(v.join("判断直觉.md"), "# 判断直觉\n\n先看日志，再看指标。\n").unwrap();
-    let long = v.join("a-rather-long-folder-name-to-push-the-path-beyond-one-hundred-bytes").join("and-another-long-segment-here");
+    let long = v
+        .join("a-rather-long-folder-name-to-push-the-path-beyond-one-hundred-bytes")
+        .join("and-another-long-segment-here");
     fs::create_dir_all(&long).unwrap();
     fs::write(long.join("with-a-long-file-name-as-well-for-the-ustar-limit.md"), "# long\n").unwrap();
     fs::create_dir_all(v.join("empty-folder")).unwrap();
@@ -101,7 +107,15 @@ fn entries(dir: &Path) -> Vec<String> {
 
 /// `diff -r` ignoring the live index (its snapshot is a different file by design).
 fn assert_same_tree(a: &Path, b: &Path) {
-    let o = Command::new("diff").arg("-r").arg("--exclude=index.db").arg("--exclude=index.db-wal").arg("--exclude=index.db-shm").arg(a).arg(b).output().unwrap();
+    let o = Command::new("diff")
+        .arg("-r")
+        .arg("--exclude=index.db")
+        .arg("--exclude=index.db-wal")
+        .arg("--exclude=index.db-shm")
+        .arg(a)
+        .arg(b)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "trees differ:\n{}{}", stdout(&o), stderr(&o));
 }
 
@@ -148,7 +162,15 @@ fn backup_opens_with_stock_age_and_tar_byte_for_byte() {
     let v = make_vault(t.path(), 40, 3000);
     let (key, r) = keygen(t.path());
     let out = t.path().join("kernels");
-    let o = run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).args(["--recipient", &r]).arg("--identity").arg(&key));
+    let o = run(husk()
+        .arg("--vault")
+        .arg(&v)
+        .arg("backup")
+        .arg("--to")
+        .arg(&out)
+        .args(["--recipient", &r])
+        .arg("--identity")
+        .arg(&key));
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let path = PathBuf::from(text.lines().next().unwrap());
@@ -156,7 +178,12 @@ fn backup_opens_with_stock_age_and_tar_byte_for_byte() {
     assert!(text.contains("verify: ok"), "{text}");
     // Name: husk-<timestamp>-<random>.age, never "backup"/"private"; mode 0600; no temp left.
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(name.starts_with("husk-") && name.ends_with(".age") && name.len() == "husk-20260101T000000Z-0123456789abcdef.age".len(), "{name}");
+    assert!(
+        name.starts_with("husk-")
+            && name.ends_with(".age")
+            && name.len() == "husk-20260101T000000Z-0123456789abcdef.age".len(),
+        "{name}"
+    );
     assert!(!name.contains("backup") && !name.contains("private"));
     assert_eq!(entries(&out), vec![name.clone()]);
     #[cfg(unix)]
@@ -215,7 +242,14 @@ fn passphrase_kernel_opens_with_stock_age_through_expect() {
     let pass = t.path().join("pass.txt");
     fs::write(&pass, "correct horse battery staple\n").unwrap();
     let out = t.path().join("k");
-    let o = run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).arg("--passphrase-file").arg(&pass));
+    let o = run(husk()
+        .arg("--vault")
+        .arg(&v)
+        .arg("backup")
+        .arg("--to")
+        .arg(&out)
+        .arg("--passphrase-file")
+        .arg(&pass));
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("verify: ok"), "{}", stdout(&o));
     let k = PathBuf::from(stdout(&o).lines().next().unwrap());
@@ -292,8 +326,13 @@ fn backup_refuses_targets_inside_the_vault_or_a_skills_folder() {
     let skill = t.path().join("my-skill");
     fs::create_dir_all(&skill).unwrap();
     fs::write(skill.join("SKILL.md"), "# skill\n").unwrap();
-    for (dir, why) in [(v.join("kernels"), "inside the vault"), (t.path().join("skills/out"), "skills folder"), (skill.join("sub"), "skills folder")] {
-        let o = run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&dir).args(["--recipient", &r]));
+    for (dir, why) in [
+        (v.join("kernels"), "inside the vault"),
+        (t.path().join("skills/out"), "skills folder"),
+        (skill.join("sub"), "skills folder"),
+    ] {
+        let o =
+            run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&dir).args(["--recipient", &r]));
         assert_eq!(o.status.code(), Some(1), "{}", dir.display());
         assert!(stderr(&o).contains(why), "{}", stderr(&o));
         assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
@@ -307,24 +346,42 @@ fn vault_is_found_upward_and_missing_key_is_a_usage_error() {
     let (_, r) = keygen(t.path());
     let out = t.path().join("k");
     // From a subfolder of the vault, without --vault.
-    let o = run(husk().current_dir(v.join("area-00")).arg("backup").arg("--to").arg(&out).args(["--recipient", &r]));
+    let o = run(husk()
+        .current_dir(v.join("area-00"))
+        .arg("backup")
+        .arg("--to")
+        .arg(&out)
+        .args(["--recipient", &r]));
     assert!(o.status.success(), "{}", stderr(&o));
     // HUSK_VAULT.
-    let o = run(husk().current_dir(t.path()).env("HUSK_VAULT", &v).arg("backup").arg("--to").arg(&out).args(["--recipient", &r]));
+    let o = run(husk()
+        .current_dir(t.path())
+        .env("HUSK_VAULT", &v)
+        .arg("backup")
+        .arg("--to")
+        .arg(&out)
+        .args(["--recipient", &r]));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(entries(&out).len(), 2);
     // No key and no terminal: exit 2.
     let o = run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).stdin(Stdio::null()));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // The passphrase is never an argument.
-    let o = run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).args(["--passphrase", "x"]));
+    let o =
+        run(husk().arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).args(["--passphrase", "x"]));
     assert_eq!(o.status.code(), Some(2));
 }
 
 // ---------------------------------------------------------------- error classes
 
 fn restore_lib(kernel_path: &Path, key: &Key, parent: &Path) -> Result<kernel::RestoreReport, KernelError> {
-    kernel::restore(kernel_path, &parent.join("target"), key, &RestoreOptions::default(), &mut kernel::no_progress)
+    kernel::restore(
+        kernel_path,
+        &parent.join("target"),
+        key,
+        &RestoreOptions::default(),
+        &mut kernel::no_progress,
+    )
 }
 
 #[test]
@@ -356,8 +413,20 @@ fn wrong_credentials_and_bad_files_each_get_their_class() {
     }
     // A passphrase kernel opened with a wrong passphrase (library level, same class).
     let pk = t.path().join("p");
-    let rep = kernel::backup(&v, &pk, &Lock::Passphrase("right".to_string().into()), None, &mut kernel::no_progress).unwrap();
-    let e = kernel::verify_file(&rep.path, &Key::Passphrase("wrong".to_string().into()), &mut kernel::no_progress).unwrap_err();
+    let rep = kernel::backup(
+        &v,
+        &pk,
+        &Lock::Passphrase("right".to_string().into()),
+        None,
+        &mut kernel::no_progress,
+    )
+    .unwrap();
+    let e = kernel::verify_file(
+        &rep.path,
+        &Key::Passphrase("wrong".to_string().into()),
+        &mut kernel::no_progress,
+    )
+    .unwrap_err();
     assert!(matches!(e, KernelError::WrongKey), "{e}");
     // An identity used on a passphrase kernel is a wrong key too.
     let e = kernel::verify_file(&rep.path, &identity_key(&key), &mut kernel::no_progress).unwrap_err();
@@ -432,7 +501,9 @@ fn expected_codes(expect: &str) -> &'static [&'static str] {
 
 #[test]
 fn age_vectors_conformance() {
-    let Some(shared) = shared_dir() else { panic!("../shared (or HUSK_SHARED) with vectors/age/testdata is required") };
+    let Some(shared) = shared_dir() else {
+        panic!("../shared (or HUSK_SHARED) with vectors/age/testdata is required")
+    };
     let dir = shared.join("vectors/age/testdata");
     let mut names = entries(&dir);
     assert!(names.len() >= 100, "{} vectors", names.len());
@@ -449,7 +520,8 @@ fn age_vectors_conformance() {
         fs::write(&file, &v.body).unwrap();
         // Post-quantum (hybrid) identities are not supported by age 0.11, as in rage's own
         // conformance run: such vectors must still fail cleanly, but their class is not checked.
-        let parsed: Vec<_> = v.identities.iter().filter_map(|s| s.parse::<age::x25519::Identity>().ok()).collect();
+        let parsed: Vec<_> =
+            v.identities.iter().filter_map(|s| s.parse::<age::x25519::Identity>().ok()).collect();
         let unsupported = parsed.len() != v.identities.len();
         let key = if !v.passphrases.is_empty() {
             Key::Passphrase(v.passphrases[0].clone().into())
@@ -490,7 +562,13 @@ fn age_vectors_conformance() {
         }
         checked += 1;
     }
-    assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), names.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
     assert!(checked >= 120, "only {checked} vectors class-checked; exempt: {exempt:?}");
     eprintln!("age vectors: {checked} class-checked, {} exempt (post-quantum): {exempt:?}", exempt.len());
 }
@@ -516,7 +594,9 @@ fn must_fail(bytes: &[u8], key: &Key, work: &Path, what: &str) -> &'static str {
     fs::write(&f, bytes).unwrap();
     let parent = work.join("parent");
     fs::create_dir_all(&parent).unwrap();
-    let ve = kernel::verify_file(&f, key, &mut kernel::no_progress).err().unwrap_or_else(|| panic!("{what}: verify accepted it"));
+    let ve = kernel::verify_file(&f, key, &mut kernel::no_progress)
+        .err()
+        .unwrap_or_else(|| panic!("{what}: verify accepted it"));
     let re = restore_lib(&f, key, &parent).err().unwrap_or_else(|| panic!("{what}: restore accepted it"));
     assert_eq!(ve.code(), re.code(), "{what}");
     assert!(entries(&parent).is_empty(), "{what}: left {:?}", entries(&parent));
@@ -543,7 +623,11 @@ fn damage_is_detected_and_restore_writes_nothing() {
     }
     for i in 1..chunks {
         let b = payload + i * CHUNK;
-        assert_eq!(must_fail(&good[..b], &key, &work, &format!("cut at chunk {i}")), "truncated", "cut exactly at chunk boundary {i}");
+        assert_eq!(
+            must_fail(&good[..b], &key, &work, &format!("cut at chunk {i}")),
+            "truncated",
+            "cut exactly at chunk boundary {i}"
+        );
         for cut in [b - 1, b + 1] {
             let c = must_fail(&good[..cut], &key, &work, &format!("cut at {cut}"));
             assert!(["truncated", "tampered"].contains(&c), "cut at {cut}: {c}");
@@ -565,8 +649,14 @@ fn damage_is_detected_and_restore_writes_nothing() {
         let c = must_fail(&flip(pos, 2), &key, &work, &format!("MAC flip at {pos}"));
         assert!(["tampered", "not_age_file"].contains(&c), "MAC flip: {c}");
     }
-    for pos in [header_len + 3, payload + 10, payload + CHUNK + 7, good.len() / 2, good.len() - 20, good.len() - 1] {
-        assert_eq!(must_fail(&flip(pos, 5), &key, &work, &format!("body flip at {pos}")), "tampered", "body flip at {pos}");
+    for pos in
+        [header_len + 3, payload + 10, payload + CHUNK + 7, good.len() / 2, good.len() - 20, good.len() - 1]
+    {
+        assert_eq!(
+            must_fail(&flip(pos, 5), &key, &work, &format!("body flip at {pos}")),
+            "tampered",
+            "body flip at {pos}"
+        );
     }
     // Appended garbage.
     for extra in [1usize, 100, 70_000] {
@@ -604,7 +694,14 @@ fn manifest_of(files: &[(&str, &[u8])]) -> Manifest {
         created: "2026-01-01T00:00:00Z".into(),
         husk_version: "test".into(),
         dirs: vec!["vault".into()],
-        files: files.iter().map(|(p, d)| ManifestFile { path: p.to_string(), size: d.len() as u64, sha256: hex::encode(Sha256::digest(d)) }).collect(),
+        files: files
+            .iter()
+            .map(|(p, d)| ManifestFile {
+                path: p.to_string(),
+                size: d.len() as u64,
+                sha256: hex::encode(Sha256::digest(d)),
+            })
+            .collect(),
     }
 }
 
@@ -612,7 +709,11 @@ type Entry<'a> = (&'a [u8], tar::EntryType, &'a [u8], Option<&'a [u8]>);
 
 fn hostile_tar<W: Write>(out: W, manifest_json: &[u8], entries: &[Entry]) -> tar::Builder<W> {
     let mut b = tar::Builder::new(out);
-    b.append(&raw_header(b"husk-backup.json", tar::EntryType::Regular, manifest_json.len() as u64, None), manifest_json).unwrap();
+    b.append(
+        &raw_header(b"husk-backup.json", tar::EntryType::Regular, manifest_json.len() as u64, None),
+        manifest_json,
+    )
+    .unwrap();
     b.append(&raw_header(b"vault", tar::EntryType::Directory, 0, None), std::io::empty()).unwrap();
     for (p, kind, data, link) in entries {
         b.append(&raw_header(p, *kind, data.len() as u64, *link), *data).unwrap();
@@ -626,7 +727,8 @@ fn cli_restore_in(t: &Path, kernel_path: &Path, key: &Path) -> (Option<i32>, Str
     let parent = t.join("restore-parent");
     let _ = fs::remove_dir_all(&parent);
     fs::create_dir(&parent).unwrap();
-    let o = run(husk().arg("restore").arg(kernel_path).arg("--to").arg(parent.join("vault")).arg("-i").arg(key));
+    let o =
+        run(husk().arg("restore").arg(kernel_path).arg("--to").arg(parent.join("vault")).arg("-i").arg(key));
     if !o.status.success() {
         assert!(entries(&parent).is_empty(), "left {:?}", entries(&parent));
         assert!(!Path::new("/tmp/x").exists() || !Path::new("/tmp/x/husk-evil").exists());
@@ -647,16 +749,46 @@ fn hostile_archives_are_refused_with_nothing_written() {
         ("dotdot", m.clone(), vec![good, (b"../husk-evil", reg, b"x", None)], "contains .."),
         ("inner dotdot", m.clone(), vec![good, (b"vault/../../husk-evil", reg, b"x", None)], "contains .."),
         ("absolute", m.clone(), vec![good, (b"/tmp/husk-evil", reg, b"x", None)], "absolute path"),
-        ("symlink out", m.clone(), vec![good, (b"vault/link", tar::EntryType::Symlink, b"", Some(b"/etc/passwd"))], "symbolic links"),
-        ("hardlink", m.clone(), vec![good, (b"vault/h", tar::EntryType::Link, b"", Some(b"vault/a.md"))], "hard links"),
+        (
+            "symlink out",
+            m.clone(),
+            vec![good, (b"vault/link", tar::EntryType::Symlink, b"", Some(b"/etc/passwd"))],
+            "symbolic links",
+        ),
+        (
+            "hardlink",
+            m.clone(),
+            vec![good, (b"vault/h", tar::EntryType::Link, b"", Some(b"vault/a.md"))],
+            "hard links",
+        ),
         ("device", m.clone(), vec![good, (b"vault/dev", tar::EntryType::Char, b"", None)], "devices"),
         ("duplicate", m.clone(), vec![good, good], "duplicate"),
         ("mismatch", m.clone(), vec![(b"vault/a.md", reg, b"# b\n", None)], "does not match the manifest"),
-        ("not in manifest", m.clone(), vec![(b"vault/extra.md", reg, b"x", None), good], "not listed in the manifest"),
-        ("more than declared", m.clone(), vec![good, (b"vault/extra.md", reg, b"x", None)], "more entries than the 3 the manifest declares"),
+        (
+            "not in manifest",
+            m.clone(),
+            vec![(b"vault/extra.md", reg, b"x", None), good],
+            "not listed in the manifest",
+        ),
+        (
+            "more than declared",
+            m.clone(),
+            vec![good, (b"vault/extra.md", reg, b"x", None)],
+            "more entries than the 3 the manifest declares",
+        ),
         ("missing from archive", m.clone(), vec![], "missing from the archive"),
-        ("manifest escapes", serde_json::to_vec(&manifest_of(&[("vault/../x", a)])).unwrap(), vec![good], "not a Husk kernel"),
-        ("newer format", serde_json::to_vec(&serde_json::json!({"format": "husk-kernel", "version": 9})).unwrap(), vec![good], "unsupported version"),
+        (
+            "manifest escapes",
+            serde_json::to_vec(&manifest_of(&[("vault/../x", a)])).unwrap(),
+            vec![good],
+            "not a Husk kernel",
+        ),
+        (
+            "newer format",
+            serde_json::to_vec(&serde_json::json!({"format": "husk-kernel", "version": 9})).unwrap(),
+            vec![good],
+            "unsupported version",
+        ),
     ];
     for (name, manifest, ents, want) in cases {
         let plain = hostile_tar(Vec::new(), &manifest, &ents).into_inner().unwrap();
@@ -670,7 +802,10 @@ fn hostile_archives_are_refused_with_nothing_written() {
         }
         assert_eq!(code, Some(1), "{name} was not refused");
         assert!(err.contains(want), "{name}: {err}");
-        assert!(!Path::new("/tmp/husk-evil").exists() && !t.path().join("husk-evil").exists(), "{name} escaped");
+        assert!(
+            !Path::new("/tmp/husk-evil").exists() && !t.path().join("husk-evil").exists(),
+            "{name} escaped"
+        );
         // verify agrees.
         let o = run(husk().arg("verify").arg(&k).arg("-i").arg(&key));
         assert_eq!(o.status.code(), Some(1), "{name}: verify accepted it");
@@ -768,7 +903,11 @@ fn failing_disk_surfaces_the_error_and_removes_the_temp_file() {
         // in size by up to a few hundred bytes: the late cut keeps 2 KiB of margin, and the last
         // case fails the final flush whatever the size.
         for after in [0usize, 1, 200, 65_536, 65_553, 100_000, prev.size as usize - 2048, usize::MAX] {
-            let err = kernel::backup_with_writer(&v, &out, &lock, Some(&key), &mut kernel::no_progress, |f| Box::new(FailingDisk { inner: f, left: after, errno })).unwrap_err();
+            let err =
+                kernel::backup_with_writer(&v, &out, &lock, Some(&key), &mut kernel::no_progress, |f| {
+                    Box::new(FailingDisk { inner: f, left: after, errno })
+                })
+                .unwrap_err();
             let mut found = false;
             let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
             while let Some(e) = cur {
@@ -779,7 +918,11 @@ fn failing_disk_surfaces_the_error_and_removes_the_temp_file() {
             }
             assert!(found, "errno {errno} after {after} bytes: got {err:?}");
             assert!(err.to_string().contains(".husk-tmp-"), "{err}");
-            assert_eq!(entries(&out), vec![prev.path.file_name().unwrap().to_string_lossy().into_owned()], "errno {errno} after {after}");
+            assert_eq!(
+                entries(&out),
+                vec![prev.path.file_name().unwrap().to_string_lossy().into_owned()],
+                "errno {errno} after {after}"
+            );
         }
     }
     assert_eq!(sha(&prev.path), prev_sha);
@@ -820,7 +963,14 @@ fn kill_9_during_backup_never_leaves_a_partial_kernel() {
     let prev = backup(&v, &out, &r, None);
     let prev_sha = sha(&prev);
     let mut cmd = husk();
-    cmd.arg("--vault").arg(&v).arg("backup").arg("--to").arg(&out).args(["--recipient", &r]).arg("--identity").arg(&key_path);
+    cmd.arg("--vault")
+        .arg(&v)
+        .arg("backup")
+        .arg("--to")
+        .arg(&out)
+        .args(["--recipient", &r])
+        .arg("--identity")
+        .arg(&key_path);
     let full = timed(&mut cmd);
     let s = seed();
     let mut rng = Lcg(s);
@@ -837,7 +987,8 @@ fn kill_9_during_backup_never_leaves_a_partial_kernel() {
             let p = out.join(&e);
             if e.starts_with("husk-") && checked.insert(p.clone()) {
                 // Every file with a final name is a whole, verifiable kernel.
-                kernel::verify_file(&p, &key, &mut kernel::no_progress).unwrap_or_else(|err| panic!("seed {s} run {i}: {e} is partial: {err}"));
+                kernel::verify_file(&p, &key, &mut kernel::no_progress)
+                    .unwrap_or_else(|err| panic!("seed {s} run {i}: {e} is partial: {err}"));
             } else {
                 assert!(e.starts_with(".husk-tmp-") || checked.contains(&p), "seed {s}: unexpected {e}");
             }
@@ -846,7 +997,11 @@ fn kill_9_during_backup_never_leaves_a_partial_kernel() {
     // The next backup sweeps the temp files the killed ones left.
     let o = run(&mut cmd);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(entries(&out).iter().all(|e| e.starts_with("husk-")), "stale temp files stay: {:?}", entries(&out));
+    assert!(
+        entries(&out).iter().all(|e| e.starts_with("husk-")),
+        "stale temp files stay: {:?}",
+        entries(&out)
+    );
     eprintln!("kill -9 during backup: seed {s}, full run {full:?}, {completed} of 50 had finished");
 }
 
@@ -876,7 +1031,9 @@ fn kill_9_during_restore_leaves_the_target_untouched_or_complete() {
         }
         let after = Duration::from_micros(rng.below(full.as_micros() as u64 * 11 / 10));
         spawn_and_kill(if with_force { &mut force } else { &mut fresh }, after);
-        let old_intact = with_force && entries(&target) == vec!["old.md"] && fs::read_to_string(target.join("old.md")).unwrap() == "old contents";
+        let old_intact = with_force
+            && entries(&target) == vec!["old.md"]
+            && fs::read_to_string(target.join("old.md")).unwrap() == "old contents";
         let absent = !with_force && !target.exists();
         if old_intact || absent {
             untouched += 1;
@@ -895,7 +1052,9 @@ fn kill_9_during_restore_leaves_the_target_untouched_or_complete() {
     let o = run(&mut fresh);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(entries(&parent), vec!["vault"]);
-    eprintln!("kill -9 during restore: seed {s}, full run {full:?}: {untouched} untouched, {complete} complete");
+    eprintln!(
+        "kill -9 during restore: seed {s}, full run {full:?}: {untouched} untouched, {complete} complete"
+    );
 }
 
 // ---------------------------------------------------------------- automatic backups
@@ -923,7 +1082,11 @@ fn auto_backup_verifies_records_and_prunes_only_verified_old_kernels() {
     fs::copy(&first.backup.path, &unverified).unwrap();
     let stale = dir.join("husk-20200102T000000Z-00000000000000bb.age");
     fs::copy(&first.backup.path, &stale).unwrap();
-    fs::write(format!("{}.verified", stale.display()), fs::read(format!("{}.verified", first.backup.path.display())).unwrap()).unwrap();
+    fs::write(
+        format!("{}.verified", stale.display()),
+        fs::read(format!("{}.verified", first.backup.path.display())).unwrap(),
+    )
+    .unwrap();
     fs::OpenOptions::new().append(true).open(&stale).unwrap().write_all(b"x").unwrap();
     let mut made = vec![first.backup.path.clone()];
     for _ in 0..3 {
@@ -934,7 +1097,8 @@ fn auto_backup_verifies_records_and_prunes_only_verified_old_kernels() {
     }
     let left: Vec<String> = entries(&dir).into_iter().filter(|e| e.ends_with(".age")).collect();
     let want: Vec<String> = {
-        let mut w: Vec<String> = made[2..].iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let mut w: Vec<String> =
+            made[2..].iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         w.push(unverified.file_name().unwrap().to_string_lossy().into_owned());
         w.push(stale.file_name().unwrap().to_string_lossy().into_owned());
         w.sort();
@@ -950,7 +1114,12 @@ fn auto_backup_verifies_records_and_prunes_only_verified_old_kernels() {
     // The newest is never deleted, whatever the policy.
     let files = kernel::list_kernels(&dir).unwrap();
     let newest = files.iter().max_by_key(|f| (f.created, f.path.clone())).unwrap().path.clone();
-    kernel::prune(&dir, &kernel::Retention { keep_last: 0, keep_daily_days: 0 }, std::time::SystemTime::now()).unwrap();
+    kernel::prune(
+        &dir,
+        &kernel::Retention { keep_last: 0, keep_daily_days: 0 },
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
     assert!(newest.is_file());
     assert!(unverified.is_file() && stale.is_file());
 }
@@ -973,8 +1142,16 @@ fn index_snapshot_is_consistent_while_the_index_is_being_written() {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 // Two rows per transaction: a consistent snapshot always holds an even number.
                 let tx = db.transaction().unwrap();
-                tx.execute("INSERT INTO notes VALUES (?1, ?2)", rusqlite::params![format!("a{i}"), "x".repeat(500)]).unwrap();
-                tx.execute("INSERT INTO notes VALUES (?1, ?2)", rusqlite::params![format!("b{i}"), "y".repeat(500)]).unwrap();
+                tx.execute(
+                    "INSERT INTO notes VALUES (?1, ?2)",
+                    rusqlite::params![format!("a{i}"), "x".repeat(500)],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT INTO notes VALUES (?1, ?2)",
+                    rusqlite::params![format!("b{i}"), "y".repeat(500)],
+                )
+                .unwrap();
                 tx.commit().unwrap();
                 i += 1;
             }
@@ -987,10 +1164,15 @@ fn index_snapshot_is_consistent_while_the_index_is_being_written() {
         std::thread::sleep(Duration::from_millis(30));
         let rep = kernel::backup(&v, &out, &lock, Some(&key), &mut kernel::no_progress).unwrap();
         let target = t.path().join(format!("r{n}"));
-        kernel::restore(&rep.path, &target, &key, &RestoreOptions::default(), &mut kernel::no_progress).unwrap();
+        kernel::restore(&rep.path, &target, &key, &RestoreOptions::default(), &mut kernel::no_progress)
+            .unwrap();
         // No WAL or SHM file is ever backed up, and no snapshot leftovers stay in the kernel folder.
         assert!(!target.join(".husk/index.db-wal").exists() && !target.join(".husk/index.db-shm").exists());
-        assert!(entries(&out).iter().all(|e| e.starts_with("husk-") && e.ends_with(".age")), "{:?}", entries(&out));
+        assert!(
+            entries(&out).iter().all(|e| e.starts_with("husk-") && e.ends_with(".age")),
+            "{:?}",
+            entries(&out)
+        );
         let db = rusqlite::Connection::open(target.join(".husk/index.db")).unwrap();
         let ok: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(ok, "ok");
@@ -1021,7 +1203,15 @@ fn passphrase_prompts_on_the_terminal_twice_for_backup_once_for_restore() {
         s.push_str("expect eof\nlassign [wait] pid spawnid os_error value\nexit $value\n");
         s
     };
-    let run_expect = |s: String| Command::new("expect").arg("-c").arg(s).env_remove("HUSK_PASSPHRASE").env_remove("HUSK_VAULT").output().unwrap();
+    let run_expect = |s: String| {
+        Command::new("expect")
+            .arg("-c")
+            .arg(s)
+            .env_remove("HUSK_PASSPHRASE")
+            .env_remove("HUSK_VAULT")
+            .output()
+            .unwrap()
+    };
     let cmd = format!("{} --vault {} backup --to {}", husk_bin.display(), v.display(), out.display());
     let o = run_expect(script(cmd.clone(), &["one thing", "another"]));
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
@@ -1033,7 +1223,10 @@ fn passphrase_prompts_on_the_terminal_twice_for_backup_once_for_restore() {
     assert!(!stdout(&o).contains("tty secret"), "the passphrase was echoed");
     let k = out.join(&entries(&out)[0]);
     let target = t.path().join("restored");
-    let o = run_expect(script(format!("{} restore {} --to {}", husk_bin.display(), k.display(), target.display()), &["tty secret"]));
+    let o = run_expect(script(
+        format!("{} restore {} --to {}", husk_bin.display(), k.display(), target.display()),
+        &["tty secret"],
+    ));
     assert!(o.status.success(), "{}", stdout(&o));
     assert_same_tree(&v, &target);
 }

@@ -4,5 +4,5 @@
 mod util;
 
 mod engine;
-mod vault;
 mod kernel;
+mod vault;

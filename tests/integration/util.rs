@@ -37,7 +37,8 @@ pub fn repo_root() -> PathBuf {
 
 /// `../shared` beside the clone (or HUSK_SHARED), if present.
 pub fn shared_dir() -> Option<PathBuf> {
-    let p = std::env::var_os("HUSK_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"));
+    let p =
+        std::env::var_os("HUSK_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"));
     p.is_dir().then_some(p)
 }
 

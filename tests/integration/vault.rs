@@ -156,7 +156,12 @@ fn vault_commands_outside_a_vault_say_so() {
 }
 
 fn spawn_watch(v: &Path) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = in_vault(v).args(["watch", "--debounce-ms", "100"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = in_vault(v)
+        .args(["watch", "--debounce-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let out = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -201,14 +206,24 @@ fn vault_watch_follows_each_editor_save_pattern_in_a_2000_note_vault() {
     let note = v.join("gen/07/note-7.md");
 
     // 1. Truncate and write in place.
-    fs::OpenOptions::new().write(true).truncate(true).open(&note).unwrap().write_all(b"# Note 7\n\ntruncwritetoken here\n").unwrap();
-    eventually("truncate-and-write indexed", || search_paths(&v, "truncwritetoken") == vec!["gen/07/note-7.md"]);
+    fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&note)
+        .unwrap()
+        .write_all(b"# Note 7\n\ntruncwritetoken here\n")
+        .unwrap();
+    eventually("truncate-and-write indexed", || {
+        search_paths(&v, "truncwritetoken") == vec!["gen/07/note-7.md"]
+    });
 
     // 2. Atomic replace: write a temp file beside it, fsync, rename over the note.
     let tmp = v.join("gen/07/.note-7.md.tmp123");
     fs::write(&tmp, "# Note 7\n\natomicreplacetoken here\n").unwrap();
     fs::rename(&tmp, &note).unwrap();
-    eventually("atomic replace indexed", || search_paths(&v, "atomicreplacetoken") == vec!["gen/07/note-7.md"]);
+    eventually("atomic replace indexed", || {
+        search_paths(&v, "atomicreplacetoken") == vec!["gen/07/note-7.md"]
+    });
     assert!(search_paths(&v, "truncwritetoken").is_empty());
 
     // 3. Write-then-rename (vim style): move the original to a backup, write anew, drop the backup.
@@ -216,7 +231,9 @@ fn vault_watch_follows_each_editor_save_pattern_in_a_2000_note_vault() {
     fs::rename(&note, &backup).unwrap();
     fs::write(&note, "# Note 7\n\nwritethenrenametoken here\n").unwrap();
     fs::remove_file(&backup).unwrap();
-    eventually("write-then-rename indexed", || search_paths(&v, "writethenrenametoken") == vec!["gen/07/note-7.md"]);
+    eventually("write-then-rename indexed", || {
+        search_paths(&v, "writethenrenametoken") == vec!["gen/07/note-7.md"]
+    });
 
     // 4. A new note, a rename and a delete.
     fs::write(v.join("fresh.md"), "# Fresh\n\nfreshnotetoken\n").unwrap();
@@ -232,7 +249,9 @@ fn vault_watch_follows_each_editor_save_pattern_in_a_2000_note_vault() {
     eventually("folder removal followed", || search_paths(&v, "alpha 1003").is_empty());
     fs::write(outside.join("note-3.md"), "# Back\n\nfoldermovedintoken\n").unwrap();
     fs::rename(&outside, v.join("back")).unwrap();
-    eventually("folder move-in followed", || search_paths(&v, "foldermovedintoken") == vec!["back/note-3.md"]);
+    eventually("folder move-in followed", || {
+        search_paths(&v, "foldermovedintoken") == vec!["back/note-3.md"]
+    });
     assert_eq!(search_paths(&v, "alpha 1003"), vec!["back/note-1003.md"]);
 
     let st = interrupt(&mut child);
@@ -252,12 +271,17 @@ fn vault_kill_9_during_indexing_leaves_a_consistent_index() {
     for i in 0..6000 {
         let dir = v.join(format!("n/{:03}", i % 100));
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join(format!("{i}.md")), format!("# N{i}\n\nbody {i} with some words to index and classify.\n")).unwrap();
+        fs::write(
+            dir.join(format!("{i}.md")),
+            format!("# N{i}\n\nbody {i} with some words to index and classify.\n"),
+        )
+        .unwrap();
     }
     fs::create_dir_all(v.join(".husk")).unwrap();
     for delay in [40u64, 500, 2000] {
         let _ = fs::remove_file(v.join(".husk/index.db"));
-        let mut child = husk().arg("init").arg(&v).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            husk().arg("init").arg(&v).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay));
         let _ = Command::new("kill").args(["-9", &child.id().to_string()]).status();
         let _ = child.wait();
@@ -266,7 +290,8 @@ fn vault_kill_9_during_indexing_leaves_a_consistent_index() {
             let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
             assert_eq!(check, "ok");
         }
-        let s: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).args(["status", "--json"]))).unwrap();
+        let s: serde_json::Value =
+            serde_json::from_str(&ok(in_vault(&v).args(["status", "--json"]))).unwrap();
         assert_eq!(s["notes"], 6000, "the next start completes the index");
     }
 }
@@ -276,7 +301,9 @@ fn vault_corrupt_index_is_rebuilt_keeping_overrides_and_ledger() {
     let (d, v) = make_vault(10);
     ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "hollow"]));
     let out = d.path().join("out");
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "medium", "--format", "markdown", "--to"]).arg(&out));
+    ok(in_vault(&v)
+        .args(["export", "ops/deploy.md", "--level", "medium", "--format", "markdown", "--to"])
+        .arg(&out));
     let overrides_before = fs::read(v.join(".husk/overrides.json")).unwrap();
     let ledger_before = ledger(&v);
     // Scribble over the index.
@@ -308,11 +335,13 @@ fn vault_mark_finds_the_block_at_a_line_and_auto_removes_it() {
     let (_d, v) = make_vault(0);
     let o = ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
     assert!(o.contains("1 block(s) set to private"), "{o}");
-    let f: serde_json::Value = serde_json::from_slice(&fs::read(v.join(".husk/overrides.json")).unwrap()).unwrap();
+    let f: serde_json::Value =
+        serde_json::from_slice(&fs::read(v.join(".husk/overrides.json")).unwrap()).unwrap();
     assert_eq!(f["notes"]["ops/deploy.md"].as_object().unwrap().len(), 1);
     // The same block from a sub folder, by a path relative to it.
     ok(in_vault(&v.join("ops")).args(["mark", "deploy.md:6", "auto"]));
-    let f: serde_json::Value = serde_json::from_slice(&fs::read(v.join(".husk/overrides.json")).unwrap()).unwrap();
+    let f: serde_json::Value =
+        serde_json::from_slice(&fs::read(v.join(".husk/overrides.json")).unwrap()).unwrap();
     assert!(f["notes"].as_object().unwrap().is_empty());
     let e = fails(in_vault(&v).args(["mark", "ops/deploy.md:4", "keep"]));
     assert!(e.contains("no block at line 4"), "{e}");
@@ -326,7 +355,18 @@ fn vault_mark_finds_the_block_at_a_line_and_auto_removes_it() {
 fn vault_export_skill_is_a_valid_agent_skills_folder() {
     let (d, v) = make_vault(3);
     let to = d.path().join("exports/deploy-runbook");
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "gen/00/note-0.md", "--level", "medium", "--format", "skill", "--to"]).arg(&to));
+    ok(in_vault(&v)
+        .args([
+            "export",
+            "ops/deploy.md",
+            "gen/00/note-0.md",
+            "--level",
+            "medium",
+            "--format",
+            "skill",
+            "--to",
+        ])
+        .arg(&to));
     let skill = fs::read_to_string(to.join("SKILL.md")).unwrap();
     let (name, desc) = front_matter(&skill);
     assert_skill_name(&name);
@@ -337,7 +377,11 @@ fn vault_export_skill_is_a_valid_agent_skills_folder() {
     assert!(to.join("references/note-0.md").is_file());
     assert!(skill.contains("(references/note-0.md)"));
     // A folder name that is not a valid skill name is refused with a suggestion.
-    let e = fails(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "skill", "--to"]).arg(d.path().join("Deploy Runbook")));
+    let e = fails(
+        in_vault(&v)
+            .args(["export", "ops/deploy.md", "--level", "light", "--format", "skill", "--to"])
+            .arg(d.path().join("Deploy Runbook")),
+    );
     assert!(e.contains("deploy-runbook"), "{e}");
 }
 
@@ -346,9 +390,15 @@ fn vault_export_colleague_has_the_colleague_skill_layout() {
     let (d, v) = make_vault(0);
     let src = d.path().join("src/colleagues/zhangsan");
     fs::create_dir_all(src.join("versions/v1")).unwrap();
-    fs::write(src.join("work.md"), "# Work\n\n## Systems\n\n- Owns the billing pipeline and its alerts\n").unwrap();
-    fs::write(src.join("persona.md"), "# Persona\n\n## Layer 0\n\n- Answers briefly and asks for data first\n").unwrap();
-    fs::write(src.join("SKILL.md"), "---\nname: zhangsan\ndescription: Zhang San\n---\n\n# Zhang San\n").unwrap();
+    fs::write(src.join("work.md"), "# Work\n\n## Systems\n\n- Owns the billing pipeline and its alerts\n")
+        .unwrap();
+    fs::write(
+        src.join("persona.md"),
+        "# Persona\n\n## Layer 0\n\n- Answers briefly and asks for data first\n",
+    )
+    .unwrap();
+    fs::write(src.join("SKILL.md"), "---\nname: zhangsan\ndescription: Zhang San\n---\n\n# Zhang San\n")
+        .unwrap();
     fs::write(src.join("versions/v1/work.md"), "# Work v1\n\nOlder notes.\n").unwrap();
     let meta = serde_json::json!({"name": "张三", "slug": "zhangsan", "version": "v2", "impression": "Very direct, distrusts dashboards",
         "tags": {"personality": ["direct"], "culture": ["data-first"]}, "knowledge_sources": ["billing wiki"], "profile": {"role": "SRE", "company": "ACME Pay"}});
@@ -360,8 +410,13 @@ fn vault_export_colleague_has_the_colleague_skill_layout() {
     assert_eq!(search_paths(&v, "distrusts dashboards"), vec!["colleagues/zhangsan/meta.md"]);
 
     let to = d.path().join("out/zhangsan");
-    let notes = ["colleagues/zhangsan/work.md", "colleagues/zhangsan/persona.md", "colleagues/zhangsan/meta.md"];
-    ok(in_vault(&v).arg("export").args(notes).args(["--level", "heavy", "--format", "colleague", "--to"]).arg(&to));
+    let notes =
+        ["colleagues/zhangsan/work.md", "colleagues/zhangsan/persona.md", "colleagues/zhangsan/meta.md"];
+    ok(in_vault(&v)
+        .arg("export")
+        .args(notes)
+        .args(["--level", "heavy", "--format", "colleague", "--to"])
+        .arg(&to));
     for f in ["SKILL.md", "work.md", "persona.md", "meta.json"] {
         assert!(to.join(f).is_file(), "{f}");
     }
@@ -400,7 +455,9 @@ fn vault_import_reads_the_current_skills_colleague_layout() {
 fn vault_export_markdown_mirrors_the_selected_folder() {
     let (d, v) = make_vault(3);
     let to = d.path().join("mirror");
-    ok(in_vault(&v).args(["export", "gen", "ops", "--level", "light", "--format", "markdown", "--to"]).arg(&to));
+    ok(in_vault(&v)
+        .args(["export", "gen", "ops", "--level", "light", "--format", "markdown", "--to"])
+        .arg(&to));
     assert!(to.join("ops/deploy.md").is_file());
     assert!(to.join("gen/02/note-2.md").is_file());
     assert!(!to.join("数据库.md").exists());
@@ -419,7 +476,16 @@ fn vault_ledger_records_terms_and_verify_passes_then_fails_after_one_byte() {
     ok(in_vault(&v)
         .args(["export", "ops/deploy.md", "--level", "medium", "--format", "skill", "--to"])
         .arg(&to)
-        .args(["--recipient", "ACME Corp", "--scope", "internal training", "--until", "2027-06-30", "--manner", "read only"]));
+        .args([
+            "--recipient",
+            "ACME Corp",
+            "--scope",
+            "internal training",
+            "--until",
+            "2027-06-30",
+            "--manner",
+            "read only",
+        ]));
     let e = &ledger(&v)[0];
     let id = e["id"].as_str().unwrap().to_string();
     assert_eq!(e["recipient"], "ACME Corp");
@@ -456,13 +522,21 @@ fn vault_trace_finds_the_right_export_in_a_lightly_edited_copy() {
         "# Incident review\n\nWhen the checkout latency alarm fires at night, page the database on-call first and freeze every schema migration until the replica lag drops under five seconds.\n",
     )
     .unwrap();
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("a")));
-    ok(in_vault(&v).args(["export", "ops/incident.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("b")));
+    ok(in_vault(&v)
+        .args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"])
+        .arg(d.path().join("a")));
+    ok(in_vault(&v)
+        .args(["export", "ops/incident.md", "--level", "light", "--format", "markdown", "--to"])
+        .arg(d.path().join("b")));
     let ids: Vec<String> = ledger(&v).iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
-    let copy = fs::read_to_string(d.path().join("b/ops/incident.md")).unwrap().replace("at night", "overnight").replace("five", "5");
+    let copy = fs::read_to_string(d.path().join("b/ops/incident.md"))
+        .unwrap()
+        .replace("at night", "overnight")
+        .replace("five", "5");
     let suspect = d.path().join("suspect.md");
     fs::write(&suspect, format!("Some agent output.\n\n{copy}\nThanks!\n")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&suspect).arg("--json"))).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&suspect).arg("--json"))).unwrap();
     let exports = r["exports"].as_array().unwrap();
     assert!(!exports.is_empty(), "{r}");
     assert_eq!(exports[0]["id"], ids[1].as_str(), "{r}");
@@ -475,14 +549,20 @@ fn vault_trace_finds_the_right_export_in_a_lightly_edited_copy() {
     let original = fs::read_to_string(v.join("ops/incident.md")).unwrap().replace("at night", "overnight");
     let leaked = d.path().join("leaked.md");
     fs::write(&leaked, format!("From a chat log:\n\n{original}")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
     assert_eq!(r["notes"][0]["path"], "ops/incident.md", "{r}");
-    assert!(!ledger(&v)[1]["withheld"].as_array().unwrap().is_empty(), "the incident rule is hollowed at every level");
+    assert!(
+        !ledger(&v)[1]["withheld"].as_array().unwrap().is_empty(),
+        "the incident rule is hollowed at every level"
+    );
     assert_eq!(r["withheld_shows"], true, "{r}");
     assert_eq!(r["withheld"][0]["category"], "incident", "{r}");
     let unrelated = d.path().join("unrelated.md");
-    fs::write(&unrelated, "A recipe for tomato soup with basil and a little cream, simmered slowly.\n").unwrap();
-    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&unrelated).arg("--json"))).unwrap();
+    fs::write(&unrelated, "A recipe for tomato soup with basil and a little cream, simmered slowly.\n")
+        .unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&unrelated).arg("--json"))).unwrap();
     assert!(r["exports"].as_array().unwrap().is_empty());
     assert_eq!(r["withheld_shows"], false);
 }
@@ -490,9 +570,23 @@ fn vault_trace_finds_the_right_export_in_a_lightly_edited_copy() {
 #[test]
 fn vault_private_note_is_never_exported() {
     let (d, v) = make_vault(0);
-    fs::write(v.join("secret.md"), "---\nhusk: private\n---\n# Secret\n\nThe real margin is 42 percent.\n").unwrap();
+    fs::write(v.join("secret.md"), "---\nhusk: private\n---\n# Secret\n\nThe real margin is 42 percent.\n")
+        .unwrap();
     let to = d.path().join("out");
-    let e = fails(in_vault(&v).args(["export", "secret.md", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(&to));
+    let e = fails(
+        in_vault(&v)
+            .args([
+                "export",
+                "secret.md",
+                "ops/deploy.md",
+                "--level",
+                "light",
+                "--format",
+                "markdown",
+                "--to",
+            ])
+            .arg(&to),
+    );
     assert!(e.contains("secret.md") && e.contains("private"), "{e}");
     assert!(!to.exists());
     assert!(ledger(&v).is_empty());
@@ -541,16 +635,32 @@ fn vault_export_errors_are_one_line_and_change_nothing() {
         assert!(!target.exists());
     }
     // An unknown note.
-    let e = fails(in_vault(&v).args(["export", "ops/missing.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("u")));
+    let e = fails(
+        in_vault(&v)
+            .args(["export", "ops/missing.md", "--level", "light", "--format", "markdown", "--to"])
+            .arg(d.path().join("u")),
+    );
     assert!(e.contains("unknown note"), "{e}");
     // A note that is not UTF-8.
     fs::write(v.join("latin1.md"), b"# Caf\xe9\n\nna\xefve\n").unwrap();
-    let e = fails(in_vault(&v).args(["export", "latin1.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("l")));
+    let e = fails(
+        in_vault(&v)
+            .args(["export", "latin1.md", "--level", "light", "--format", "markdown", "--to"])
+            .arg(d.path().join("l")),
+    );
     assert!(e.contains("not valid UTF-8"), "{e}");
     assert!(!d.path().join("l").exists());
     // Unknown level and format.
-    fails(in_vault(&v).args(["export", "ops/deploy.md", "--level", "extreme", "--format", "markdown", "--to"]).arg(d.path().join("z")));
-    fails(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "pdf", "--to"]).arg(d.path().join("z")));
+    fails(
+        in_vault(&v)
+            .args(["export", "ops/deploy.md", "--level", "extreme", "--format", "markdown", "--to"])
+            .arg(d.path().join("z")),
+    );
+    fails(
+        in_vault(&v)
+            .args(["export", "ops/deploy.md", "--level", "light", "--format", "pdf", "--to"])
+            .arg(d.path().join("z")),
+    );
     assert_eq!(ledger(&v).len(), before, "no failed export reached the ledger");
     // A non-UTF-8 note does not stop the index; search reports it skipped.
     let o = run(in_vault(&v).args(["search", "billing"]));
@@ -578,7 +688,9 @@ fn vault_unreadable_inputs_are_one_line_errors() {
 #[test]
 fn vault_status_lists_notes_changed_since_their_last_export() {
     let (d, v) = make_vault(2);
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    ok(in_vault(&v)
+        .args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"])
+        .arg(d.path().join("o")));
     let s: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).args(["status", "--json"]))).unwrap();
     assert!(s["changed_since_export"].as_array().unwrap().is_empty());
     assert_eq!(s["never_exported"], 3);
@@ -594,7 +706,9 @@ fn vault_classify_shows_the_effective_action_after_mark() {
         let out = ok(in_vault(&v.join("ops")).args(["classify", "deploy.md", "--json"]));
         serde_json::from_str::<serde_json::Value>(&out).unwrap().as_array().unwrap().clone()
     };
-    let line6 = |rows: &[serde_json::Value]| rows.iter().find(|r| r["line"] == 6).cloned().expect("a block on line 6");
+    let line6 = |rows: &[serde_json::Value]| {
+        rows.iter().find(|r| r["line"] == 6).cloned().expect("a block on line 6")
+    };
     assert!(line6(&rows(&v))["forced"].is_null());
     ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
     let r = line6(&rows(&v));
@@ -618,23 +732,34 @@ fn vault_classify_shows_the_effective_action_after_mark() {
 fn vault_trace_reports_withheld_knowledge_that_shows() {
     let (d, v) = make_vault(0);
     ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "private"]));
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    ok(in_vault(&v)
+        .args(["export", "ops/deploy.md", "--level", "light", "--format", "markdown", "--to"])
+        .arg(d.path().join("o")));
     let e = &ledger(&v)[0];
-    let w = e["withheld"].as_array().unwrap().iter().find(|w| w["line"] == 6).expect("line 6 withheld").clone();
+    let w =
+        e["withheld"].as_array().unwrap().iter().find(|w| w["line"] == 6).expect("line 6 withheld").clone();
     assert_eq!(w["action"], "withhold");
-    assert!(!serde_json::to_string(e).unwrap().contains("double charge"), "the ledger holds no withheld text");
+    assert!(
+        !serde_json::to_string(e).unwrap().contains("double charge"),
+        "the ledger holds no withheld text"
+    );
     let husk_text = fs::read_to_string(d.path().join("o/ops/deploy.md")).unwrap();
     assert!(!husk_text.contains("double charge"));
     let leaked = d.path().join("leaked.md");
     fs::write(&leaked, "Tip from a colleague: always drain the payment queue before restarting the billing workers, otherwise the retries double charge customers.\n").unwrap();
-    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(&leaked).arg("--json"))).unwrap();
     assert_eq!(r["withheld_shows"], true, "{r}");
     assert_eq!(r["withheld"][0]["note"], "ops/deploy.md");
     assert_eq!(r["withheld"][0]["line"], 6);
     let text = ok(in_vault(&v).arg("trace").arg(&leaked));
     assert!(text.contains("WITHHELD KNOWLEDGE SHOWS"), "{text}");
     // The husk itself does not show it.
-    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v).arg("trace").arg(d.path().join("o/ops/deploy.md")).arg("--json"))).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&ok(in_vault(&v)
+        .arg("trace")
+        .arg(d.path().join("o/ops/deploy.md"))
+        .arg("--json")))
+    .unwrap();
     assert_eq!(r["withheld_shows"], false, "{r}");
 }
 
@@ -642,7 +767,9 @@ fn vault_trace_reports_withheld_knowledge_that_shows() {
 fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
     let (d, v) = make_vault(300);
     ok(in_vault(&v).args(["mark", "ops/deploy.md:6", "keep"]));
-    ok(in_vault(&v).args(["export", "ops/deploy.md", "--level", "heavy", "--format", "markdown", "--to"]).arg(d.path().join("o")));
+    ok(in_vault(&v)
+        .args(["export", "ops/deploy.md", "--level", "heavy", "--format", "markdown", "--to"])
+        .arg(d.path().join("o")));
     let db = v.join(".husk/index.db");
     // Checkpoint the WAL into the main file so the damage lands on live pages.
     {
@@ -661,7 +788,10 @@ fn vault_damage_inside_the_index_is_found_by_status_and_rebuilt() {
     assert!(stderr(&o).contains("index was rebuilt"), "{}", stderr(&o));
     let s: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(s["index"]["state"], "rebuilt");
-    assert_eq!((s["notes"].as_u64(), s["overrides"].as_u64(), s["exports"].as_u64()), (Some(302), Some(1), Some(1)));
+    assert_eq!(
+        (s["notes"].as_u64(), s["overrides"].as_u64(), s["exports"].as_u64()),
+        (Some(302), Some(1), Some(1))
+    );
     let c = rusqlite::Connection::open(&db).unwrap();
     let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
@@ -707,7 +837,11 @@ fn vault_watch_writes_an_automatic_kernel_after_changes_settle() {
             .map(|r| {
                 r.flatten()
                     .map(|e| e.path())
-                    .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("husk-") && n.to_string_lossy().ends_with(".age")))
+                    .filter(|p| {
+                        p.file_name().is_some_and(|n| {
+                            n.to_string_lossy().starts_with("husk-") && n.to_string_lossy().ends_with(".age")
+                        })
+                    })
                     .collect()
             })
             .unwrap_or_default()

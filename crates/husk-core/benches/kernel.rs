@@ -16,7 +16,12 @@ use std::time::{Duration, Instant};
 fn vm_hwm_kib() -> u64 {
     fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -34,17 +39,38 @@ fn child(args: &[String]) {
     match args[0].as_str() {
         "backup" => {
             let recipient: age::x25519::Recipient = args[3].parse().expect("recipient");
-            kernel::backup(Path::new(&args[1]), Path::new(&args[2]), &Lock::Recipients(vec![recipient]), None, &mut on_progress).expect("backup");
+            kernel::backup(
+                Path::new(&args[1]),
+                Path::new(&args[2]),
+                &Lock::Recipients(vec![recipient]),
+                None,
+                &mut on_progress,
+            )
+            .expect("backup");
         }
         "backup-verify" => {
             let key = kernel::read_identity_file(Path::new(&args[3])).expect("identity");
             let Key::Identities(ids) = &key else { unreachable!() };
             let lock = Lock::Recipients(ids.iter().map(|i| i.to_public()).collect());
-            kernel::backup(Path::new(&args[1]), Path::new(&args[2]), &lock, Some(&key), &mut kernel::no_progress).expect("backup");
+            kernel::backup(
+                Path::new(&args[1]),
+                Path::new(&args[2]),
+                &lock,
+                Some(&key),
+                &mut kernel::no_progress,
+            )
+            .expect("backup");
         }
         "restore" => {
             let key = kernel::read_identity_file(Path::new(&args[3])).expect("identity");
-            kernel::restore(Path::new(&args[1]), Path::new(&args[2]), &key, &RestoreOptions::default(), &mut on_progress).expect("restore");
+            kernel::restore(
+                Path::new(&args[1]),
+                Path::new(&args[2]),
+                &key,
+                &RestoreOptions::default(),
+                &mut on_progress,
+            )
+            .expect("restore");
         }
         other => panic!("unknown child mode {other}"),
     }
@@ -60,7 +86,8 @@ fn settle() {
 
 fn me(args: &[&str]) -> (Duration, u64) {
     settle();
-    let o = Command::new(std::env::current_exe().expect("exe")).arg("child").args(args).output().expect("spawn");
+    let o =
+        Command::new(std::env::current_exe().expect("exe")).arg("child").args(args).output().expect("spawn");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     eprint!("    {}", String::from_utf8_lossy(&o.stderr));
     let s = String::from_utf8_lossy(&o.stdout);
@@ -88,7 +115,8 @@ fn make_vault(root: &Path, notes: usize) -> PathBuf {
     fs::create_dir_all(v.join(".husk")).expect("mkdir");
     fs::write(v.join(".husk/config.toml"), "[kernel]\n").expect("config");
     let mut x: u64 = 7;
-    let words = ["deploy", "rollback", "alert", "threshold", "on-call", "cache", "踩坑", "判断", "- step\n", "\n\n"];
+    let words =
+        ["deploy", "rollback", "alert", "threshold", "on-call", "cache", "踩坑", "判断", "- step\n", "\n\n"];
     for i in 0..notes {
         let d = v.join(format!("area-{:02}", i % 50));
         fs::create_dir_all(&d).expect("mkdir");
@@ -146,7 +174,12 @@ fn main() {
         let (d, _) = me(&["backup-verify", &v, &k(&root.join(format!("outv{i}"))), &kf]);
         husk_bv.push(d);
         stock_b.push(sh(&format!("tar -cf - -C {} vault | age -r {r} -o {}/stock{i}.age", k(root), k(root))));
-        stock_bs.push(sh(&format!("tar -cf - -C {} vault | age -r {r} -o {}/stocks{i}.age && sync {}/stocks{i}.age", k(root), k(root), k(root))));
+        stock_bs.push(sh(&format!(
+            "tar -cf - -C {} vault | age -r {r} -o {}/stocks{i}.age && sync {}/stocks{i}.age",
+            k(root),
+            k(root),
+            k(root)
+        )));
     }
     let mut husk_r = Vec::new();
     let mut stock_r = Vec::new();
@@ -162,7 +195,15 @@ fn main() {
         fs::create_dir(&x).expect("mkdir");
         fs::create_dir(&y).expect("mkdir");
         let stock = |x: &Path, y: &Path| {
-            (sh(&format!("age -d -i {kf} {} | tar -xf - -C {}", k(&kernel_path), k(x))), sh(&format!("age -d -i {kf} {} | tar -xf - -C {} && sync -f {}", k(&kernel_path), k(y), k(y))))
+            (
+                sh(&format!("age -d -i {kf} {} | tar -xf - -C {}", k(&kernel_path), k(x))),
+                sh(&format!(
+                    "age -d -i {kf} {} | tar -xf - -C {} && sync -f {}",
+                    k(&kernel_path),
+                    k(y),
+                    k(y)
+                )),
+            )
         };
         let mut stock_pair = None;
         if i % 2 == 1 {
@@ -172,13 +213,22 @@ fn main() {
         husk_r.push(d);
         mem_r = mem_r.max(m);
         let (a, b) = stock_pair.unwrap_or_else(|| stock(&x, &y));
-        eprintln!("  restore run {i}: husk {:.3} s, age|tar {:.3} s, synced {:.3} s", d.as_secs_f64(), a.as_secs_f64(), b.as_secs_f64());
+        eprintln!(
+            "  restore run {i}: husk {:.3} s, age|tar {:.3} s, synced {:.3} s",
+            d.as_secs_f64(),
+            a.as_secs_f64(),
+            b.as_secs_f64()
+        );
         stock_r.push(a);
         stock_rs.push(b);
     }
     let (hb, hbv, sb, sbs) = (median(husk_b), median(husk_bv), median(stock_b), median(stock_bs));
     let (hr, sr, srs) = (median(husk_r), median(stock_r), median(stock_rs));
-    println!("kernel bench: {notes} notes, {:.1} MB, kernel {:.1} MB, median of {runs}", bytes as f64 / 1e6, fs::metadata(&kernel_path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6);
+    println!(
+        "kernel bench: {notes} notes, {:.1} MB, kernel {:.1} MB, median of {runs}",
+        bytes as f64 / 1e6,
+        fs::metadata(&kernel_path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
+    );
     println!("  backup   husk {:>8.3} s   (with full verify {:.3} s)   tar|age {:>8.3} s (+fsync {:.3} s)   ratio {:.2} (vs synced {:.2})   peak RSS {:.1} MiB", hb.as_secs_f64(), hbv.as_secs_f64(), sb.as_secs_f64(), sbs.as_secs_f64(), hb.as_secs_f64() / sb.as_secs_f64(), hb.as_secs_f64() / sbs.as_secs_f64(), mem_b as f64 / 1024.0);
     println!("  restore  husk {:>8.3} s   age|tar {:>8.3} s (+sync -f {:.3} s)   ratio {:.2} (vs synced {:.2})   peak RSS {:.1} MiB", hr.as_secs_f64(), sr.as_secs_f64(), srs.as_secs_f64(), hr.as_secs_f64() / sr.as_secs_f64(), hr.as_secs_f64() / srs.as_secs_f64(), mem_r as f64 / 1024.0);
     assert!(mem_b < 64 * 1024 && mem_r < 64 * 1024, "peak memory above 64 MiB");
@@ -202,7 +252,10 @@ fn wait_for_deleted_inodes() {
     if let Some(age) = age {
         let quiet = Duration::from_secs(35);
         if age < quiet {
-            println!("kernel bench: waiting {:.0} s for the last run's deleted files to age out", (quiet - age).as_secs_f64());
+            println!(
+                "kernel bench: waiting {:.0} s for the last run's deleted files to age out",
+                (quiet - age).as_secs_f64()
+            );
             std::thread::sleep(quiet - age);
         }
     }

@@ -20,7 +20,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0usize;
             for d in &docs {
-                n += pulldown_cmark::Parser::new_ext(d, pulldown_cmark::Options::ENABLE_TABLES).into_offset_iter().count();
+                n += pulldown_cmark::Parser::new_ext(d, pulldown_cmark::Options::ENABLE_TABLES)
+                    .into_offset_iter()
+                    .count();
             }
             black_box(n)
         })

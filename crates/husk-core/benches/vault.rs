@@ -50,7 +50,10 @@ impl Rng {
     }
 }
 
-const SYLLABLES: &[&str] = &["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "po", "qua", "ren", "sil", "tor", "bex", "gan", "hul", "jor", "mek", "zen"];
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "po", "qua", "ren", "sil", "tor", "bex", "gan",
+    "hul", "jor", "mek", "zen",
+];
 const HAN: &str = "数据服务缓存队列发布回滚监控告警容量索引迁移备份权限审批流程环境配置日志延迟接口版本测试部署集群节点网络存储任务调度资源用户订单支付账单报表分析模型规则策略风险安全审计合规文档会议沟通协作负责复盘故障止血定位值班升级优化性能稳定可用";
 
 /// The vocabulary: about 4,000 made-up English-like words and 600 two-character Chinese words.
@@ -86,7 +89,9 @@ fn note(i: usize, vocab: &(Vec<String>, Vec<String>)) -> String {
             let mut line = String::new();
             if r.below(4) == 0 {
                 let t = if chinese { ZH[r.below(ZH.len())] } else { EN[r.below(EN.len())] };
-                line.push_str(&t.replace("{n}", &r.below(97).to_string()).replace("{m}", &r.below(13).to_string()));
+                line.push_str(
+                    &t.replace("{n}", &r.below(97).to_string()).replace("{m}", &r.below(13).to_string()),
+                );
             } else {
                 for w in 0..8 + r.below(12) {
                     if chinese {
@@ -148,7 +153,11 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a quick smoke test.
     let bench = std::env::args().any(|a| a == "--bench");
-    let n: usize = std::env::var("HUSK_BENCH_NOTES").ok().and_then(|s| s.parse().ok()).unwrap_or(if bench { 10_000 } else { 200 });
+    let n: usize = std::env::var("HUSK_BENCH_NOTES").ok().and_then(|s| s.parse().ok()).unwrap_or(if bench {
+        10_000
+    } else {
+        200
+    });
     let saves = if bench { 60 } else { 5 };
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("vault");
@@ -191,12 +200,22 @@ fn main() {
     }
     text_runs.sort_by(f64::total_cmp);
     full_runs.sort_by(f64::total_cmp);
-    println!("full index, text pass (searchable): best {:.3} s, median {:.3} s (target <= 2 s)", text_runs[0], text_runs[1]);
-    println!("full index, with block classification: best {:.3} s, median {:.3} s", full_runs[0], full_runs[1]);
+    println!(
+        "full index, text pass (searchable): best {:.3} s, median {:.3} s (target <= 2 s)",
+        text_runs[0], text_runs[1]
+    );
+    println!(
+        "full index, with block classification: best {:.3} s, median {:.3} s",
+        full_runs[0], full_runs[1]
+    );
     let t = Instant::now();
     let mut v = Vault::open(&root).expect("open");
     let r = v.refresh().expect("refresh");
-    println!("no-change refresh (stat only): {:.1} ms ({} unchanged)", t.elapsed().as_secs_f64() * 1e3, r.unchanged);
+    println!(
+        "no-change refresh (stat only): {:.1} ms ({} unchanged)",
+        t.elapsed().as_secs_f64() * 1e3,
+        r.unchanged
+    );
 
     {
         let c = rusqlite::Connection::open(root.join(".husk/index.db")).expect("db");
@@ -218,8 +237,8 @@ fn main() {
         &vocab.0[900],  // mid
         &vocab.0[3500], // rare
         &two,
-        &vocab.1[0],    // a frequent two-character Chinese word (LIKE fallback)
-        &vocab.1[500],  // a rare one
+        &vocab.1[0],   // a frequent two-character Chinese word (LIKE fallback)
+        &vocab.1[500], // a rare one
         &zh4,
         "payment queue",
         "预发环境",
@@ -244,7 +263,13 @@ fn main() {
         println!("  {q:<20} p50 {:.2} ms  p95 {:.2} ms", pct(&per[qi], 0.5), pct(&per[qi], 0.95));
     }
     lat.sort_by(f64::total_cmp);
-    println!("search: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} queries (target p95 <= 20 ms)", pct(&lat, 0.5), pct(&lat, 0.95), lat[lat.len() - 1], lat.len());
+    println!(
+        "search: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} queries (target p95 <= 20 ms)",
+        pct(&lat, 0.5),
+        pct(&lat, 0.95),
+        lat[lat.len() - 1],
+        lat.len()
+    );
 
     // 3. Save-to-searchable through the watcher (same code path as `husk watch`).
     let stop = Arc::new(AtomicBool::new(false));

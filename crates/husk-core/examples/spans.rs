@@ -17,7 +17,8 @@ fn main() {
     for b in &map.blocks {
         let text = &src[b.range.clone()];
         let v = husk_core::classify::classify(text, &b.kind, &ctx);
-        let spans: Vec<String> = v.spans.iter().map(|s| format!("{:?}={:?}", s.kind, &text[s.range.clone()])).collect();
+        let spans: Vec<String> =
+            v.spans.iter().map(|s| format!("{:?}={:?}", s.kind, &text[s.range.clone()])).collect();
         println!("{}:{} {} {:.2} {} | {}", b.line, b.column, v.category, v.score, v.rule, spans.join(" "));
     }
 }

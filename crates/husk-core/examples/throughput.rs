@@ -20,7 +20,8 @@ fn main() {
         eprintln!("usage: throughput (FILE | --corpus | --dir) [LEVEL] [ROUNDS | DIR] [DOCS]");
         std::process::exit(2);
     };
-    let level: husk_core::Level = args.get(2).map_or("light", String::as_str).parse().unwrap_or(husk_core::Level::Light);
+    let level: husk_core::Level =
+        args.get(2).map_or("light", String::as_str).parse().unwrap_or(husk_core::Level::Light);
     if path == "--dir" {
         let dir = args.get(3).map_or(".", String::as_str);
         let docs: Vec<String> = std::fs::read_dir(dir)
@@ -45,14 +46,24 @@ fn main() {
             }
             best = best.min(t.elapsed().as_secs_f64());
         }
-        println!("{} notes of {:.1} KB on average at {level}: {:.1} MB/s", docs.len(), bytes / 100.0 / docs.len().max(1) as f64 / 1e3, bytes / best / 1e6);
+        println!(
+            "{} notes of {:.1} KB on average at {level}: {:.1} MB/s",
+            docs.len(),
+            bytes / 100.0 / docs.len().max(1) as f64 / 1e3,
+            bytes / best / 1e6
+        );
         return;
     }
     if path == "--digest" {
         use sha2::Digest;
         let mut docs = support::corpus();
         if let Some(dir) = args.get(3) {
-            let mut paths: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "md")).collect();
+            let mut paths: Vec<_> = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "md"))
+                .collect();
             paths.sort();
             docs.extend(paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()));
         }
@@ -89,7 +100,10 @@ fn main() {
             }
             total += best;
         }
-        println!("corpus {mb:.1} MB at {level}: sum of per-document bests of {rounds} {total:.3} s = {:.1} MB/s", mb / total);
+        println!(
+            "corpus {mb:.1} MB at {level}: sum of per-document bests of {rounds} {total:.3} s = {:.1} MB/s",
+            mb / total
+        );
         return;
     }
     if path == "--corpus" {

@@ -149,7 +149,29 @@ pub fn is_cjk(c: char) -> bool {
 }
 
 fn is_cjk_punct(c: char) -> bool {
-    matches!(c, '，' | '。' | '、' | '；' | '：' | '！' | '？' | '（' | '）' | '“' | '”' | '‘' | '’' | '「' | '」' | '《' | '》' | '【' | '】' | '…' | '—')
+    matches!(
+        c,
+        '，' | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '（'
+            | '）'
+            | '“'
+            | '”'
+            | '‘'
+            | '’'
+            | '「'
+            | '」'
+            | '《'
+            | '》'
+            | '【'
+            | '】'
+            | '…'
+            | '—'
+    )
 }
 
 struct Regexes {
@@ -192,7 +214,23 @@ fn alternation(words: &[String]) -> String {
 /// The first characters of a Chinese quantity (`zh_numeral`): 第 and the numerals of
 /// `signals.toml`. A block without one skips that regex.
 fn is_zh_numeral_start(c: char) -> bool {
-    matches!(c, '第' | '两' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十' | '百' | '千' | '万' | '半')
+    matches!(
+        c,
+        '第' | '两'
+            | '二'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+            | '万'
+            | '半'
+    )
 }
 
 /// `s` lowercased (ASCII) in `buf`, for set lookups without an allocation per lookup.
@@ -207,7 +245,8 @@ fn lower_in<'b>(buf: &'b mut String, s: &str) -> &'b str {
 /// or a lowercase letter before `-` in a text with a digit (recon-v1): what `plain_ident` needs.
 fn may_hold_plain_ident(b: &[u8], digit: bool) -> bool {
     b.windows(3).any(|w| {
-        (matches!(w[1], b'_' | b'.' | b':') && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric()) || (digit && w[1] == b'-' && w[0].is_ascii_lowercase())
+        (matches!(w[1], b'_' | b'.' | b':') && w[0].is_ascii_alphanumeric() && w[2].is_ascii_alphanumeric())
+            || (digit && w[1] == b'-' && w[0].is_ascii_lowercase())
     })
 }
 
@@ -222,7 +261,9 @@ fn may_hold_url(text: &str) -> bool {
     (0..b.len()).any(|i| match b[i] {
         b':' => b[i + 1..].starts_with(b"//"),
         b']' => b.get(i + 1) == Some(&b'('),
-        b'.' => [&b"com"[..], b"org", b"net", b"io", b"dev", b"cn", b"edu", b"gov"].iter().any(|d| b[i + 1..].starts_with(d)),
+        b'.' => [&b"com"[..], b"org", b"net", b"io", b"dev", b"cn", b"edu", b"gov"]
+            .iter()
+            .any(|d| b[i + 1..].starts_with(d)),
         _ => false,
     })
 }
@@ -237,7 +278,13 @@ fn first_person(text: &str, traits: &Traits) -> bool {
         for i in 0..b.len() {
             match b[i] {
                 b'I' if traits.upper && bounded(i, i + 1) => return true,
-                b'm' | b'M' if b.get(i + 1) == Some(&b'y') && (traits.upper && bounded(i, i + 2) || traits.lower && b[i] == b'm' && b.get(i + 2) == Some(&b' ')) => return true,
+                b'm' | b'M'
+                    if b.get(i + 1) == Some(&b'y')
+                        && (traits.upper && bounded(i, i + 2)
+                            || traits.lower && b[i] == b'm' && b.get(i + 2) == Some(&b' ')) =>
+                {
+                    return true
+                }
                 _ => {}
             }
         }
@@ -298,14 +345,24 @@ pub(crate) fn word_bounded(text: &[u8], s: usize, e: usize) -> bool {
 }
 
 /// Numbers: with a unit (a measure), bare, or attached to a word (skipped: part of an identifier).
-fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut Buffers, out: &mut Vec<Span>) {
+fn numbers(
+    text: &str,
+    lex: &Lexicon,
+    t: &Traits,
+    number_word: bool,
+    bufs: &mut Buffers,
+    out: &mut Vec<Span>,
+) {
     let bytes = text.as_bytes();
     if t.cjk && text.chars().any(is_zh_numeral_start) {
         zh_numerals(text, out);
     }
     if t.lower && number_word {
         for m in rx().en_number_word.find_iter(text) {
-            out.push(Span { range: m.range(), kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))) });
+            out.push(Span {
+                range: m.range(),
+                kind: SpanKind::Measure(measure_kind(m.as_str().split_whitespace().last().unwrap_or(""))),
+            });
         }
     }
     if !t.digit {
@@ -318,10 +375,16 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut 
             s -= 1; // "-0.5%": the sign belongs to the figure
         }
         // Digits glued to letters (SEV1, p95, v3, 5xx) belong to a word, not a quantity.
-        if s > 0 && (is_word_byte(bytes[s - 1]) || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphanumeric()) {
+        if s > 0
+            && (is_word_byte(bytes[s - 1])
+                || bytes[s - 1] == b'-' && s > 1 && bytes[s - 2].is_ascii_alphanumeric())
+        {
             continue;
         }
-        if e < bytes.len() && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x']) || bytes[e] == b'_') {
+        if e < bytes.len()
+            && (bytes[e].is_ascii_alphabetic() && !text[e..].starts_with(['k', 'K', 'M', 'x'])
+                || bytes[e] == b'_')
+        {
             // "8KB", "50ms": a unit glued on. Accept known units, else skip (a code word).
             let unit_end = text[e..].find(|c: char| !c.is_ascii_alphabetic()).map_or(text.len(), |i| i + e);
             let unit = lower_in(buf, &text[e..unit_end]);
@@ -333,7 +396,11 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut 
         let num = m.as_str();
         // "WCAG 2.2", "Python 3.11", "v5": a version after a name is not a figure.
         let word_before = text[..s].trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or("");
-        if num.contains('.') && !num.contains(':') && word_before.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && !text[e..].trim_start().starts_with(|c: char| c.is_alphabetic() && c.is_lowercase()) {
+        if num.contains('.')
+            && !num.contains(':')
+            && word_before.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && !text[e..].trim_start().starts_with(|c: char| c.is_alphabetic() && c.is_lowercase())
+        {
             continue;
         }
         let mut kind = if num.ends_with('%') || num.starts_with(['$', '€', '¥', '£']) {
@@ -378,7 +445,9 @@ fn numbers(text: &str, lex: &Lexicon, t: &Traits, number_word: bool, bufs: &mut 
                 e += ws + u.len();
             }
         }
-        let year_like = num.len() == 4 && (num.starts_with("19") || num.starts_with("20")) && num.bytes().all(|b| b.is_ascii_digit());
+        let year_like = num.len() == 4
+            && (num.starts_with("19") || num.starts_with("20"))
+            && num.bytes().all(|b| b.is_ascii_digit());
         let span_kind = match kind {
             Some(k) => SpanKind::Measure(k),
             None if year_like => SpanKind::Measure(MeasureKind::Time),
@@ -414,10 +483,12 @@ fn measure_kind(unit: &str) -> MeasureKind {
         }
     };
     match u {
-        "ms" | "millisecond" | "milliseconds" | "s" | "sec" | "secs" | "second" | "seconds" | "min" | "mins" | "minute"
-        | "minutes" | "h" | "hr" | "hrs" | "hour" | "hours" | "day" | "days" | "business days" | "week" | "weeks"
-        | "month" | "months" | "year" | "years" | "毫秒" | "秒" | "分钟" | "小时" | "个小时" | "天" | "个工作日"
-        | "工作日" | "周" | "个月" | "年" => MeasureKind::Duration,
+        "ms" | "millisecond" | "milliseconds" | "s" | "sec" | "secs" | "second" | "seconds" | "min"
+        | "mins" | "minute" | "minutes" | "h" | "hr" | "hrs" | "hour" | "hours" | "day" | "days"
+        | "business days" | "week" | "weeks" | "month" | "months" | "year" | "years" | "毫秒" | "秒"
+        | "分钟" | "小时" | "个小时" | "天" | "个工作日" | "工作日" | "周" | "个月" | "年" => {
+            MeasureKind::Duration
+        }
         "utc" | "am" | "pm" | "点" | "号" | "月" => MeasureKind::Time,
         "eur" | "usd" | "gbp" | "cny" | "rmb" | "jpy" | "元" | "块" | "万" | "亿" => MeasureKind::Amount,
         "x" | "times" | "percent" | "倍" | "成" => MeasureKind::Threshold,
@@ -451,7 +522,8 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, bufs: &mut Buffers, out: &
     let bytes = text.as_bytes();
     // (The identifier patterns are ASCII: lowercased in one buffer for the topic-map lookups.)
     let lower = &mut bufs.lower;
-    let idents = if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
+    let idents =
+        if may_hold_plain_ident(bytes, t.digit) { Some(rx().plain_ident.find_iter(text)) } else { None };
     for m in idents.into_iter().flatten() {
         let t = m.as_str();
         // e.g., i.e., U.S.: abbreviations; require a segment of two or more characters on each side.
@@ -476,7 +548,9 @@ fn identifiers(text: &str, lex: &Lexicon, t: &Traits, bufs: &mut Buffers, out: &
 /// Occurrences of the document's known names and identifiers in `text` (one `Needles` pass).
 fn known(text: &str, ctx: &DocContext, out: &mut Vec<Span>) {
     let Some((needles, kinds)) = &ctx.matcher else { return };
-    needles.for_each(text.as_bytes(), 0..text.len(), |s, e, id| push_known(text.as_bytes(), s..e, kinds[id], out));
+    needles.for_each(text.as_bytes(), 0..text.len(), |s, e, id| {
+        push_known(text.as_bytes(), s..e, kinds[id], out)
+    });
 }
 
 /// A known name anywhere; a known identifier only as a whole word of `text`.
@@ -497,7 +571,12 @@ fn known_in_blocks(src: &str, map: &BlockMap, ctx: &DocContext, out: &mut [Scann
         let Some(i) = starts.partition_point(|&b| b <= s).checked_sub(1) else { return };
         let block = &map.blocks[i].range;
         if e <= block.end {
-            push_known(src[block.clone()].as_bytes(), s - block.start..e - block.start, kinds[id], &mut out[i].spans);
+            push_known(
+                src[block.clone()].as_bytes(),
+                s - block.start..e - block.start,
+                kinds[id],
+                &mut out[i].spans,
+            );
         }
     });
 }
@@ -517,7 +596,8 @@ fn is_shaped_identifier(t: &str, lex: &Lexicon) -> bool {
 /// The pattern of a capitalized name of one to three words (a hyphenated part allowed), which
 /// [`en_name_candidates`] finds without a regex.
 #[cfg(test)]
-const EN_NAME: &str = r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)";
+const EN_NAME: &str =
+    r"(?-u:\b)[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?(?:\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?){0,2}(?-u:\b)";
 
 /// The leftmost-first matches of [`EN_NAME`] in `text`, in order (a proptest compares them with
 /// the regex's). The pattern's quantifiers over letters and spaces are greedy and what follows
@@ -529,7 +609,9 @@ fn en_name_candidates(text: &str, mut found: impl FnMut(Range<usize>)) {
     while s < b.len() {
         if b[s].is_ascii_uppercase() && (s == 0 || !is_word_byte(b[s - 1])) {
             if let Some(p1) = cap_word(b, s) {
-                let end = hyphened(b, p1, true).and_then(|p2| name_rest(text, p2, 2)).or_else(|| name_rest(text, p1, 2));
+                let end = hyphened(b, p1, true)
+                    .and_then(|p2| name_rest(text, p2, 2))
+                    .or_else(|| name_rest(text, p1, 2));
                 if let Some(e) = end {
                     found(s..e);
                     s = e;
@@ -611,9 +693,11 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         // The last few words before the candidate, for context words ("escalate to") and titles;
         // computed only when a multi-word candidate is not settled otherwise.
         let ctx_before = || {
-            let before_words: Vec<&str> = text[..m.start].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
+            let before_words: Vec<&str> =
+                text[..m.start].split_whitespace().rev().take(lex.longest_en_context_words.max(1)).collect();
             (1..=before_words.len()).any(|n| {
-                let phrase = before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
+                let phrase =
+                    before_words[..n].iter().rev().copied().collect::<Vec<_>>().join(" ").to_lowercase();
                 lex.contexts_en_before.contains(&phrase)
             }) || before_words.first().is_some_and(|w| lex.titles_en.contains(w.trim_end_matches('.')))
         };
@@ -632,7 +716,9 @@ fn names_en(text: &str, lex: &Lexicon, bufs: &mut Buffers, out: &mut Vec<Span>) 
         };
         if whole {
             out.push(Span { range: m.clone(), kind: SpanKind::Name });
-        } else if words.len() >= 2 && lex.first_names_en.contains(words[1]) && !lex.ambiguous_first_names_en.contains(words[1])
+        } else if words.len() >= 2
+            && lex.first_names_en.contains(words[1])
+            && !lex.ambiguous_first_names_en.contains(words[1])
             || words.len() >= 3
                 && lex.contexts_en_before.contains(&words[0].to_lowercase())
                 && words[1..].iter().all(|w| !lex.not_name_words_en.contains(*w) && !in_topic_map(w))
@@ -657,7 +743,12 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
     };
     let starts_with = |at: usize, set: &rustc_hash::FxHashSet<String>, longest: usize| {
         let tail = &text[at..];
-        tail.char_indices().skip(1).map(|(i, _)| i).chain(std::iter::once(tail.len())).take(longest).any(|e| set.contains(&tail[..e]))
+        tail.char_indices()
+            .skip(1)
+            .map(|(i, _)| i)
+            .chain(std::iter::once(tail.len()))
+            .take(longest)
+            .any(|e| set.contains(&tail[..e]))
     };
     // Byte position of the character looked at.
     let mut pos = 0;
@@ -667,7 +758,12 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             pos = next;
             continue;
         }
-        let Some(surname) = lex.may_start_surname(c).then(|| lex.surnames_by_char.get(&c)).flatten().and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str()))) else {
+        let Some(surname) = lex
+            .may_start_surname(c)
+            .then(|| lex.surnames_by_char.get(&c))
+            .flatten()
+            .and_then(|v| v.iter().find(|s| text[pos..].starts_with(s.as_str())))
+        else {
             pos = next;
             continue;
         };
@@ -680,9 +776,11 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         let before = &text[..pos];
         // "2000 万行": a space after a number is not a name boundary.
         let after_number = before.trim_end().ends_with(|c: char| c.is_ascii_digit());
-        let strong_before = before.ends_with(|c: char| c.is_whitespace() && !after_number || matches!(c, '@' | '（' | '(' | '“'))
+        let strong_before = before
+            .ends_with(|c: char| c.is_whitespace() && !after_number || matches!(c, '@' | '（' | '(' | '“'))
             || ends_with(pos, &lex.contexts_zh_before, lex.longest_zh_context);
-        let weak_before = before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
+        let weak_before =
+            before.is_empty() || before.ends_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation());
         if !strong_before && !weak_before {
             pos = next;
             continue;
@@ -692,7 +790,11 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
         if let Some(title) = lex.titles_zh.iter().find(|t| after_surname.starts_with(t.as_str())) {
             let end = pos + surname.len() + title.len();
             let tail = &text[end..];
-            let bounded = tail.is_empty() || tail.starts_with(|c: char| c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation() || "的和说在".contains(c)) || !tail.starts_with(is_cjk);
+            let bounded = tail.is_empty()
+                || tail.starts_with(|c: char| {
+                    c.is_whitespace() || is_cjk_punct(c) || c.is_ascii_punctuation() || "的和说在".contains(c)
+                })
+                || !tail.starts_with(is_cjk);
             if bounded && (strong_before || weak_before) {
                 out.push(Span { range: pos..end, kind: SpanKind::Name });
                 pos = end;
@@ -706,13 +808,15 @@ fn names_zh(text: &str, lex: &Lexicon, out: &mut Vec<Span>) {
             for ch in text[end..].chars().take(given) {
                 n += 1;
                 end += ch.len_utf8();
-                given_ok &= is_cjk(ch) && !ZH_FUNCTION_CHARS.contains(ch) && !lex.given_name_stop_zh.contains(&ch);
+                given_ok &=
+                    is_cjk(ch) && !ZH_FUNCTION_CHARS.contains(ch) && !lex.given_name_stop_zh.contains(&ch);
             }
             if n < given || !given_ok {
                 continue;
             }
             let after = &text[end..];
-            let strong_after = after.starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
+            let strong_after = after
+                .starts_with(|c: char| c.is_whitespace() || matches!(c, '）' | ')' | '”'))
                 || starts_with(end, &lex.contexts_zh_after, lex.longest_zh_context);
             let weak_after = after.is_empty()
                 || after.starts_with(|c: char| is_cjk_punct(c) || c.is_ascii_punctuation())
@@ -855,7 +959,12 @@ pub fn finish_spans(text: &str, spans: Vec<Span>, ctx: Option<&DocContext>) -> V
     finish_spans_with(text, spans, ctx, &Traits::of(text))
 }
 
-pub(crate) fn finish_spans_with(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>, t: &Traits) -> Vec<Span> {
+pub(crate) fn finish_spans_with(
+    text: &str,
+    mut spans: Vec<Span>,
+    ctx: Option<&DocContext>,
+    t: &Traits,
+) -> Vec<Span> {
     if let Some(ctx) = ctx {
         known(text, ctx, &mut spans);
     }
@@ -863,7 +972,12 @@ pub(crate) fn finish_spans_with(text: &str, mut spans: Vec<Span>, ctx: Option<&D
 }
 
 /// Drop names the headings show and what sits in URLs, and resolve overlaps.
-pub(crate) fn settle_spans(text: &str, mut spans: Vec<Span>, ctx: Option<&DocContext>, t: &Traits) -> Vec<Span> {
+pub(crate) fn settle_spans(
+    text: &str,
+    mut spans: Vec<Span>,
+    ctx: Option<&DocContext>,
+    t: &Traits,
+) -> Vec<Span> {
     if let Some(ctx) = ctx {
         // A name that also shows in a heading is public skeleton, not a withheld contact.
         spans.retain(|s| s.kind != SpanKind::Name || !ctx.public_names.contains(&text[s.range.clone()]));
@@ -901,7 +1015,11 @@ fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
     // Quotes contain other spans; keep quotes as wrappers and the inner spans too is confusing for
     // replacement, so the outermost long span wins.
     spans.sort_by(|a, b| {
-        a.range.start.cmp(&b.range.start).then((b.range.end - b.range.start).cmp(&(a.range.end - a.range.start))).then(strength(b.kind).cmp(&strength(a.kind)))
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then((b.range.end - b.range.start).cmp(&(a.range.end - a.range.start)))
+            .then(strength(b.kind).cmp(&strength(a.kind)))
     });
     // Compacted in place: `spans[..kept]` is the result so far.
     let mut kept = 0usize;
@@ -934,7 +1052,14 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
         skeleton.push_str(&src[h.clone()].to_lowercase());
         skeleton.push('\n');
     }
-    let mut ctx = DocContext { lang: Lang::En, names: FxHashSet::default(), identifiers: FxHashSet::default(), skeleton, public_names: FxHashSet::default(), matcher: None };
+    let mut ctx = DocContext {
+        lang: Lang::En,
+        names: FxHashSet::default(),
+        identifiers: FxHashSet::default(),
+        skeleton,
+        public_names: FxHashSet::default(),
+        matcher: None,
+    };
     let mut raw_all = Vec::with_capacity(map.blocks.len());
     let mut bufs = Buffers::default();
     let texts: Vec<&str> = map.blocks.iter().map(|b| &src[b.range.clone()]).collect();
@@ -983,7 +1108,11 @@ pub fn analyze(src: &str, map: &BlockMap) -> (DocContext, Vec<Scanned>) {
     let mut at = 0;
     for (b, scanned) in map.blocks.iter().zip(&raw_all) {
         let gap = if b.range.start >= at { letter_counts(&src[at..b.range.start]) } else { (0, 0, 0) };
-        letters = (letters.0 + gap.0 + scanned.letters.0, letters.1 + gap.1 + scanned.letters.1, letters.2 + gap.2 + scanned.letters.2);
+        letters = (
+            letters.0 + gap.0 + scanned.letters.0,
+            letters.1 + gap.1 + scanned.letters.1,
+            letters.2 + gap.2 + scanned.letters.2,
+        );
         at = at.max(b.range.end);
     }
     let tail = letter_counts(&src[at..]);
@@ -1003,8 +1132,17 @@ pub fn classify(text: &str, kind: &BlockKind, ctx: &DocContext) -> Verdict {
 }
 
 /// The signal names, in a fixed order (indexes into per-block counters).
-const SIGNALS: [&str; 9] =
-    ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"];
+const SIGNALS: [&str; 9] = [
+    "number_unit",
+    "bare_number",
+    "zh_numeral",
+    "identifier",
+    "name",
+    "quote_phrasing",
+    "quote_long",
+    "quote_short",
+    "first_person",
+];
 /// The rule id of each signal ("signal." + its name).
 const SIGNAL_RULES: [&str; 9] = [
     "signal.number_unit",
@@ -1048,7 +1186,10 @@ pub fn is_dialogue_line(text: &str) -> bool {
     let Some(idx) = text.find(['：', ':']) else { return false };
     let speaker = text[..idx].trim();
     let n = speaker.chars().count();
-    (1..=12).contains(&n) && speaker.split_whitespace().count() <= 2 && !speaker.contains(['`', '*', '(', '（']) && text[idx..].chars().count() > 2
+    (1..=12).contains(&n)
+        && speaker.split_whitespace().count() <= 2
+        && !speaker.contains(['`', '*', '(', '（'])
+        && text[idx..].chars().count() > 2
 }
 
 impl Evidence {
@@ -1082,7 +1223,8 @@ pub(crate) fn section_cue(heading: &str) -> Option<usize> {
     // words in one pass; the first cue in the list with a whole-word occurrence (any occurrence
     // for a Chinese word) is the section's.
     let (ac, cues) = &lexicon().section_words;
-    let mut found: Vec<(usize, usize, usize)> = ac.find_overlapping_iter(&h).map(|m| (m.pattern().as_usize(), m.start(), m.end())).collect();
+    let mut found: Vec<(usize, usize, usize)> =
+        ac.find_overlapping_iter(&h).map(|m| (m.pattern().as_usize(), m.start(), m.end())).collect();
     found.sort_unstable();
     let mut best: Option<usize> = None;
     let mut free = (usize::MAX, 0);
@@ -1100,7 +1242,14 @@ pub(crate) fn section_cue(heading: &str) -> Option<usize> {
 
 /// [`classify_spans`] with the block's traits worked out already and the cue its section's
 /// heading gives, if any.
-pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>, traits: &Traits, words: &Words, section: Option<usize>) -> Verdict {
+pub(crate) fn classify_spans_with(
+    text: &str,
+    kind: &BlockKind,
+    spans: Vec<Span>,
+    traits: &Traits,
+    words: &Words,
+    section: Option<usize>,
+) -> Verdict {
     let lex = lexicon();
     // Per category: total weight, strongest evidence and its weight.
     let mut by_cat = [(0.0f32, Evidence::None, 0.0f32); 7];
@@ -1128,7 +1277,12 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
     hits.sort_unstable();
     for (idx, n) in hits {
         let cue = &lex.cues[idx];
-        add(&mut by_cat, cue.category, cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)), Evidence::Cue(idx));
+        add(
+            &mut by_cat,
+            cue.category,
+            cue.weight * (1.0 + 0.5 * (n.min(3) as f32 - 1.0)),
+            Evidence::Cue(idx),
+        );
     }
     let latin = traits.lower || traits.upper;
     // `\d` is Unicode: only an all-ASCII block without a digit surely has none.
@@ -1238,7 +1392,14 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             // The rule named is the strongest single piece of evidence, cue or specific.
             let ev = if neutral.2 > by_cat[i].2 { neutral.1 } else { by_cat[i].1 };
             let category = Category::ALL[i];
-            Verdict { category, voice: voice[i].unwrap_or(category), score: total.min(1.0), rule: ev.rule(lex), spans, also }
+            Verdict {
+                category,
+                voice: voice[i].unwrap_or(category),
+                score: total.min(1.0),
+                rule: ev.rule(lex),
+                spans,
+                also,
+            }
         }
         _ if neutral.0 > 0.0 => Verdict {
             category: Category::Judgment,
@@ -1248,7 +1409,14 @@ pub(crate) fn classify_spans_with(text: &str, kind: &BlockKind, spans: Vec<Span>
             spans,
             also,
         },
-        _ => Verdict { category: Category::Shareable, voice: Category::Shareable, score: 0.0, rule: NO_CUE_RULE, spans, also },
+        _ => Verdict {
+            category: Category::Shareable,
+            voice: Category::Shareable,
+            score: 0.0,
+            rule: NO_CUE_RULE,
+            spans,
+            also,
+        },
     }
 }
 
@@ -1283,7 +1451,9 @@ fn is_phrasing(text: &str, r: &Range<usize>, lex: &Lexicon) -> bool {
     let before = head[from..].trim_end().to_lowercase();
     // A say-verb, or one followed by 了/清楚 (zh) or with/for (en).
     let ends = |suffixes: &[&str], verbs: &[String]| {
-        std::iter::once(before.as_str()).chain(suffixes.iter().filter_map(|x| before.strip_suffix(x))).any(|b| verbs.iter().any(|v| b.ends_with(v.as_str())))
+        std::iter::once(before.as_str())
+            .chain(suffixes.iter().filter_map(|x| before.strip_suffix(x)))
+            .any(|b| verbs.iter().any(|v| b.ends_with(v.as_str())))
     };
     ends(&["了", "清楚"], &lex.say_verbs_zh) || ends(&[" with", " for"], &lex.say_verbs_en)
 }
@@ -1399,8 +1569,11 @@ mod tests {
 
     #[test]
     fn identifiers_and_words_glued_to_digits() {
-        let k = kinds("Flip `checkout.fallback_psp` when SEV1 fires; t_order_ext and couponClient too, e.g. now.");
-        let ids: Vec<_> = k.iter().filter(|(_, k)| *k == SpanKind::Identifier).map(|(t, _)| t.as_str()).collect();
+        let k = kinds(
+            "Flip `checkout.fallback_psp` when SEV1 fires; t_order_ext and couponClient too, e.g. now.",
+        );
+        let ids: Vec<_> =
+            k.iter().filter(|(_, k)| *k == SpanKind::Identifier).map(|(t, _)| t.as_str()).collect();
         assert_eq!(ids, ["checkout.fallback_psp", "t_order_ext", "couponClient"]);
     }
 
@@ -1426,9 +1599,14 @@ mod tests {
         // A name the first-name list does not know, after a sentence-initial context verb.
         let text = "Ask Dana Whitfield in procurement to join the last call.";
         let v = classify(text, &BlockKind::Sentence, &ctx);
-        let names: Vec<&str> = v.spans.iter().filter(|s| s.kind == SpanKind::Name).map(|s| &text[s.range.clone()]).collect();
+        let names: Vec<&str> =
+            v.spans.iter().filter(|s| s.kind == SpanKind::Name).map(|s| &text[s.range.clone()]).collect();
         assert_eq!(names, ["Dana Whitfield"]);
-        let v = classify("Run a power calculation to estimate the required sample size.", &BlockKind::Sentence, &ctx);
+        let v = classify(
+            "Run a power calculation to estimate the required sample size.",
+            &BlockKind::Sentence,
+            &ctx,
+        );
         assert_eq!(v.category, Category::Shareable);
         let v = classify("你：这个方案的回滚怎么做？", &BlockKind::QuoteLine, &ctx);
         assert_eq!(v.category, Category::Style);
@@ -1438,9 +1616,17 @@ mod tests {
     fn a_threshold_speaks_as_an_incident_rule_only_next_to_operations_words() {
         let ctx = ctx_for("x");
         // Withheld like an incident rule either way; the filler follows the words around it.
-        let design = classify("Headings use a tighter letter spacing above 24px.", &BlockKind::ListItem { ordered: false, depth: 0 }, &ctx);
+        let design = classify(
+            "Headings use a tighter letter spacing above 24px.",
+            &BlockKind::ListItem { ordered: false, depth: 0 },
+            &ctx,
+        );
         assert_eq!((design.category, design.voice), (Category::Incident, Category::Judgment));
-        let ops = classify("If the error rate stays above 2% for 10 minutes, page the on-call.", &BlockKind::Sentence, &ctx);
+        let ops = classify(
+            "If the error rate stays above 2% for 10 minutes, page the on-call.",
+            &BlockKind::Sentence,
+            &ctx,
+        );
         assert_eq!((ops.category, ops.voice), (Category::Incident, Category::Incident));
         let zh = classify("挑改动不超过 3 个文件的小需求。", &BlockKind::Sentence, &ctx);
         assert_eq!((zh.category, zh.voice), (Category::Incident, Category::Judgment));

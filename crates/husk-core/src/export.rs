@@ -110,19 +110,31 @@ fn stem(rel: &str) -> String {
 
 fn title_of(src: &str, rel: &str) -> String {
     let map = markdown::block_map(src);
-    map.headings.first().map(|r| src[r.clone()].trim_start_matches('#').trim().to_string()).filter(|t| !t.is_empty()).unwrap_or_else(|| stem(rel))
+    map.headings
+        .first()
+        .map(|r| src[r.clone()].trim_start_matches('#').trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| stem(rel))
 }
 
 /// A one-line description for a skill: the note's front matter `description`, else its first
 /// sentences or list items — only blocks the husk keeps verbatim, never a private region or an
 /// overridden block — then sanitized again as a fragment.
-fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, seed: u64, fallback: &str) -> String {
+fn description_of(
+    d: &Done,
+    overrides: &crate::husk::Overrides,
+    level: Level,
+    seed: u64,
+    fallback: &str,
+) -> String {
     let map = markdown::block_map(&d.src);
     let kept: std::collections::HashSet<usize> =
         d.husk.blocks.iter().filter(|o| o.action == crate::model::Action::Keep).map(|o| o.start).collect();
     let mut text = String::new();
     for b in &map.blocks {
-        if b.region == Region::Private || !matches!(b.kind, BlockKind::Description | BlockKind::Sentence | BlockKind::ListItem { .. }) {
+        if b.region == Region::Private
+            || !matches!(b.kind, BlockKind::Description | BlockKind::Sentence | BlockKind::ListItem { .. })
+        {
             continue;
         }
         // Only text the husk itself keeps verbatim may describe it.
@@ -130,7 +142,10 @@ fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, se
             continue;
         }
         let t = &d.src[b.range.clone()];
-        if matches!(overrides.get(&markdown::fingerprint(&map.sections[b.section].path, t)), Some(Forced::Private | Forced::Hollow)) {
+        if matches!(
+            overrides.get(&markdown::fingerprint(&map.sections[b.section].path, t)),
+            Some(Forced::Private | Forced::Hollow)
+        ) {
             continue;
         }
         if map.private.iter().any(|r| r.contains(&b.range.start)) {
@@ -140,7 +155,8 @@ fn description_of(d: &Done, overrides: &crate::husk::Overrides, level: Level, se
             text.push(' ');
         }
         text.push_str(t);
-        if matches!(b.kind, BlockKind::Description | BlockKind::ListItem { .. }) || text.chars().count() > 160 {
+        if matches!(b.kind, BlockKind::Description | BlockKind::ListItem { .. }) || text.chars().count() > 160
+        {
             break;
         }
     }
@@ -171,11 +187,16 @@ fn skill_md(name: &str, description: &str, body: &str) -> String {
 
 fn sanitize_json(v: &mut serde_json::Value, key: Option<&str>, level: Level, seed: u64) {
     match v {
-        serde_json::Value::String(s) if !key.is_some_and(|k| crate::lexicon::lexicon().meta.structural.iter().any(|x| x == k)) && !s.trim().is_empty() => {
+        serde_json::Value::String(s)
+            if !key.is_some_and(|k| crate::lexicon::lexicon().meta.structural.iter().any(|x| x == k))
+                && !s.trim().is_empty() =>
+        {
             *s = sanitize_fragment(s, level, seed);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(|x| sanitize_json(x, key, level, seed)),
-        serde_json::Value::Object(o) => o.iter_mut().for_each(|(k, x)| sanitize_json(x, Some(k), level, seed)),
+        serde_json::Value::Object(o) => {
+            o.iter_mut().for_each(|(k, x)| sanitize_json(x, Some(k), level, seed))
+        }
         _ => {}
     }
 }
@@ -223,7 +244,11 @@ impl Vault {
         let name = match req.format {
             Format::Skill => {
                 if !is_valid_skill_name(&folder) {
-                    return Err(ExportError::BadSkillName { suggestion: skill_name_from(&folder), name: folder }.into());
+                    return Err(ExportError::BadSkillName {
+                        suggestion: skill_name_from(&folder),
+                        name: folder,
+                    }
+                    .into());
                 }
                 folder.clone()
             }
@@ -236,17 +261,22 @@ impl Vault {
             let src = self.read_note(rel)?;
             // Checked here as well as in the engine: a private note never leaves the vault.
             if markdown::block_map(&src).visibility == crate::model::Visibility::Private {
-                return Err(ExportError::Sanitize { note: rel.clone(), source: SanitizeError::PrivateNote }.into());
+                return Err(
+                    ExportError::Sanitize { note: rel.clone(), source: SanitizeError::PrivateNote }.into()
+                );
             }
             let mut opts = SanitizeOptions::new(req.level);
             opts.seed = req.seed;
             opts.overrides = self.overrides_for(rel);
-            let husk = sanitize(&src, &opts).map_err(|source| ExportError::Sanitize { note: rel.clone(), source })?;
+            let husk = sanitize(&src, &opts)
+                .map_err(|source| ExportError::Sanitize { note: rel.clone(), source })?;
             done.push(Done { rel: rel.clone(), src, husk });
         }
 
         let files = match req.format {
-            Format::Markdown => done.iter().map(|d| (d.rel.clone(), d.husk.text.clone().into_bytes())).collect(),
+            Format::Markdown => {
+                done.iter().map(|d| (d.rel.clone(), d.husk.text.clone().into_bytes())).collect()
+            }
             Format::Skill => self.skill_files(&name, &done, req),
             Format::Colleague => self.colleague_files(&name, &done, req),
         };
@@ -256,7 +286,8 @@ impl Vault {
         let time = now_rfc3339();
         let mut all_shingles = Vec::new();
         for (_, bytes) in &files {
-            all_shingles.extend(crate::trace::sample(&crate::trace::shingles(&String::from_utf8_lossy(bytes))));
+            all_shingles
+                .extend(crate::trace::sample(&crate::trace::shingles(&String::from_utf8_lossy(bytes))));
         }
         all_shingles.sort_unstable();
         all_shingles.dedup();
@@ -289,9 +320,15 @@ impl Vault {
             level: req.level,
             format: req.format,
             to: to.clone(),
-            notes: done.iter().map(|d| LedgerNote { path: d.rel.clone(), sha256: sha256_hex(d.src.as_bytes()) }).collect(),
+            notes: done
+                .iter()
+                .map(|d| LedgerNote { path: d.rel.clone(), sha256: sha256_hex(d.src.as_bytes()) })
+                .collect(),
             terms: req.terms.clone(),
-            files: files.iter().map(|(p, b)| LedgerFile { path: p.clone(), size: b.len() as u64, sha256: sha256_hex(b) }).collect(),
+            files: files
+                .iter()
+                .map(|(p, b)| LedgerFile { path: p.clone(), size: b.len() as u64, sha256: sha256_hex(b) })
+                .collect(),
             withheld,
             shingles: all_shingles,
         };
@@ -339,9 +376,16 @@ impl Vault {
                 _ => work.push(body_of(&d.husk.text).trim_end().to_string()),
             }
         }
-        let work_md = if work.is_empty() { "# Work\n\nNo work notes were included in this export.".to_string() } else { work.join("\n\n") };
-        let persona_md =
-            if persona.is_empty() { "# Persona\n\nNo persona notes were included in this export.".to_string() } else { persona.join("\n\n") };
+        let work_md = if work.is_empty() {
+            "# Work\n\nNo work notes were included in this export.".to_string()
+        } else {
+            work.join("\n\n")
+        };
+        let persona_md = if persona.is_empty() {
+            "# Persona\n\nNo persona notes were included in this export.".to_string()
+        } else {
+            persona.join("\n\n")
+        };
         let role = |d: &&Done| match stem(&d.rel).to_lowercase().as_str() {
             "work" => 0,
             "meta" | "skill" => 3,
@@ -349,7 +393,13 @@ impl Vault {
             _ => 1,
         };
         let first = done.iter().min_by_key(role).unwrap_or(&done[0]);
-        let desc = description_of(first, &self.overrides_for(&first.rel), req.level, req.seed, &format!("Work methods and persona of {name}."));
+        let desc = description_of(
+            first,
+            &self.overrides_for(&first.rel),
+            req.level,
+            req.seed,
+            &format!("Work methods and persona of {name}."),
+        );
         let display = name.to_string();
         let body = format!(
             "# {display}\n\n## PART A: Work\n\n{}\n\n## PART B: Persona\n\n{}\n\n## How to use\n\nUse PART A for how the work is done and PART B for how to communicate while doing it.\n",
@@ -369,9 +419,15 @@ impl Vault {
         out.insert("updated_at".into(), now.into());
         out.insert("version".into(), m.remove("version").unwrap_or_else(|| "v1".into()));
         out.insert("profile".into(), m.remove("profile").unwrap_or_else(|| serde_json::json!({})));
-        out.insert("tags".into(), m.remove("tags").unwrap_or_else(|| serde_json::json!({"personality": [], "culture": []})));
+        out.insert(
+            "tags".into(),
+            m.remove("tags").unwrap_or_else(|| serde_json::json!({"personality": [], "culture": []})),
+        );
         out.insert("impression".into(), m.remove("impression").unwrap_or_else(|| "".into()));
-        out.insert("knowledge_sources".into(), m.remove("knowledge_sources").unwrap_or_else(|| serde_json::json!([])));
+        out.insert(
+            "knowledge_sources".into(),
+            m.remove("knowledge_sources").unwrap_or_else(|| serde_json::json!([])),
+        );
         out.insert("corrections_count".into(), serde_json::json!(0));
         for k in ["name", "slug", "corrections_count"] {
             m.remove(k);
@@ -379,7 +435,9 @@ impl Vault {
         for (k, v) in m {
             out.insert(k, v);
         }
-        let meta_json = serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_else(|_| "{}".into()) + "\n";
+        let meta_json = serde_json::to_string_pretty(&serde_json::Value::Object(out))
+            .unwrap_or_else(|_| "{}".into())
+            + "\n";
         vec![
             ("SKILL.md".into(), skill_md(name, &desc, &body).into_bytes()),
             ("work.md".into(), (work_md + "\n").into_bytes()),
@@ -421,7 +479,9 @@ fn sanitize_meta(m: &mut serde_json::Map<String, serde_json::Value>, level: Leve
     for r in rules.replace.iter().filter(|r| level >= r.level) {
         at_path(&mut root, &r.path.split('.').collect::<Vec<_>>(), &mut |v| {
             if v.as_str().is_some_and(|s| !s.trim().is_empty()) {
-                let zh = v.as_str().is_some_and(|s| crate::classify::detect_lang(s) == Some(crate::lexicon::Lang::Zh));
+                let zh = v
+                    .as_str()
+                    .is_some_and(|s| crate::classify::detect_lang(s) == Some(crate::lexicon::Lang::Zh));
                 *v = serde_json::Value::from(if zh { r.zh.as_str() } else { r.en.as_str() });
             }
         });
@@ -475,7 +535,11 @@ fn demote(md: &str) -> String {
         if t.starts_with("```") || t.starts_with("~~~") {
             in_code = !in_code;
         }
-        if !in_code && t.starts_with('#') && t.trim_start_matches('#').starts_with([' ', '\t', '\n']) && t.chars().take_while(|c| *c == '#').count() <= 4 {
+        if !in_code
+            && t.starts_with('#')
+            && t.trim_start_matches('#').starts_with([' ', '\t', '\n'])
+            && t.chars().take_while(|c| *c == '#').count() <= 4
+        {
             out.push_str("##");
         }
         out.push_str(line);
@@ -486,7 +550,11 @@ fn demote(md: &str) -> String {
 /// `p` made absolute, with `.` and `..` resolved lexically.
 fn absolute(p: &Path) -> PathBuf {
     use std::path::Component;
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf()) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    };
     let mut out = PathBuf::new();
     for c in joined.components() {
         match c {
@@ -527,7 +595,10 @@ fn resolved(p: &Path) -> PathBuf {
 fn write_folder(to: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     let parent = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err("create", parent))?;
-    let stage = tempfile::Builder::new().prefix(".husk-export-").tempdir_in(parent).map_err(io_err("write into", parent))?;
+    let stage = tempfile::Builder::new()
+        .prefix(".husk-export-")
+        .tempdir_in(parent)
+        .map_err(io_err("write into", parent))?;
     for (rel, bytes) in files {
         let p = stage.path().join(rel);
         if let Some(d) = p.parent() {
@@ -537,14 +608,19 @@ fn write_folder(to: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         f.write_all(bytes).map_err(io_err("write", &p))?;
         f.sync_all().map_err(io_err("write", &p))?;
     }
-    let mut dirs: Vec<PathBuf> = files.iter().filter_map(|(r, _)| stage.path().join(r).parent().map(Path::to_path_buf)).collect();
+    let mut dirs: Vec<PathBuf> =
+        files.iter().filter_map(|(r, _)| stage.path().join(r).parent().map(Path::to_path_buf)).collect();
     dirs.sort();
     dirs.dedup();
     for d in dirs {
         sync_dir(&d);
     }
     let old = if fs::symlink_metadata(to).is_ok() {
-        let aside = tempfile::Builder::new().prefix(".husk-old-").tempdir_in(parent).map_err(io_err("write into", parent))?.keep();
+        let aside = tempfile::Builder::new()
+            .prefix(".husk-old-")
+            .tempdir_in(parent)
+            .map_err(io_err("write into", parent))?
+            .keep();
         fs::remove_dir(&aside).map_err(io_err("write into", parent))?;
         fs::rename(to, &aside).map_err(io_err("replace", to))?;
         Some(aside)

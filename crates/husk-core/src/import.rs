@@ -45,7 +45,14 @@ fn is_colleague_dir(p: &Path) -> bool {
 
 fn subdirs(p: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(p)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir() && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_dir() && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -53,7 +60,9 @@ fn subdirs(p: &Path) -> Vec<PathBuf> {
 
 /// The colleague folders under `dir`, with their slugs.
 fn find_colleagues(dir: &Path) -> Vec<(String, PathBuf)> {
-    let slug = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "colleague".into());
+    let slug = |p: &Path| {
+        p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "colleague".into())
+    };
     if is_colleague_dir(dir) {
         return vec![(slug(dir), dir.to_path_buf())];
     }
@@ -72,7 +81,9 @@ fn find_colleagues(dir: &Path) -> Vec<(String, PathBuf)> {
 }
 
 fn has_markdown(dir: &Path) -> bool {
-    fs::read_dir(dir).map(|rd| rd.flatten().any(|e| crate::vault::is_note_name(&e.path()) && e.path().is_file())).unwrap_or(false)
+    fs::read_dir(dir)
+        .map(|rd| rd.flatten().any(|e| crate::vault::is_note_name(&e.path()) && e.path().is_file()))
+        .unwrap_or(false)
 }
 
 /// Every file under `dir` (relative paths), hidden entries skipped.
@@ -114,7 +125,11 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 /// A `meta.md` note from a colleague-skill `meta.json`.
 fn meta_note(slug: &str, meta: &serde_json::Value) -> String {
     let name = meta.get("display_name").or_else(|| meta.get("name")).and_then(|v| v.as_str()).unwrap_or(slug);
-    let mut s = format!("---\ntitle: {}\nsource: colleague-skill\nslug: {}\n---\n\n# {name}\n", yaml_str(&format!("{name} (meta)")), yaml_str(slug));
+    let mut s = format!(
+        "---\ntitle: {}\nsource: colleague-skill\nslug: {}\n---\n\n# {name}\n",
+        yaml_str(&format!("{name} (meta)")),
+        yaml_str(slug)
+    );
     if let Some(p) = meta.get("profile").and_then(|v| v.as_object()).filter(|o| !o.is_empty()) {
         s.push_str("\n## Profile\n\n");
         for (k, v) in p {
@@ -176,7 +191,11 @@ impl Vault {
         for (slug, src_dir) in &found {
             report.colleagues.push(slug.clone());
             let slug_dir = crate::export::skill_name_from(slug);
-            let slug_dir = if slug.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') { slug.clone() } else { slug_dir };
+            let slug_dir = if slug.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+                slug.clone()
+            } else {
+                slug_dir
+            };
             for rel in files_under(src_dir)? {
                 let abs = src_dir.join(&rel);
                 let rel_s = rel_string(&rel);
@@ -186,7 +205,8 @@ impl Vault {
                     plan.push((format!("colleagues/{slug_dir}/{rel_s}"), text));
                 } else if name == "meta.json" {
                     let bytes = fs::read(&abs).map_err(io_err("read", &abs))?;
-                    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| ImportError::BadMeta { path: abs.clone() })?;
+                    let v: serde_json::Value = serde_json::from_slice(&bytes)
+                        .map_err(|_| ImportError::BadMeta { path: abs.clone() })?;
                     let note = rel.with_file_name("meta.md");
                     plan.push((format!("colleagues/{slug_dir}/{}", rel_string(&note)), meta_note(slug, &v)));
                 } else {

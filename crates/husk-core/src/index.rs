@@ -208,12 +208,18 @@ impl Index {
                 Ok(ix) => return Ok((ix, IndexState::Ok)),
                 Err(reason) => {
                     remove_files(path)?;
-                    let ix = Self::try_open(path).map_err(|_| IndexError::Sqlite { path: path.to_path_buf(), source: rusqlite::Error::InvalidQuery })?;
+                    let ix = Self::try_open(path).map_err(|_| IndexError::Sqlite {
+                        path: path.to_path_buf(),
+                        source: rusqlite::Error::InvalidQuery,
+                    })?;
                     return Ok((ix, IndexState::Rebuilt(reason)));
                 }
             }
         }
-        let ix = Self::try_open(path).map_err(|_| IndexError::Sqlite { path: path.to_path_buf(), source: rusqlite::Error::InvalidQuery })?;
+        let ix = Self::try_open(path).map_err(|_| IndexError::Sqlite {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::InvalidQuery,
+        })?;
         Ok((ix, IndexState::Created))
     }
 
@@ -221,7 +227,9 @@ impl Index {
     fn try_open(path: &Path) -> Result<Index, String> {
         let conn = Connection::open(path).map_err(|e| format!("cannot open: {e}"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| e.to_string())?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| format!("not a SQLite database: {e}"))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| format!("not a SQLite database: {e}"))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(format!("cannot switch to WAL (journal mode {mode})"));
         }
@@ -229,7 +237,8 @@ impl Index {
         // Opening checks only what is cheap (header, schema, that the tables answer); the full
         // `PRAGMA integrity_check` reads every page (about 1 s for 10,000 notes), so it runs in
         // `Vault::verify_index` (`husk status`, app start-up), which rebuilds on failure.
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+        let version: i64 =
+            conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
         if version > SCHEMA_VERSION {
             return Err(format!("schema version {version} is newer than this Husk ({SCHEMA_VERSION})"));
         }
@@ -240,7 +249,8 @@ impl Index {
         // an old index at once migrate it once.
         loop {
             conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| format!("cannot lock for migration: {e}"))?;
-            let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+            let current: i64 =
+                conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| e.to_string())?;
             let Some(sql) = usize::try_from(current).ok().and_then(|i| MIGRATIONS.get(i)) else {
                 conn.execute_batch("COMMIT").map_err(|e| e.to_string())?;
                 break;
@@ -253,7 +263,15 @@ impl Index {
         }
         if version == SCHEMA_VERSION {
             // Make sure the tables are really there (a foreign file with the right user_version).
-            for sql in ["SELECT id FROM notes LIMIT 1", "SELECT rowid FROM notes_fts LIMIT 1", "SELECT note_id FROM blocks LIMIT 1", "SELECT id FROM ledger LIMIT 1", "SELECT path FROM overrides LIMIT 1", "SELECT file FROM mirror LIMIT 1", "SELECT rowid FROM notes_cjk LIMIT 1"] {
+            for sql in [
+                "SELECT id FROM notes LIMIT 1",
+                "SELECT rowid FROM notes_fts LIMIT 1",
+                "SELECT note_id FROM blocks LIMIT 1",
+                "SELECT id FROM ledger LIMIT 1",
+                "SELECT path FROM overrides LIMIT 1",
+                "SELECT file FROM mirror LIMIT 1",
+                "SELECT rowid FROM notes_cjk LIMIT 1",
+            ] {
                 conn.query_row(sql, [], |_| Ok(())).optional().map_err(|e| format!("damaged tables: {e}"))?;
             }
         }
@@ -263,10 +281,12 @@ impl Index {
     /// Delete the index files and start an empty index in their place.
     pub(crate) fn reset(&mut self) -> Result<(), IndexError> {
         let path = self.path.clone();
-        let fresh = Connection::open_in_memory().map_err(|source| IndexError::Sqlite { path: path.clone(), source })?;
+        let fresh = Connection::open_in_memory()
+            .map_err(|source| IndexError::Sqlite { path: path.clone(), source })?;
         drop(std::mem::replace(&mut self.conn, fresh));
         remove_files(&path)?;
-        *self = Self::try_open(&path).map_err(|_| IndexError::Sqlite { path: path.clone(), source: rusqlite::Error::InvalidQuery })?;
+        *self = Self::try_open(&path)
+            .map_err(|_| IndexError::Sqlite { path: path.clone(), source: rusqlite::Error::InvalidQuery })?;
         Ok(())
     }
 
@@ -285,21 +305,31 @@ impl Index {
 
     /// The stamp of the file version a mirrored table holds.
     pub(crate) fn mirror_stamp(&self, file: &str) -> Result<Option<String>, IndexError> {
-        self.conn.query_row("SELECT stamp FROM mirror WHERE file = ?1", [file], |r| r.get(0)).optional().map_err(self.err())
+        self.conn
+            .query_row("SELECT stamp FROM mirror WHERE file = ?1", [file], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
     }
 
-    pub(crate) fn set_overrides<'a>(&mut self, items: impl Iterator<Item = (&'a str, &'a str, Forced)>, stamp: &str) -> Result<(), IndexError> {
+    pub(crate) fn set_overrides<'a>(
+        &mut self,
+        items: impl Iterator<Item = (&'a str, &'a str, Forced)>,
+        stamp: &str,
+    ) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
         tx.execute("DELETE FROM overrides", []).map_err(e)?;
         {
-            let mut st = tx.prepare("INSERT OR REPLACE INTO overrides(path, fingerprint, forced) VALUES (?1, ?2, ?3)").map_err(e)?;
+            let mut st = tx
+                .prepare("INSERT OR REPLACE INTO overrides(path, fingerprint, forced) VALUES (?1, ?2, ?3)")
+                .map_err(e)?;
             for (n, fp, f) in items {
                 st.execute(params![n, fp, f.as_str()]).map_err(e)?;
             }
         }
-        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('overrides.json', ?1)", [stamp]).map_err(e)?;
+        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('overrides.json', ?1)", [stamp])
+            .map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -312,10 +342,12 @@ impl Index {
             let mut st = tx.prepare("INSERT OR REPLACE INTO ledger(id, time, level, format, entry) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(e)?;
             for en in entries {
                 let json = serde_json::to_string(en).unwrap_or_default();
-                st.execute(params![en.id, en.time, en.level.as_str(), en.format.as_str(), json]).map_err(e)?;
+                st.execute(params![en.id, en.time, en.level.as_str(), en.format.as_str(), json])
+                    .map_err(e)?;
             }
         }
-        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('ledger.jsonl', ?1)", [stamp]).map_err(e)?;
+        tx.execute("INSERT OR REPLACE INTO mirror(file, stamp) VALUES ('ledger.jsonl', ?1)", [stamp])
+            .map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -339,7 +371,11 @@ impl Index {
 
     /// Re-index specific vault-relative paths: existing notes are (re)read; paths that no longer
     /// exist are removed, with everything below them; existing folders are scanned.
-    pub(crate) fn refresh_paths(&mut self, root: &Path, rels: &[String]) -> Result<RefreshReport, IndexError> {
+    pub(crate) fn refresh_paths(
+        &mut self,
+        root: &Path,
+        rels: &[String],
+    ) -> Result<RefreshReport, IndexError> {
         let known = self.known()?;
         let mut report = RefreshReport::default();
         let mut todo = Vec::new();
@@ -358,14 +394,22 @@ impl Index {
                     }
                 }
                 Ok(m) if m.is_dir() => {
-                    let files = crate::vault::scan_notes(&abs).map_err(|_| IndexError::List { path: abs.clone(), source: std::io::Error::other("scan failed") })?;
+                    let files = crate::vault::scan_notes(&abs).map_err(|_| IndexError::List {
+                        path: abs.clone(),
+                        source: std::io::Error::other("scan failed"),
+                    })?;
                     let prefix = format!("{rel}/");
-                    let present: std::collections::HashSet<String> = files.iter().map(|f| format!("{prefix}{}", f.rel)).collect();
-                    gone.extend(known.keys().filter(|k| k.starts_with(&prefix) && !present.contains(*k)).cloned());
+                    let present: std::collections::HashSet<String> =
+                        files.iter().map(|f| format!("{prefix}{}", f.rel)).collect();
+                    gone.extend(
+                        known.keys().filter(|k| k.starts_with(&prefix) && !present.contains(*k)).cloned(),
+                    );
                     for f in files {
                         let full = format!("{prefix}{}", f.rel);
                         match known.get(&full) {
-                            Some((_, mt, s)) if *mt == f.mtime_ns && *s == f.size as i64 => report.unchanged += 1,
+                            Some((_, mt, s)) if *mt == f.mtime_ns && *s == f.size as i64 => {
+                                report.unchanged += 1
+                            }
                             _ => todo.push(NoteFile { rel: full, ..f }),
                         }
                     }
@@ -383,8 +427,11 @@ impl Index {
     }
 
     fn known(&self) -> Result<HashMap<String, (i64, i64, i64)>, IndexError> {
-        let mut st = self.conn.prepare_cached("SELECT path, id, mtime, size FROM notes").map_err(self.err())?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))).map_err(self.err())?;
+        let mut st =
+            self.conn.prepare_cached("SELECT path, id, mtime, size FROM notes").map_err(self.err())?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+            .map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
@@ -434,21 +481,29 @@ impl Index {
 
     /// Ids are looked up again inside the (immediate) write transaction, so another process
     /// indexing at the same time cannot make this one insert a duplicate or miss a row.
-    fn store(&mut self, parsed: impl Iterator<Item = Result<Parsed, (String, String)>>, gone: &[String], report: &mut RefreshReport) -> Result<(), IndexError> {
+    fn store(
+        &mut self,
+        parsed: impl Iterator<Item = Result<Parsed, (String, String)>>,
+        gone: &[String],
+        report: &mut RefreshReport,
+    ) -> Result<(), IndexError> {
         let path = self.path.clone();
         let e = |source| IndexError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
         {
             let mut get = tx.prepare_cached("SELECT id, hash FROM notes WHERE path = ?1").map_err(e)?;
-            let mut touch = tx.prepare_cached("UPDATE notes SET mtime = ?2, size = ?3 WHERE id = ?1").map_err(e)?;
+            let mut touch =
+                tx.prepare_cached("UPDATE notes SET mtime = ?2, size = ?3 WHERE id = ?1").map_err(e)?;
             let mut del_blocks = tx.prepare_cached("DELETE FROM blocks WHERE note_id = ?1").map_err(e)?;
             let mut del_fts = tx.prepare_cached("DELETE FROM notes_fts WHERE rowid = ?1").map_err(e)?;
             let mut del_cjk = tx.prepare_cached("DELETE FROM notes_cjk WHERE rowid = ?1").map_err(e)?;
-            let mut ins_cjk = tx.prepare_cached("INSERT INTO notes_cjk(rowid, bigrams) VALUES (?1, ?2)").map_err(e)?;
+            let mut ins_cjk =
+                tx.prepare_cached("INSERT INTO notes_cjk(rowid, bigrams) VALUES (?1, ?2)").map_err(e)?;
             let mut del_note = tx.prepare_cached("DELETE FROM notes WHERE id = ?1").map_err(e)?;
             let mut upd = tx.prepare_cached("UPDATE notes SET hash = ?2, mtime = ?3, size = ?4, visibility = ?5, title = ?6 WHERE id = ?1").map_err(e)?;
             let mut ins = tx.prepare_cached("INSERT INTO notes(path, hash, mtime, size, visibility, title) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").map_err(e)?;
-            let mut ins_fts = tx.prepare_cached("INSERT INTO notes_fts(rowid, body) VALUES (?1, ?2)").map_err(e)?;
+            let mut ins_fts =
+                tx.prepare_cached("INSERT INTO notes_fts(rowid, body) VALUES (?1, ?2)").map_err(e)?;
             for p in parsed {
                 let p = match p {
                     Ok(p) => p,
@@ -462,14 +517,16 @@ impl Index {
                     Visibility::Private => "private",
                     Visibility::Public => "public",
                 };
-                let current: Option<(i64, String)> = get.query_row([&p.rel], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(e)?;
+                let current: Option<(i64, String)> =
+                    get.query_row([&p.rel], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(e)?;
                 if let Some((id, old)) = current {
                     if old == p.hash {
                         // Same content (touched, or rewritten identically): only the stat changed.
                         touch.execute(params![id, p.mtime_ns, p.size as i64]).map_err(e)?;
                         report.unchanged += 1;
                     } else {
-                        upd.execute(params![id, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
+                        upd.execute(params![id, p.hash, p.mtime_ns, p.size as i64, vis, p.title])
+                            .map_err(e)?;
                         del_fts.execute([id]).map_err(e)?;
                         ins_fts.execute(params![id, p.text]).map_err(e)?;
                         del_cjk.execute([id]).map_err(e)?;
@@ -480,7 +537,8 @@ impl Index {
                         report.updated += 1;
                     }
                 } else {
-                    ins.execute(params![p.rel, p.hash, p.mtime_ns, p.size as i64, vis, p.title]).map_err(e)?;
+                    ins.execute(params![p.rel, p.hash, p.mtime_ns, p.size as i64, vis, p.title])
+                        .map_err(e)?;
                     let id = tx.last_insert_rowid();
                     ins_fts.execute(params![id, p.text]).map_err(e)?;
                     if !p.bigrams.is_empty() {
@@ -511,26 +569,36 @@ impl Index {
 
     /// Number of notes whose blocks are not classified at their current text.
     pub(crate) fn pending(&self) -> Result<usize, IndexError> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM notes WHERE classified IS NULL OR classified <> hash", [], |r| r.get(0)).map_err(self.err())?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM notes WHERE classified IS NULL OR classified <> hash", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.err())?;
         Ok(n as usize)
     }
 
     /// Classify the blocks of every note whose text changed since its blocks were last
     /// classified (or whose overrides changed), on worker threads, writing as results arrive.
     /// The text comes from the index itself, so it is exactly the indexed version.
-    pub(crate) fn classify_pending(&mut self, overrides: &(dyn Fn(&str) -> Overrides + Sync)) -> Result<usize, IndexError> {
+    pub(crate) fn classify_pending(
+        &mut self,
+        overrides: &(dyn Fn(&str) -> Overrides + Sync),
+    ) -> Result<usize, IndexError> {
         let pending: Vec<(i64, String, String, String)> = {
             let mut st = self
                 .conn
                 .prepare("SELECT n.id, n.path, n.hash, f.body FROM notes n JOIN notes_fts f ON f.rowid = n.id WHERE n.classified IS NULL OR n.classified <> n.hash")
                 .map_err(self.err())?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(self.err())?;
+            let rows =
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(self.err())?;
             rows.collect::<Result<_, _>>().map_err(self.err())?
         };
         if pending.is_empty() {
             return Ok(0);
         }
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(pending.len());
+        let workers =
+            std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(pending.len());
         let next = std::sync::atomic::AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Classified>)>(512);
         let path = self.path.clone();
@@ -550,12 +618,15 @@ impl Index {
             drop(tx);
             let e = |source| IndexError::Sqlite { path: path.clone(), source };
             let result = (|| {
-                let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
+                let txn =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
                 let mut done = 0;
                 {
-                    let mut still = txn.prepare_cached("SELECT 1 FROM notes WHERE id = ?1 AND hash = ?2").map_err(e)?;
+                    let mut still =
+                        txn.prepare_cached("SELECT 1 FROM notes WHERE id = ?1 AND hash = ?2").map_err(e)?;
                     let mut del = txn.prepare_cached("DELETE FROM blocks WHERE note_id = ?1").map_err(e)?;
-                    let mut mark = txn.prepare_cached("UPDATE notes SET classified = ?2 WHERE id = ?1").map_err(e)?;
+                    let mut mark =
+                        txn.prepare_cached("UPDATE notes SET classified = ?2 WHERE id = ?1").map_err(e)?;
                     let mut ins = txn
                         .prepare_cached("INSERT INTO blocks(note_id, start, end, line, kind, category, rule, light, medium, heavy, forced, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
                         .map_err(e)?;
@@ -605,17 +676,31 @@ impl Index {
     }
 
     pub(crate) fn note_infos(&self) -> Result<Vec<NoteInfo>, IndexError> {
-        let mut st = self.conn.prepare_cached("SELECT path, title, visibility, size FROM notes ORDER BY path").map_err(self.err())?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT path, title, visibility, size FROM notes ORDER BY path")
+            .map_err(self.err())?;
         let rows = st
-            .query_map([], |r| Ok(NoteInfo { path: r.get(0)?, title: r.get(1)?, visibility: r.get(2)?, size: r.get::<_, i64>(3)? as u64, categories: Default::default() }))
+            .query_map([], |r| {
+                Ok(NoteInfo {
+                    path: r.get(0)?,
+                    title: r.get(1)?,
+                    visibility: r.get(2)?,
+                    size: r.get::<_, i64>(3)? as u64,
+                    categories: Default::default(),
+                })
+            })
             .map_err(self.err())?;
         let mut infos: Vec<NoteInfo> = rows.collect::<Result<_, _>>().map_err(self.err())?;
         let mut st = self
             .conn
             .prepare_cached("SELECT notes.path, blocks.category, count(*) FROM blocks JOIN notes ON notes.id = blocks.note_id GROUP BY notes.path, blocks.category")
             .map_err(self.err())?;
-        let counts = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))).map_err(self.err())?;
-        let mut by_path: std::collections::HashMap<String, std::collections::BTreeMap<String, usize>> = Default::default();
+        let counts = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(self.err())?;
+        let mut by_path: std::collections::HashMap<String, std::collections::BTreeMap<String, usize>> =
+            Default::default();
         for row in counts {
             let (path, cat, n) = row.map_err(self.err())?;
             by_path.entry(path).or_default().insert(cat, n as usize);
@@ -629,14 +714,20 @@ impl Index {
     }
 
     pub(crate) fn note_hashes(&self) -> Result<Vec<(String, String)>, IndexError> {
-        let mut st = self.conn.prepare_cached("SELECT path, hash FROM notes ORDER BY path").map_err(self.err())?;
+        let mut st =
+            self.conn.prepare_cached("SELECT path, hash FROM notes ORDER BY path").map_err(self.err())?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.err())?;
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
     /// The indexed text of every note, for trace.
     pub(crate) fn for_each_body(&self, mut f: impl FnMut(&str, &str)) -> Result<(), IndexError> {
-        let mut st = self.conn.prepare("SELECT notes.path, notes_fts.body FROM notes JOIN notes_fts ON notes_fts.rowid = notes.id").map_err(self.err())?;
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT notes.path, notes_fts.body FROM notes JOIN notes_fts ON notes_fts.rowid = notes.id",
+            )
+            .map_err(self.err())?;
         let mut rows = st.query([]).map_err(self.err())?;
         while let Some(r) = rows.next().map_err(self.err())? {
             let p: String = r.get(0).map_err(self.err())?;
@@ -665,9 +756,13 @@ impl Index {
         }
         let long: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() >= 3).collect();
         // Two-character CJK terms go through the bigram index; other short terms use LIKE.
-        let cjk: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() == 2 && t.chars().all(is_cjk)).collect();
-        let short: Vec<&str> = terms.iter().copied().filter(|t| t.chars().count() < 3 && !cjk.contains(t)).collect();
-        let phrase = |ts: &[&str]| ts.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
+        let cjk: Vec<&str> =
+            terms.iter().copied().filter(|t| t.chars().count() == 2 && t.chars().all(is_cjk)).collect();
+        let short: Vec<&str> =
+            terms.iter().copied().filter(|t| t.chars().count() < 3 && !cjk.contains(t)).collect();
+        let phrase = |ts: &[&str]| {
+            ts.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
+        };
         // The ranked part runs on rowids only (FTS5 sorts `ORDER BY rank LIMIT n` cheaply);
         // bodies are read for the few rows kept.
         let mut args: Vec<String> = Vec::new();
@@ -699,7 +794,11 @@ impl Index {
         let ranked = !long.is_empty() || !cjk.is_empty();
         // LIKE-only queries have no rank from FTS: take the first matches and rank them by
         // occurrences below.
-        let (score, order, fetch) = if ranked { ("rank", " ORDER BY rank", limit) } else { ("0.0", "", limit.saturating_mul(10).max(100)) };
+        let (score, order, fetch) = if ranked {
+            ("rank", " ORDER BY rank", limit)
+        } else {
+            ("0.0", "", limit.saturating_mul(10).max(100))
+        };
         let sql = format!(
             "SELECT notes.path, f.body, r.score FROM (SELECT rowid AS id, {score} AS score FROM {table} WHERE {}{order} LIMIT {fetch}) r \
              JOIN notes ON notes.id = r.id JOIN notes_fts f ON f.rowid = r.id ORDER BY r.score",
@@ -817,9 +916,13 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
     let size = meta.as_ref().map_or(bytes.len() as u64, |m| m.len());
     let text = text_of(bytes).map_err(|r| (f.rel.clone(), r.trim_start_matches("is ").to_string()))?;
     let map = markdown::block_map(&text);
-    let title = map.headings.first().map(|r| text[r.clone()].trim_start_matches('#').trim().to_string()).unwrap_or_else(|| {
-        Path::new(&f.rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-    });
+    let title = map
+        .headings
+        .first()
+        .map(|r| text[r.clone()].trim_start_matches('#').trim().to_string())
+        .unwrap_or_else(|| {
+            Path::new(&f.rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        });
     let bigrams = cjk_bigrams(&text);
     Ok(Parsed {
         bigrams,
@@ -832,7 +935,6 @@ fn parse_one(root: &Path, f: &NoteFile) -> Result<Parsed, (String, String)> {
         title,
     })
 }
-
 
 #[cfg(test)]
 mod tests {

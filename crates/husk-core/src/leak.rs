@@ -22,11 +22,17 @@ pub struct Token<'a> {
 
 /// The distinctive tokens of `text` given its specific spans, sorted and without repeats.
 /// `private` widens the net.
-pub fn distinctive_tokens<'a, 's>(text: &'a str, spans: impl IntoIterator<Item = &'s Span>, private: bool) -> Vec<Token<'a>> {
+pub fn distinctive_tokens<'a, 's>(
+    text: &'a str,
+    spans: impl IntoIterator<Item = &'s Span>,
+    private: bool,
+) -> Vec<Token<'a>> {
     let mut out: Vec<Token> = Vec::new();
     for s in spans {
         let keep = match s.kind {
-            SpanKind::Name | SpanKind::Identifier | SpanKind::Measure(_) | SpanKind::Quote { long: true } => true,
+            SpanKind::Name | SpanKind::Identifier | SpanKind::Measure(_) | SpanKind::Quote { long: true } => {
+                true
+            }
             SpanKind::BareNumber => private || text[s.range.clone()].len() >= 3,
             // "两个" is everyday Chinese; "十次里" is not.
             SpanKind::ZhNumeral => text[s.range.clone()].chars().count() >= 3,
@@ -81,11 +87,17 @@ impl Gate {
     /// Compile the tokens of `withheld`; `public` is the lowercased skeleton text. None when
     /// there is no token to look for.
     pub fn new(withheld: &[Withheld], public: &str) -> Option<Gate> {
-        Gate::build(withheld.iter().flat_map(|w| w.tokens.iter().map(move |t| (w.owner, t, w.strict))), public)
+        Gate::build(
+            withheld.iter().flat_map(|w| w.tokens.iter().map(move |t| (w.owner, t, w.strict))),
+            public,
+        )
     }
 
     /// [`Gate::new`] from (owner, token, strict) triples, so the caller need not copy tokens.
-    pub fn build<'t, 'a: 't>(tokens: impl IntoIterator<Item = (usize, &'t Token<'a>, bool)>, public: &str) -> Option<Gate> {
+    pub fn build<'t, 'a: 't>(
+        tokens: impl IntoIterator<Item = (usize, &'t Token<'a>, bool)>,
+        public: &str,
+    ) -> Option<Gate> {
         // One pattern per distinct token (a repeated block gives the same tokens many times):
         // the first owner names it, and it is strict if any owner is private.
         let mut pats: Vec<String> = Vec::new();
@@ -177,7 +189,11 @@ mod tests {
 
     #[test]
     fn a_window_scan_finds_what_the_full_scan_finds_there() {
-        let toks = vec![Withheld { owner: 0, tokens: vec![tok("Marta Oyelaran", SpanKind::Name), tok("8%", threshold())], strict: false }];
+        let toks = vec![Withheld {
+            owner: 0,
+            tokens: vec![tok("Marta Oyelaran", SpanKind::Name), tok("8%", threshold())],
+            strict: false,
+        }];
         let husk = "Ask Marta Oyelaran. Keep it under 8%. Then ask Marta Oyelaran again.";
         let g = Gate::new(&toks, "").unwrap();
         let mut full = Vec::new();
@@ -196,7 +212,11 @@ mod tests {
     #[test]
     fn tokens_respect_boundaries_and_public_text() {
         let toks = vec![
-            Withheld { owner: 0, tokens: vec![tok("2%", threshold()), tok("Marta", SpanKind::Name)], strict: false },
+            Withheld {
+                owner: 0,
+                tokens: vec![tok("2%", threshold()), tok("Marta", SpanKind::Name)],
+                strict: false,
+            },
             Withheld { owner: 1, tokens: vec![tok("status", SpanKind::Identifier)], strict: false },
         ];
         let f = find_leaks("up 12% then 2% for marta and Martain; status page", &toks, "## status page");
@@ -207,7 +227,8 @@ mod tests {
 
     #[test]
     fn strict_tokens_are_found_even_in_the_skeleton() {
-        let toks = vec![Withheld { owner: 3, tokens: vec![tok("zq-secret", SpanKind::Identifier)], strict: true }];
+        let toks =
+            vec![Withheld { owner: 3, tokens: vec![tok("zq-secret", SpanKind::Identifier)], strict: true }];
         let f = find_leaks("## About zq-secret\n", &toks, "## about zq-secret");
         assert_eq!(f, [Finding { owner: 3, at: 9, len: 9, kind: SpanKind::Identifier }]);
     }
@@ -219,7 +240,9 @@ mod tests {
             Span { range: 16..23, kind: SpanKind::Measure(MeasureKind::Amount) },
             Span { range: 26..30, kind: SpanKind::Quote { long: false } },
         ];
-        let texts = |private| distinctive_tokens(text, &spans, private).into_iter().map(|t| t.text).collect::<Vec<_>>();
+        let texts = |private| {
+            distinctive_tokens(text, &spans, private).into_iter().map(|t| t.text).collect::<Vec<_>>()
+        };
         assert_eq!(texts(false), ["260 万"]);
         assert_eq!(texts(true), ["260 万", "okay"]);
     }

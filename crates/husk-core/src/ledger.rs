@@ -41,7 +41,11 @@ impl std::str::FromStr for Format {
             "skill" => Ok(Format::Skill),
             "colleague" => Ok(Format::Colleague),
             "markdown" => Ok(Format::Markdown),
-            _ => Err(crate::model::UnknownName { kind: "format", name: s.into(), expected: "skill, colleague, markdown" }),
+            _ => Err(crate::model::UnknownName {
+                kind: "format",
+                name: s.into(),
+                expected: "skill, colleague, markdown",
+            }),
         }
     }
 }
@@ -130,7 +134,8 @@ pub fn load(path: &Path) -> Result<Vec<LedgerEntry>> {
         if line.trim().is_empty() {
             continue;
         }
-        let e: LedgerEntry = serde_json::from_str(line).map_err(|_| VaultError::StateFile { path: path.to_path_buf(), line: i + 1 })?;
+        let e: LedgerEntry = serde_json::from_str(line)
+            .map_err(|_| VaultError::StateFile { path: path.to_path_buf(), line: i + 1 })?;
         out.push(e);
     }
     Ok(out)
@@ -146,7 +151,11 @@ pub fn append(path: &Path, entry: &LedgerEntry) -> Result<()> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    let line = serde_json::to_string(entry).map_err(|e| VaultError::Io { op: "write", path: path.to_path_buf(), source: e.into() })?;
+    let line = serde_json::to_string(entry).map_err(|e| VaultError::Io {
+        op: "write",
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
     text.push_str(&line);
     text.push('\n');
     write_atomic(path, text.as_bytes()).map_err(io_err("write", path))
@@ -169,7 +178,11 @@ pub struct VerifyReport {
 /// Check that `dir` holds exactly the files of `entry`, byte for byte.
 pub fn verify(entry: &LedgerEntry, dir: &Path) -> Result<VerifyReport> {
     if !dir.is_dir() {
-        return Err(VaultError::Io { op: "open", path: dir.to_path_buf(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder") });
+        return Err(VaultError::Io {
+            op: "open",
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+        });
     }
     let mut on_disk: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -224,7 +237,11 @@ mod tests {
             format: Format::Markdown,
             to: PathBuf::from("/tmp/x"),
             notes: vec![LedgerNote { path: "a.md".into(), sha256: "00".into() }],
-            terms: Terms { recipient: Some("ACME".into()), until: Some("2027-01-01".into()), ..Default::default() },
+            terms: Terms {
+                recipient: Some("ACME".into()),
+                until: Some("2027-01-01".into()),
+                ..Default::default()
+            },
             files: vec![],
             withheld: vec![],
             shingles: vec![1, 2, 3],

@@ -9,8 +9,8 @@
 use crate::model::{Action, Category, Level};
 use crate::words::{Lists, WordScanner};
 use regex::Regex;
-use serde::Deserialize;
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -533,7 +533,10 @@ fn bank(file: &'static str, text: &str, ids: &mut FxHashMap<String, u32>) -> Res
         }
     }
     if b.roles.is_empty() || b.dialogue.is_empty() || b.phrases.is_empty() || b.enumerations.is_empty() {
-        return Err(LexiconError::Invalid { file, what: "roles, dialogue, phrases and enumerations must not be empty".into() });
+        return Err(LexiconError::Invalid {
+            file,
+            what: "roles, dialogue, phrases and enumerations must not be empty".into(),
+        });
     }
     Ok(b)
 }
@@ -564,18 +567,28 @@ impl Lexicon {
         let mut pol = FxHashMap::default();
         for (k, v) in &policy.actions {
             let c = category("rules/policy.toml", k)?;
-            let a = [action("rules/policy.toml", &v[0])?, action("rules/policy.toml", &v[1])?, action("rules/policy.toml", &v[2])?];
+            let a = [
+                action("rules/policy.toml", &v[0])?,
+                action("rules/policy.toml", &v[1])?,
+                action("rules/policy.toml", &v[2])?,
+            ];
             pol.insert(c, a);
         }
         if pol.len() != Category::ALL.len() {
-            return Err(LexiconError::Invalid { file: "rules/policy.toml", what: "every category needs actions".into() });
+            return Err(LexiconError::Invalid {
+                file: "rules/policy.toml",
+                what: "every category needs actions".into(),
+            });
         }
 
         let dil: DiluteFile = parse("rules/dilute.toml", DILUTE)?;
         let rules = |raw: Vec<DiluteRuleRaw>| -> Result<Vec<DiluteRule>, LexiconError> {
             raw.into_iter()
                 .map(|r| {
-                    let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid { file: "rules/dilute.toml", what: e.to_string() })?;
+                    let before = Regex::new(&r.before).map_err(|e| LexiconError::Invalid {
+                        file: "rules/dilute.toml",
+                        what: e.to_string(),
+                    })?;
                     Ok(DiluteRule { kinds: r.kinds, before, replace: r.replace })
                 })
                 .collect()
@@ -586,14 +599,23 @@ impl Lexicon {
         let cue_file: CueFile = parse("rules/cues.toml", CUES)?;
         let mut section_cues: Vec<(Cue, Vec<String>)> = Vec::new();
         for c in &cue_file.section {
-            let cue = Cue { id: c.id.clone(), category: category("rules/cues.toml", &c.category)?, weight: c.weight };
+            let cue = Cue {
+                id: c.id.clone(),
+                category: category("rules/cues.toml", &c.category)?,
+                weight: c.weight,
+            };
             section_cues.push((cue, c.en.iter().chain(&c.zh).map(|w| w.to_lowercase()).collect()));
         }
         let mut cues = Vec::new();
-        let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut en_words, mut en_ids, mut zh_words, mut zh_ids) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for c in cue_file.cue {
             let idx = cues.len();
-            cues.push(Cue { id: c.id, category: category("rules/cues.toml", &c.category)?, weight: c.weight });
+            cues.push(Cue {
+                id: c.id,
+                category: category("rules/cues.toml", &c.category)?,
+                weight: c.weight,
+            });
             for w in c.en {
                 en_words.push(w.to_lowercase());
                 en_ids.push(idx);
@@ -609,25 +631,60 @@ impl Lexicon {
         }
         let mut patterns = Vec::new();
         for p in cue_file.pattern {
-            let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: format!("{}: {e}", p.id) })?;
+            let re = Regex::new(&p.regex).map_err(|e| LexiconError::Invalid {
+                file: "rules/cues.toml",
+                what: format!("{}: {e}", p.id),
+            })?;
             // Chinese characters and no English word (two letters not after a backslash).
-            let english_word = p.regex.as_bytes().windows(3).any(|w| w[0] != b'\\' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic());
+            let english_word = p
+                .regex
+                .as_bytes()
+                .windows(3)
+                .any(|w| w[0] != b'\\' && w[1].is_ascii_alphabetic() && w[2].is_ascii_alphabetic());
             let chinese = p.regex.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
             let cue = Cue { id: p.id, category: category("rules/cues.toml", &p.category)?, weight: p.weight };
             let alone = p.alone.as_deref().map(|c| category("rules/cues.toml", c)).transpose()?;
             let triggered = crate::words::required_literals(&p.regex);
-            patterns.push((CuePattern { cue, regex: re, chinese, latin: english_word, needs_digit: p.needs_digit, triggered: triggered.is_some(), alone }, triggered));
+            patterns.push((
+                CuePattern {
+                    cue,
+                    regex: re,
+                    chinese,
+                    latin: english_word,
+                    needs_digit: p.needs_digit,
+                    triggered: triggered.is_some(),
+                    alone,
+                },
+                triggered,
+            ));
         }
 
         let sig: SignalFile = parse("rules/signals.toml", SIGNALS)?;
         let mut signals = FxHashMap::default();
         for (k, v) in sig.signal {
-            let c = if v.category == "specific" { None } else { Some(category("rules/signals.toml", &v.category)?) };
+            let c = if v.category == "specific" {
+                None
+            } else {
+                Some(category("rules/signals.toml", &v.category)?)
+            };
             signals.insert(k, Signal { category: c, weight: v.weight });
         }
-        for required in ["number_unit", "bare_number", "zh_numeral", "identifier", "name", "quote_phrasing", "quote_long", "quote_short", "first_person"] {
+        for required in [
+            "number_unit",
+            "bare_number",
+            "zh_numeral",
+            "identifier",
+            "name",
+            "quote_phrasing",
+            "quote_long",
+            "quote_short",
+            "first_person",
+        ] {
             if !signals.contains_key(required) {
-                return Err(LexiconError::Invalid { file: "rules/signals.toml", what: format!("missing signal.{required}") });
+                return Err(LexiconError::Invalid {
+                    file: "rules/signals.toml",
+                    what: format!("missing signal.{required}"),
+                });
             }
         }
         let mut units_zh = sig.units.zh;
@@ -686,13 +743,29 @@ impl Lexicon {
         .map_err(|what| LexiconError::Invalid { file: "lexicon", what })?;
 
         let export: ExportFile = parse("rules/export.toml", EXPORT)?;
-        let mut rule_ids: Vec<&str> = cues.iter().map(|c| c.id.as_str()).chain(patterns.iter().map(|p| p.cue.id.as_str())).chain(section_cues.iter().map(|(c, _)| c.id.as_str())).collect();
+        let mut rule_ids: Vec<&str> = cues
+            .iter()
+            .map(|c| c.id.as_str())
+            .chain(patterns.iter().map(|p| p.cue.id.as_str()))
+            .chain(section_cues.iter().map(|(c, _)| c.id.as_str()))
+            .collect();
         for id in crate::classify::fixed_rules() {
             rule_ids.push(id);
         }
         let derived_rules = rule_ids
             .into_iter()
-            .map(|id| (id.to_string(), Box::new(std::array::from_fn(|k| if k == 0 { format!("{id}.below-threshold") } else { format!("{id}+{}", Category::ALL[k - 1]) }))))
+            .map(|id| {
+                (
+                    id.to_string(),
+                    Box::new(std::array::from_fn(|k| {
+                        if k == 0 {
+                            format!("{id}.below-threshold")
+                        } else {
+                            format!("{id}+{}", Category::ALL[k - 1])
+                        }
+                    })),
+                )
+            })
             .collect();
         Ok(Lexicon {
             derived_rules,
@@ -722,8 +795,13 @@ impl Lexicon {
             words,
             patterns,
             section_words: {
-                let (words, cues): (Vec<&String>, Vec<usize>) = section_cues.iter().enumerate().flat_map(|(i, (_, ws))| ws.iter().map(move |w| (w, i))).unzip();
-                let ac = aho_corasick::AhoCorasick::new(words).map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?;
+                let (words, cues): (Vec<&String>, Vec<usize>) = section_cues
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, (_, ws))| ws.iter().map(move |w| (w, i)))
+                    .unzip();
+                let ac = aho_corasick::AhoCorasick::new(words)
+                    .map_err(|e| LexiconError::Invalid { file: "rules/cues.toml", what: e.to_string() })?;
                 (ac, cues)
             },
             section_cues,
@@ -763,9 +841,20 @@ impl Lexicon {
                 bits
             },
             surnames_by_char,
-            longest_zh_context: names.contexts_zh_before.iter().chain(&names.contexts_zh_after).map(|w| w.chars().count()).max().unwrap_or(0),
+            longest_zh_context: names
+                .contexts_zh_before
+                .iter()
+                .chain(&names.contexts_zh_after)
+                .map(|w| w.chars().count())
+                .max()
+                .unwrap_or(0),
             longest_not_name_zh: names.not_names_zh.iter().map(|w| w.chars().count()).max().unwrap_or(0),
-            longest_en_context_words: names.contexts_en_before.iter().map(|w| w.split_whitespace().count()).max().unwrap_or(0),
+            longest_en_context_words: names
+                .contexts_en_before
+                .iter()
+                .map(|w| w.split_whitespace().count())
+                .max()
+                .unwrap_or(0),
             not_names_zh: names.not_names_zh.into_iter().collect(),
             contexts_zh_before: names.contexts_zh_before.into_iter().collect(),
             contexts_zh_after: names.contexts_zh_after.into_iter().collect(),
@@ -847,7 +936,12 @@ mod tests {
         let lex = Lexicon::load().expect("assets load");
         let mut by_text: HashMap<&str, u32> = HashMap::new();
         for b in [&lex.bank_en, &lex.bank_zh] {
-            let lists = b.sentences.values().chain(b.items.values()).chain(b.cells.values()).chain([&b.roles, &b.dialogue, &b.phrases, &b.enumerations]);
+            let lists = b.sentences.values().chain(b.items.values()).chain(b.cells.values()).chain([
+                &b.roles,
+                &b.dialogue,
+                &b.phrases,
+                &b.enumerations,
+            ]);
             for f in lists.flatten() {
                 assert!((f.id as usize) < lex.filler_ids);
                 assert_eq!(*by_text.entry(&f.text).or_insert(f.id), f.id, "{}", f.text);
@@ -859,7 +953,13 @@ mod tests {
     #[test]
     fn derived_rule_ids_are_the_composed_strings() {
         let lex = Lexicon::load().expect("assets load");
-        let ids = lex.cues.iter().map(|c| c.id.clone()).chain(lex.patterns.iter().map(|p| p.cue.id.clone())).chain(lex.section_cues.iter().map(|(c, _)| c.id.clone())).chain(crate::classify::fixed_rules().map(String::from));
+        let ids = lex
+            .cues
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(lex.patterns.iter().map(|p| p.cue.id.clone()))
+            .chain(lex.section_cues.iter().map(|(c, _)| c.id.clone()))
+            .chain(crate::classify::fixed_rules().map(String::from));
         for id in ids {
             assert_eq!(lex.below_threshold_rule(&id), Some(format!("{id}.below-threshold").as_str()));
             for c in Category::ALL {

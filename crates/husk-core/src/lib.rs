@@ -7,25 +7,28 @@
 
 pub mod classify;
 pub mod export;
+pub mod husk;
 pub mod import;
 pub mod index;
-pub mod ledger;
-pub mod trace;
-pub mod vault;
-pub mod watch;
-pub mod husk;
 pub mod kernel;
 pub mod leak;
+pub mod ledger;
 pub mod lexicon;
 pub mod markdown;
 pub mod model;
 pub mod needles;
 pub mod rewrite;
+pub mod trace;
+pub mod vault;
+pub mod watch;
 pub mod words;
 
 #[cfg(test)]
 mod proptests;
 
-pub use husk::{classify_note, sanitize, sanitize_fragment, BlockOutcome, Classified, Husk, Overrides, SanitizeError, SanitizeOptions};
+pub use husk::{
+    classify_note, sanitize, sanitize_fragment, BlockOutcome, Classified, Husk, Overrides, SanitizeError,
+    SanitizeOptions,
+};
 pub use model::{Action, Category, Forced, Level, Visibility};
 pub use vault::{Vault, VaultError};

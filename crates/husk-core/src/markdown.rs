@@ -212,7 +212,10 @@ fn description_range(src: &str, front: &Range<usize>) -> Option<Range<usize>> {
                 return None;
             }
             let start = pos + "description:".len() + lead;
-            let (s, e) = if (v.starts_with('"') && v.ends_with('"') || v.starts_with('\'') && v.ends_with('\'')) && v.len() >= 2 {
+            let (s, e) = if (v.starts_with('"') && v.ends_with('"')
+                || v.starts_with('\'') && v.ends_with('\''))
+                && v.len() >= 2
+            {
                 (start + 1, start + v.len() - 1)
             } else {
                 (start, start + v.len())
@@ -245,7 +248,16 @@ pub fn block_map(src: &str) -> BlockMap {
     if let Some(fr) = &front {
         if let Some(d) = description_range(src, fr) {
             let (line, column) = lines.locate(d.start);
-            map.blocks.push(Block { range: d, kind: BlockKind::Description, line, column, section: 0, region: Region::Normal, group, list: None });
+            map.blocks.push(Block {
+                range: d,
+                kind: BlockKind::Description,
+                line,
+                column,
+                section: 0,
+                region: Region::Normal,
+                group,
+                list: None,
+            });
             group += 1;
         }
     }
@@ -289,7 +301,8 @@ pub fn block_map(src: &str) -> BlockMap {
                         heading_stack.pop();
                     }
                     heading_stack.push((lvl, text.trim().to_string()));
-                    map.sections.push(Section { path: heading_stack.iter().map(|(_, t)| t.clone()).collect() });
+                    map.sections
+                        .push(Section { path: heading_stack.iter().map(|(_, t)| t.clone()).collect() });
                 }
             }
             Event::Text(t) | Event::Code(t) if heading.is_some() => {
@@ -312,7 +325,8 @@ pub fn block_map(src: &str) -> BlockMap {
                             (Marker::Private | Marker::Public, None) => open = Some((m, full.start)),
                             (Marker::End, Some((Marker::Private, s))) => {
                                 // Between two blank lines, take one of them along for tidy spacing.
-                                let blank_before = s == 0 || src[..s].ends_with("\n\n") || src[..s].ends_with("\n\r\n");
+                                let blank_before =
+                                    s == 0 || src[..s].ends_with("\n\n") || src[..s].ends_with("\n\r\n");
                                 let mut end = full.end;
                                 for nl in ["\n", "\r\n"] {
                                     if blank_before && src[end..].starts_with(nl) {
@@ -384,7 +398,9 @@ pub fn block_map(src: &str) -> BlockMap {
                 if let Some(it) = items.last_mut() {
                     it.own_end.get_or_insert(range.start);
                 }
-                if let Some(inner) = code_content(src, range.clone(), matches!(kind, CodeBlockKind::Fenced(_))) {
+                if let Some(inner) =
+                    code_content(src, range.clone(), matches!(kind, CodeBlockKind::Fenced(_)))
+                {
                     pending.push((inner, BlockKind::Code { lang }, false));
                 }
             }
@@ -424,8 +440,18 @@ pub fn block_map(src: &str) -> BlockMap {
             let is_cell = matches!(kind, BlockKind::TableCell { .. });
             for s in ranges.drain(..) {
                 let (line, column) = lines.locate(s.start);
-                let list = if matches!(kind, BlockKind::ListItem { .. }) { pending_list.take() } else { None };
-                map.blocks.push(Block { range: s, kind: kind.clone(), line, column, section, region: Region::Normal, group, list });
+                let list =
+                    if matches!(kind, BlockKind::ListItem { .. }) { pending_list.take() } else { None };
+                map.blocks.push(Block {
+                    range: s,
+                    kind: kind.clone(),
+                    line,
+                    column,
+                    section,
+                    region: Region::Normal,
+                    group,
+                    list,
+                });
             }
             if !is_cell {
                 group += 1;
@@ -548,7 +574,8 @@ fn code_content(src: &str, r: Range<usize>, fenced: bool) -> Option<Range<usize>
     let trimmed = body.trim_end_matches(['\n', '\r', ' ']);
     let last_nl = trimmed.rfind('\n').map_or(0, |i| i + 1);
     let last = trimmed[last_nl..].trim();
-    let end = if !last.is_empty() && last.chars().all(|c| c == '`' || c == '~') { last_nl } else { body.len() };
+    let end =
+        if !last.is_empty() && last.chars().all(|c| c == '`' || c == '~') { last_nl } else { body.len() };
     let content = body[..end].trim_end_matches(['\n', '\r']);
     (!content.trim().is_empty()).then_some(r.start + open_len..r.start + open_len + content.len())
 }
@@ -632,7 +659,10 @@ pub fn fingerprint(heading_path: &[String], text: &str) -> Fingerprint {
 pub fn fingerprints(src: &str, map: &BlockMap) -> Vec<Fingerprint> {
     let states: Vec<Sha256> = map.sections.iter().map(|s| path_state(&s.path)).collect();
     let mut buf = String::new();
-    map.blocks.iter().map(|b| finish_fingerprint(states[b.section].clone(), &src[b.range.clone()], &mut buf)).collect()
+    map.blocks
+        .iter()
+        .map(|b| finish_fingerprint(states[b.section].clone(), &src[b.range.clone()], &mut buf))
+        .collect()
 }
 
 fn path_state(heading_path: &[String]) -> Sha256 {
@@ -714,7 +744,10 @@ fn caseless_beyond_ascii(text: &str) -> bool {
             // U+5000..=U+9FFF
             0xE5..=0xE9 => (true, 3),
             // U+F900..=U+FAFF, U+FF01..=U+FF20
-            0xEF => ((0xA4..=0xAB).contains(&at(i + 1)) || at(i + 1) == 0xBC && (0x81..=0xA0).contains(&at(i + 2)), 3),
+            0xEF => (
+                (0xA4..=0xAB).contains(&at(i + 1)) || at(i + 1) == 0xBC && (0x81..=0xA0).contains(&at(i + 2)),
+                3,
+            ),
             // U+20000..=U+2FA1F
             0xF0 => {
                 let (b1, b2, b3) = (at(i + 1), at(i + 2), at(i + 3));
@@ -772,7 +805,10 @@ mod tests {
     fn paragraphs_split_into_sentences_in_both_languages() {
         let src = "# T\n\nFirst one. Second one! Third `a.b` here\n\n先做这个。再做那个！最后\n";
         let m = block_map(src);
-        assert_eq!(texts(src, &m), ["First one.", "Second one!", "Third `a.b` here", "先做这个。", "再做那个！", "最后"]);
+        assert_eq!(
+            texts(src, &m),
+            ["First one.", "Second one!", "Third `a.b` here", "先做这个。", "再做那个！", "最后"]
+        );
         assert!(m.blocks.iter().all(|b| b.kind == BlockKind::Sentence));
         assert_eq!(m.sections[m.blocks[0].section].path, ["T"]);
     }
@@ -784,7 +820,10 @@ mod tests {
         assert_eq!(texts(src, &m), ["outer item", "inner item", "task item", "numbered"]);
         assert_eq!(m.blocks[1].kind, BlockKind::ListItem { ordered: false, depth: 1 });
         assert_eq!(m.blocks[3].kind, BlockKind::ListItem { ordered: true, depth: 0 });
-        assert_eq!((m.blocks[0].list, m.blocks[1].list, m.blocks[2].list, m.blocks[3].list), (Some(0), Some(1), Some(1), Some(2)));
+        assert_eq!(
+            (m.blocks[0].list, m.blocks[1].list, m.blocks[2].list, m.blocks[3].list),
+            (Some(0), Some(1), Some(1), Some(2))
+        );
         assert_eq!((m.blocks[1].line, m.blocks[1].column), (2, 5));
     }
 
@@ -828,7 +867,15 @@ mod tests {
         let src = "a\n\n<!-- husk:private -->\n## Secret\n\n- hidden\n<!-- husk:end -->\n\n<!-- husk:public -->\nshown\n<!-- husk:end -->\nz\n";
         let m = block_map(src);
         let regions: Vec<_> = m.blocks.iter().map(|b| (&src[b.range.clone()], b.region)).collect();
-        assert_eq!(regions, [("a", Region::Normal), ("hidden", Region::Private), ("shown", Region::Public), ("z", Region::Normal)]);
+        assert_eq!(
+            regions,
+            [
+                ("a", Region::Normal),
+                ("hidden", Region::Private),
+                ("shown", Region::Public),
+                ("z", Region::Normal)
+            ]
+        );
         let out = splice(src, m.removals.iter().map(|r| (r.clone(), "")));
         assert_eq!(out, "a\n\nshown\nz\n");
     }
@@ -846,7 +893,8 @@ mod tests {
             let t = format!("a{c}b{c}");
             assert_eq!(caseless_beyond_ascii(&t), check(&t), "{:X}", c as u32);
         }
-        for t in ["", "plain ascii", "缓存，不要 — “引号” ＡＢ", "缓存\u{3000}x", "ΣΑΣ", "𠀀𯨟", "𯨠"] {
+        for t in ["", "plain ascii", "缓存，不要 — “引号” ＡＢ", "缓存\u{3000}x", "ΣΑΣ", "𠀀𯨟", "𯨠"]
+        {
             assert_eq!(caseless_beyond_ascii(t), check(t), "{t:?}");
         }
     }

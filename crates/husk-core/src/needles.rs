@@ -115,7 +115,13 @@ impl Needles {
         }
     }
 
-    fn short_in<const FOLD_CASE: bool>(&self, hay: &[u8], from: usize, to: usize, f: &mut impl FnMut(usize, usize, usize)) {
+    fn short_in<const FOLD_CASE: bool>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        f: &mut impl FnMut(usize, usize, usize),
+    ) {
         if self.short.is_empty() {
             return;
         }
@@ -129,7 +135,13 @@ impl Needles {
         }
     }
 
-    fn long_in<const FOLD_CASE: bool>(&self, hay: &[u8], from: usize, to: usize, f: &mut impl FnMut(usize, usize, usize)) {
+    fn long_in<const FOLD_CASE: bool>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        f: &mut impl FnMut(usize, usize, usize),
+    ) {
         if self.long.is_empty() || to - from < 3 {
             return;
         }
@@ -149,7 +161,14 @@ impl Needles {
 
     /// Report the patterns filed under `key` that occur at `i`.
     #[inline(never)]
-    fn check<const FOLD_CASE: bool>(&self, hay: &[u8], i: usize, to: usize, key: u32, f: &mut impl FnMut(usize, usize, usize)) {
+    fn check<const FOLD_CASE: bool>(
+        &self,
+        hay: &[u8],
+        i: usize,
+        to: usize,
+        key: u32,
+        f: &mut impl FnMut(usize, usize, usize),
+    ) {
         let mut j = self.long.partition_point(|e| e.0 < key);
         while let Some(&(k, id)) = self.long.get(j) {
             if k != key {
@@ -188,8 +207,16 @@ mod tests {
 
     /// What an overlapping Aho-Corasick search reports, sorted.
     fn reference(pats: &[String], fold: bool, hay: &str, span: Range<usize>) -> Vec<(usize, usize, usize)> {
-        let ac = AhoCorasickBuilder::new().ascii_case_insensitive(fold).match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::ContiguousNFA)).build(pats).unwrap();
-        let mut out: Vec<_> = ac.find_overlapping_iter(Input::new(hay).span(span)).map(|m| (m.start(), m.end(), m.pattern().as_usize())).collect();
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(fold)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(pats)
+            .unwrap();
+        let mut out: Vec<_> = ac
+            .find_overlapping_iter(Input::new(hay).span(span))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
         out.sort_unstable();
         out
     }
@@ -200,7 +227,10 @@ mod tests {
         let n = Needles::new(&pats, true);
         let hay = "ask marta oyelaran, 8% and 薛婷";
         let got = found(&n, hay, 0..hay.len());
-        assert_eq!(got, [(4, 9, 1), (4, 9, 6), (4, 18, 0), (7, 11, 2), (20, 21, 4), (20, 22, 3), (27, 33, 5)]);
+        assert_eq!(
+            got,
+            [(4, 9, 1), (4, 9, 6), (4, 18, 0), (7, 11, 2), (20, 21, 4), (20, 22, 3), (27, 33, 5)]
+        );
         // Case matters without folding; a span cuts matches that cross its ends.
         let n = Needles::new(&pats, false);
         assert_eq!(found(&n, hay, 0..hay.len()), [(7, 11, 2), (20, 21, 4), (20, 22, 3), (27, 33, 5)]);

@@ -60,7 +60,9 @@ fn render(parts: &[Part], crlf: bool) -> (String, Vec<String>) {
                 let words: String = PROSE[*i].chars().take(6).collect();
                 s.push_str(&format!("{} Section {k} {}\n\n", "#".repeat(*l as usize), words.trim()));
             }
-            Part::Para(v) => s.push_str(&format!("{}\n\n", v.iter().map(|i| PROSE[*i]).collect::<Vec<_>>().join(" "))),
+            Part::Para(v) => {
+                s.push_str(&format!("{}\n\n", v.iter().map(|i| PROSE[*i]).collect::<Vec<_>>().join(" ")))
+            }
             Part::List(v, ordered) => {
                 for (j, i) in v.iter().enumerate() {
                     if *ordered {
@@ -89,7 +91,9 @@ fn render(parts: &[Part], crlf: bool) -> (String, Vec<String>) {
                 }
                 s.push_str("<!-- husk:end -->\n\n");
             }
-            Part::Public(i) => s.push_str(&format!("<!-- husk:public -->\n{}\n<!-- husk:end -->\n\n", PROSE[*i])),
+            Part::Public(i) => {
+                s.push_str(&format!("<!-- husk:public -->\n{}\n<!-- husk:end -->\n\n", PROSE[*i]))
+            }
         }
     }
     if crlf {

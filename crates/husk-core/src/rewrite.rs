@@ -66,7 +66,13 @@ fn block_lang((cjk, latin, other): (usize, usize, usize), doc: Lang) -> Lang {
 
 /// Decide the action of every block at `level`.
 /// Classify every block once: what does not depend on the level.
-fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanned>, overrides: &Overrides) -> Vec<Plan> {
+fn assess(
+    src: &str,
+    map: &BlockMap,
+    ctx: &DocContext,
+    raw: Vec<classify::Scanned>,
+    overrides: &Overrides,
+) -> Vec<Plan> {
     // The cue each section's nearest heading gives (not the document's title, which names the
     // whole subject: "Payment pitfalls" does not make every line a pitfall).
     let title = map.sections.iter().find_map(|s| s.path.first());
@@ -85,10 +91,26 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
         .map(|((b, raw), fingerprint)| {
             let text = &src[b.range.clone()];
             let t = &raw.traits;
-            let verdict = classify::classify_spans_with(text, &b.kind, classify::settle_spans(text, raw.spans, Some(ctx), t), t, &raw.words, section_cues[b.section]);
+            let verdict = classify::classify_spans_with(
+                text,
+                &b.kind,
+                classify::settle_spans(text, raw.spans, Some(ctx), t),
+                t,
+                &raw.words,
+                section_cues[b.section],
+            );
             let forced = overrides.get(&fingerprint);
             let lang = block_lang(raw.letters, ctx.lang);
-            Plan { verdict, action: Action::Keep, forced, rule: Cow::Borrowed(""), fingerprint, lang, words: raw.words, plain: false }
+            Plan {
+                verdict,
+                action: Action::Keep,
+                forced,
+                rule: Cow::Borrowed(""),
+                fingerprint,
+                lang,
+                words: raw.words,
+                plain: false,
+            }
         })
         .collect()
 }
@@ -97,7 +119,8 @@ fn assess(src: &str, map: &BlockMap, ctx: &DocContext, raw: Vec<classify::Scanne
 fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level: Level) {
     let lex = lexicon();
     for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
-        let (action, forced, rule) = decide(b, &p.verdict, overrides.get(&p.fingerprint), map.visibility, level, lex);
+        let (action, forced, rule) =
+            decide(b, &p.verdict, overrides.get(&p.fingerprint), map.visibility, level, lex);
         p.action = action;
         p.forced = forced;
         p.rule = rule;
@@ -108,13 +131,25 @@ fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level
     let mut row_max: HashMap<usize, (Action, Category)> = HashMap::new();
     for (b, p) in map.blocks.iter().zip(plans.iter()) {
         if matches!(b.kind, BlockKind::TableCell { .. }) && p.forced.is_none() && p.action != Action::Keep {
-            row_max.entry(b.group).and_modify(|e| if p.action > e.0 { *e = (p.action, p.verdict.category) }).or_insert((p.action, p.verdict.category));
+            row_max
+                .entry(b.group)
+                .and_modify(|e| {
+                    if p.action > e.0 {
+                        *e = (p.action, p.verdict.category)
+                    }
+                })
+                .or_insert((p.action, p.verdict.category));
         }
     }
     for (b, p) in map.blocks.iter().zip(plans.iter_mut()) {
         if let BlockKind::TableCell { col, .. } = b.kind {
             if let Some((a, c)) = row_max.get(&b.group) {
-                if col > 0 && p.action == Action::Keep && p.forced.is_none() && p.verdict.score > 0.0 && b.region == Region::Normal {
+                if col > 0
+                    && p.action == Action::Keep
+                    && p.forced.is_none()
+                    && p.verdict.score > 0.0
+                    && b.region == Region::Normal
+                {
                     p.action = lex.action(*c, level).max(Action::Dilute).min(*a);
                     p.rule = format!("row.{}", p.verdict.rule).into();
                 }
@@ -123,7 +158,14 @@ fn decide_level(map: &BlockMap, plans: &mut [Plan], overrides: &Overrides, level
     }
 }
 
-fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level: Level, lex: &'static Lexicon) -> (Action, Option<Forced>, Cow<'static, str>) {
+fn decide(
+    b: &Block,
+    v: &Verdict,
+    forced: Option<Forced>,
+    vis: Visibility,
+    level: Level,
+    lex: &'static Lexicon,
+) -> (Action, Option<Forced>, Cow<'static, str>) {
     match b.region {
         Region::Private => return (Action::Withhold, Some(Forced::Private), "marker.private".into()),
         Region::Public => return (Action::Keep, Some(Forced::Keep), "marker.public".into()),
@@ -145,7 +187,8 @@ fn decide(b: &Block, v: &Verdict, forced: Option<Forced>, vis: Visibility, level
         let rule = if v.category == Category::Shareable {
             v.rule.into()
         } else {
-            lex.below_threshold_rule(v.rule).map_or_else(|| format!("{}.below-threshold", v.rule).into(), Cow::Borrowed)
+            lex.below_threshold_rule(v.rule)
+                .map_or_else(|| format!("{}.below-threshold", v.rule).into(), Cow::Borrowed)
         };
         return (Action::Keep, None, rule);
     }
@@ -183,7 +226,13 @@ struct Chooser {
 }
 
 impl Chooser {
-    fn pick<'l>(&mut self, list: &'l [Filler], key: &str, target_chars: usize, topic: &str) -> Option<&'l str> {
+    fn pick<'l>(
+        &mut self,
+        list: &'l [Filler],
+        key: &str,
+        target_chars: usize,
+        topic: &str,
+    ) -> Option<&'l str> {
         let mut best: Option<(f64, &Filler)> = None;
         let topic_extra = topic.chars().count().saturating_sub(7);
         let prefix = Fnv::new().part(&self.seed.to_le_bytes()).part(key.as_bytes());
@@ -226,7 +275,10 @@ impl Chooser {
         let free: Vec<&String> = bank.iter().map(|f| &f.text).filter(|r| !taken.contains(r)).collect();
         let pool: Vec<&String> = if free.is_empty() { bank.iter().map(|f| &f.text).collect() } else { free };
         let r = pool
-            .get((hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), name.as_bytes()]) % pool.len().max(1) as u64) as usize)
+            .get(
+                (hash64(&[&self.seed.to_le_bytes(), key.as_bytes(), name.as_bytes()])
+                    % pool.len().max(1) as u64) as usize,
+            )
             .map(|s| s.to_string())
             .unwrap_or_default();
         self.roles.insert(name.to_string(), r.clone());
@@ -237,7 +289,15 @@ impl Chooser {
 /// The topic noun of a block: a specific term mapped to its generic noun, else the longest
 /// generic noun in the text, else one in the heading (or the heading itself when it is a short
 /// noun phrase), else the category's default topic.
-fn topic(words: &Words, b: &Block, headings: &[String], lang: Lang, cat: Category, ch: &mut Chooser, lex: &Lexicon) -> String {
+fn topic(
+    words: &Words,
+    b: &Block,
+    headings: &[String],
+    lang: Lang,
+    cat: Category,
+    ch: &mut Chooser,
+    lex: &Lexicon,
+) -> String {
     if let Some(t) = topic_in(words, lang, lex) {
         return t;
     }
@@ -261,7 +321,13 @@ fn section_topic(headings: &[String], lang: Lang, lex: &Lexicon) -> Option<Strin
         }
     }
     // "Layer 2: 表达风格", "3. Pricing": the words after a label or number are the topic.
-    if let Some(h) = headings.last().map(|h| h.rsplit([':', '：']).next().unwrap_or(h).trim().trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')) {
+    if let Some(h) = headings.last().map(|h| {
+        h.rsplit([':', '：'])
+            .next()
+            .unwrap_or(h)
+            .trim()
+            .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+    }) {
         let n = h.chars().count();
         let noun_like = match lang {
             Lang::En => {
@@ -269,8 +335,12 @@ fn section_topic(headings: &[String], lang: Lang, lex: &Lexicon) -> Option<Strin
                 (1..=3).contains(&words.len())
                     && words.iter().all(|w| w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
                     && !words.iter().any(|w| {
-                        ["my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or", "of", "after", "before", "during", "for", "with", "in", "on", "at", "from", "about", "into", "over", "under", "between", "the", "a", "an", "this", "that"]
-                            .contains(&w.to_ascii_lowercase().as_str())
+                        [
+                            "my", "our", "your", "when", "how", "what", "who", "why", "to", "and", "or",
+                            "of", "after", "before", "during", "for", "with", "in", "on", "at", "from",
+                            "about", "into", "over", "under", "between", "the", "a", "an", "this", "that",
+                        ]
+                        .contains(&w.to_ascii_lowercase().as_str())
                     })
             }
             Lang::Zh => (2..=4).contains(&n) && h.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)),
@@ -352,7 +422,8 @@ fn fill_into(out: &mut String, template: &str, topic: &str, lang: Lang) {
         Lang::En => {
             let last = topic.rsplit(' ').next().unwrap_or(topic);
             let rest = tail.strip_prefix(' ').unwrap_or("");
-            let echoes = last.len() >= 3 && rest.len() >= last.len() && rest[..last.len()].eq_ignore_ascii_case(last);
+            let echoes =
+                last.len() >= 3 && rest.len() >= last.len() && rest[..last.len()].eq_ignore_ascii_case(last);
             if echoes && !rest[last.len()..].starts_with(|c: char| c.is_alphanumeric()) {
                 1 + last.len()
             } else {
@@ -391,7 +462,10 @@ fn fill_into(out: &mut String, template: &str, topic: &str, lang: Lang) {
 /// acronyms, uncountable nouns (`[articles]` in topics.toml), phrases that have a determiner, and
 /// slots the template already gives one, stay bare.
 fn takes_article(topic: &str, head: &str) -> bool {
-    const DETERMINERS: [&str; 14] = ["the", "a", "an", "our", "your", "this", "that", "these", "those", "their", "its", "each", "every", "any"];
+    const DETERMINERS: [&str; 14] = [
+        "the", "a", "an", "our", "your", "this", "that", "these", "those", "their", "its", "each", "every",
+        "any",
+    ];
     let first = topic.split_whitespace().next().unwrap_or("");
     let Some(last) = topic.split_whitespace().last() else { return false };
     let before = head.trim_end().rsplit(' ').next().unwrap_or("");
@@ -417,14 +491,22 @@ fn match_ending(out: String, original: &str) -> String {
 }
 
 /// Render one block's replacement text (None = leave it unchanged).
-fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: &mut Chooser) -> Option<String> {
+fn render(
+    src: &str,
+    b: &Block,
+    p: &Plan,
+    map: &BlockMap,
+    ctx: &DocContext,
+    ch: &mut Chooser,
+) -> Option<String> {
     let lex = lexicon();
     let text = &src[b.range.clone()];
     let headings = &map.sections[b.section].path[..];
     match p.action {
         Action::Keep | Action::Withhold => None,
         Action::Mask if matches!(b.kind, BlockKind::Code { .. }) => Some(code(text, ctx, true)),
-        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false).or_else(|| hollow(text, b, p, headings, ctx, ch, lex)),
+        Action::Mask => replace_spans(text, &p.verdict.spans, p.lang, ch, &p.fingerprint, false)
+            .or_else(|| hollow(text, b, p, headings, ctx, ch, lex)),
         Action::Dilute => {
             if let BlockKind::Code { .. } = b.kind {
                 return Some(code(text, ctx, false));
@@ -438,7 +520,9 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
             }
             // Dilution that cannot replace a figure naturally, or still carries one, hollows.
             match dilute(text, &p.verdict.spans, p.lang, ch, &p.fingerprint) {
-                Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => Some(d),
+                Some(d) if !d.chars().any(|c| c.is_ascii_digit()) || b.kind == BlockKind::Description => {
+                    Some(d)
+                }
                 _ => hollow(text, b, p, headings, ctx, ch, lex),
             }
         }
@@ -446,7 +530,15 @@ fn render(src: &str, b: &Block, p: &Plan, map: &BlockMap, ctx: &DocContext, ch: 
     }
 }
 
-fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext, ch: &mut Chooser, lex: &Lexicon) -> Option<String> {
+fn hollow(
+    text: &str,
+    b: &Block,
+    p: &Plan,
+    headings: &[String],
+    ctx: &DocContext,
+    ch: &mut Chooser,
+    lex: &Lexicon,
+) -> Option<String> {
     let bank = lex.bank(p.lang);
     let cat = if p.verdict.voice == Category::Shareable { Category::Judgment } else { p.verdict.voice };
     let target = text.chars().count();
@@ -466,7 +558,10 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
             let named = p.verdict.spans.iter().any(|s| s.kind == SpanKind::Name);
             let list = if named { &bank.roles } else { &bank.cells[&cat] };
             let pick = ch.pick(list, key, target, "").or_else(|| ch.pick(&bank.phrases, key, target, ""));
-            Some(pick.map(|s| upper_first_if_en(s.to_string(), p.lang)).unwrap_or_else(|| fallback_cell(p.lang)))
+            Some(
+                pick.map(|s| upper_first_if_en(s.to_string(), p.lang))
+                    .unwrap_or_else(|| fallback_cell(p.lang)),
+            )
         }
         BlockKind::QuoteLine => {
             if let Some((speaker, rest)) = dialogue_split(text) {
@@ -491,11 +586,22 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
                     // "主要职责：A、B、C": a list of short items gets a generic list, not a sentence.
                     if is_enumeration(rest, p.lang) {
                         if let Some(e) = ch.pick(&bank.enumerations, key, rest.chars().count(), "") {
-                            let stop = text.trim_end().chars().last().filter(|c| matches!(c, '。' | '.' | '；' | ';'));
-                            return Some(format!("{label}{sep}{e}{}", stop.map(String::from).unwrap_or_default()));
+                            let stop = text
+                                .trim_end()
+                                .chars()
+                                .last()
+                                .filter(|c| matches!(c, '。' | '.' | '；' | ';'));
+                            return Some(format!(
+                                "{label}{sep}{e}{}",
+                                stop.map(String::from).unwrap_or_default()
+                            ));
                         }
                     }
-                    let t = if p.plain { topic_noun.clone() } else { label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone()) };
+                    let t = if p.plain {
+                        topic_noun.clone()
+                    } else {
+                        label_topic(label, p.lang).unwrap_or_else(|| topic_noun.clone())
+                    };
                     let body = ch
                         .pick(&bank.items[&cat], key, rest.chars().count(), &t)
                         .map(|s| fill(s, &t, p.lang))
@@ -509,7 +615,9 @@ fn hollow(text: &str, b: &Block, p: &Plan, headings: &[String], ctx: &DocContext
                 .or_else(|| sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text))?;
             Some(match_ending(extend(out, target, bank, cat, key, &topic_noun, p.lang, ch), text))
         }
-        BlockKind::Sentence | BlockKind::Description => sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text),
+        BlockKind::Sentence | BlockKind::Description => {
+            sentence(bank, cat, key, target, &topic_noun, p.lang, ch, text)
+        }
     }
 }
 
@@ -528,17 +636,38 @@ fn fallback_cell(lang: Lang) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sentence(bank: &crate::lexicon::Bank, cat: Category, key: &str, target: usize, topic: &str, lang: Lang, ch: &mut Chooser, original: &str) -> Option<String> {
-    let first = ch
-        .pick(&bank.sentences[&cat], key, target, topic)
-        .or_else(|| Category::ALL.iter().filter(|c| **c != Category::Shareable).find_map(|c| ch.pick(&bank.sentences[c], key, target, topic)))?;
+fn sentence(
+    bank: &crate::lexicon::Bank,
+    cat: Category,
+    key: &str,
+    target: usize,
+    topic: &str,
+    lang: Lang,
+    ch: &mut Chooser,
+    original: &str,
+) -> Option<String> {
+    let first = ch.pick(&bank.sentences[&cat], key, target, topic).or_else(|| {
+        Category::ALL
+            .iter()
+            .filter(|c| **c != Category::Shareable)
+            .find_map(|c| ch.pick(&bank.sentences[c], key, target, topic))
+    })?;
     let out = fill(first, topic, lang);
     Some(match_ending(extend(out, target, bank, cat, key, topic, lang, ch), original))
 }
 
 /// A long original gets a second filler sentence so the husk keeps its length.
 #[allow(clippy::too_many_arguments)]
-fn extend(out: String, target: usize, bank: &crate::lexicon::Bank, cat: Category, key: &str, topic: &str, lang: Lang, ch: &mut Chooser) -> String {
+fn extend(
+    out: String,
+    target: usize,
+    bank: &crate::lexicon::Bank,
+    cat: Category,
+    key: &str,
+    topic: &str,
+    lang: Lang,
+    ch: &mut Chooser,
+) -> String {
     let have = out.chars().count();
     if target < have * 2 || target < 60 {
         return out;
@@ -601,12 +730,16 @@ fn label_split(text: &str) -> Option<(&str, &str, &str)> {
 /// them a clause of its own.
 fn is_enumeration(rest: &str, lang: Lang) -> bool {
     let body = rest.trim_end_matches(['。', '.', '；', ';']);
-    if body.contains(['。', '；', ';', '：', ':', '，']) && lang == Lang::Zh || body.contains(['.', ';', ':']) && lang == Lang::En {
+    if body.contains(['。', '；', ';', '：', ':', '，']) && lang == Lang::Zh
+        || body.contains(['.', ';', ':']) && lang == Lang::En
+    {
         return false;
     }
     let items: Vec<&str> = match lang {
         Lang::Zh => body.split('、').collect(),
-        Lang::En => body.split(", ").flat_map(|p| p.split(" and ")).map(|p| p.trim_start_matches("and ")).collect(),
+        Lang::En => {
+            body.split(", ").flat_map(|p| p.split(" and ")).map(|p| p.trim_start_matches("and ")).collect()
+        }
     };
     items.len() >= 3
         && items.iter().all(|i| {
@@ -622,15 +755,32 @@ fn is_enumeration(rest: &str, lang: Lang) -> bool {
 fn label_topic(label: &str, lang: Lang) -> Option<String> {
     let l = label.trim_matches('*').trim();
     match lang {
-        Lang::En if l.split_whitespace().count() <= 3 && l.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-') => Some(lower_first(l)),
-        Lang::Zh if (1..=4).contains(&l.chars().count()) && l.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)) => Some(l.to_string()),
+        Lang::En
+            if l.split_whitespace().count() <= 3
+                && l.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-') =>
+        {
+            Some(lower_first(l))
+        }
+        Lang::Zh
+            if (1..=4).contains(&l.chars().count())
+                && l.chars().all(|c| is_cjk(c) && !ZH_NOT_TOPIC.contains(c)) =>
+        {
+            Some(l.to_string())
+        }
         _ => None,
     }
 }
 
 /// Replace names and identifiers (mask), and with `dilute` also measures and quotes. None when a
 /// specific cannot be replaced naturally.
-fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str, dilute: bool) -> Option<String> {
+fn replace_spans(
+    text: &str,
+    spans: &[Span],
+    lang: Lang,
+    ch: &mut Chooser,
+    key: &str,
+    dilute: bool,
+) -> Option<String> {
     let lex = lexicon();
     let bank = lex.bank(lang);
     let merged = if dilute { merge_measure_pairs(text, spans) } else { spans.to_vec() };
@@ -641,19 +791,33 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
         let mut r = s.range.clone();
         let repl = match s.kind {
             // "找华东区 VP 吕建国签字" → "找华东区 VP 签字": the title already says who.
-            SpanKind::Name if lang == Lang::Zh && r.start >= pos && lex.roles_before_zh.iter().any(|t| text[pos..r.start].trim_end().ends_with(t.as_str())) => {
+            SpanKind::Name
+                if lang == Lang::Zh
+                    && r.start >= pos
+                    && lex
+                        .roles_before_zh
+                        .iter()
+                        .any(|t| text[pos..r.start].trim_end().ends_with(t.as_str())) =>
+            {
                 out.push_str(&text[pos..r.start]);
                 pos = r.end;
                 continue;
             }
             // "at Lumen Corp" → "at another company": a company is not given a person's role.
-            SpanKind::Name if text[r.clone()].rsplit(' ').next().is_some_and(|w| lex.org_suffixes_en.contains(w)) => Some(match lang {
-                Lang::En => lex.org_en.clone(),
-                Lang::Zh => lex.org_zh.clone(),
-            }),
+            SpanKind::Name
+                if text[r.clone()].rsplit(' ').next().is_some_and(|w| lex.org_suffixes_en.contains(w)) =>
+            {
+                Some(match lang {
+                    Lang::En => lex.org_en.clone(),
+                    Lang::Zh => lex.org_zh.clone(),
+                })
+            }
             SpanKind::Name => Some(ch.role(&text[r.clone()], &bank.roles, key)),
             SpanKind::Identifier => {
-                if r.start > 0 && text.as_bytes()[r.start - 1] == b'`' && text.as_bytes().get(r.end) == Some(&b'`') {
+                if r.start > 0
+                    && text.as_bytes()[r.start - 1] == b'`'
+                    && text.as_bytes().get(r.end) == Some(&b'`')
+                {
                     r = r.start - 1..r.end + 1;
                 }
                 match head_noun_after(&text[r.end..], lang) {
@@ -663,12 +827,21 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                             Lang::En => &lex.adjectives_en,
                             Lang::Zh => &lex.adjectives_zh,
                         };
-                        let adj = adjs.get((hash64(&[key.as_bytes(), &i.to_le_bytes()]) % adjs.len().max(1) as u64) as usize).cloned().unwrap_or_default();
+                        let adj = adjs
+                            .get(
+                                (hash64(&[key.as_bytes(), &i.to_le_bytes()]) % adjs.len().max(1) as u64)
+                                    as usize,
+                            )
+                            .cloned()
+                            .unwrap_or_default();
                         let before = &text[pos..r.start];
                         let (before, adj) = match lang {
                             Lang::En if has_determiner(before) => (before, format!("{adj} ")),
                             Lang::En => (before, format!("the {adj} ")),
-                            Lang::Zh => (before.strip_suffix(' ').filter(|b| b.ends_with(is_cjk)).unwrap_or(before), adj),
+                            Lang::Zh => (
+                                before.strip_suffix(' ').filter(|b| b.ends_with(is_cjk)).unwrap_or(before),
+                                adj,
+                            ),
                         };
                         if r.start < pos {
                             continue;
@@ -692,7 +865,8 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                             Lang::Zh => lex.color_fallback_zh.clone(),
                         })
                     }
-                    None => identifier_kind(&text[s.range.clone()], lang, lex).or_else(|| vague(bank, "identifier", key, i)),
+                    None => identifier_kind(&text[s.range.clone()], lang, lex)
+                        .or_else(|| vague(bank, "identifier", key, i)),
                 }
             }
             SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral if dilute => {
@@ -712,7 +886,9 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
                     Some(repl)
                 }
                 // Any other quotation: a stock phrase of about its length, not repeated in the document.
-                None => ch.pick(&bank.phrases, &format!("{key}/{i}"), text[r.clone()].chars().count(), "").map(str::to_string),
+                None => ch
+                    .pick(&bank.phrases, &format!("{key}/{i}"), text[r.clone()].chars().count(), "")
+                    .map(str::to_string),
             },
             _ => None,
         };
@@ -737,7 +913,12 @@ fn replace_spans(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: 
 
 /// When the quotation at `inner` (inside its quote marks) names a state or a mode, the range of
 /// the quotation with its marks and the qualifier that replaces it.
-fn quoted_state(text: &str, inner: &Range<usize>, lang: Lang, lex: &Lexicon) -> Option<(Range<usize>, String)> {
+fn quoted_state(
+    text: &str,
+    inner: &Range<usize>,
+    lang: Lang,
+    lex: &Lexicon,
+) -> Option<(Range<usize>, String)> {
     let open = text[..inner.start].chars().next_back()?;
     let close = text[inner.end..].chars().next()?;
     if !(open == '"' && close == '"' || classify::QUOTE_PAIRS.contains(&(open, close))) {
@@ -750,7 +931,8 @@ fn quoted_state(text: &str, inner: &Range<usize>, lang: Lang, lex: &Lexicon) -> 
         Lang::Zh => (&lex.state_nouns_zh, &lex.state_replace_zh),
     };
     let named = nouns.iter().any(|n| {
-        after.get(..n.len()).is_some_and(|h| h.eq_ignore_ascii_case(n)) && !after[n.len()..].starts_with(|c: char| c.is_alphanumeric() && c.is_ascii())
+        after.get(..n.len()).is_some_and(|h| h.eq_ignore_ascii_case(n))
+            && !after[n.len()..].starts_with(|c: char| c.is_alphanumeric() && c.is_ascii())
     });
     named.then(|| (outer, repl.clone()))
 }
@@ -782,7 +964,10 @@ fn head_noun_after(after: &str, lang: Lang) -> Option<usize> {
             let lower = trimmed.to_ascii_lowercase();
             lex.heads_en
                 .iter()
-                .find(|h| lower.starts_with(h.as_str()) && !lower[h.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
+                .find(|h| {
+                    lower.starts_with(h.as_str())
+                        && !lower[h.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+                })
                 .map(|_| gap)
         }
         Lang::Zh => lex.heads_zh.iter().find(|h| trimmed.starts_with(h.as_str())).map(|_| gap),
@@ -791,7 +976,9 @@ fn head_noun_after(after: &str, lang: Lang) -> Option<usize> {
 
 fn has_determiner(before: &str) -> bool {
     let b = before.to_ascii_lowercase();
-    ["the ", "a ", "an ", "our ", "this ", "that ", "each ", "every ", "any ", "its ", "their ", "your "].iter().any(|d| b.ends_with(d))
+    ["the ", "a ", "an ", "our ", "this ", "that ", "each ", "every ", "any ", "its ", "their ", "your "]
+        .iter()
+        .any(|d| b.ends_with(d))
 }
 
 fn strip_trailing_article(s: &str) -> &str {
@@ -829,15 +1016,24 @@ fn merge_measure_pairs(text: &str, spans: &[Span]) -> Vec<Span> {
 
 /// `#1F5EFF`, `#fff`, `#1F5EFF80`: a colour value.
 fn is_color_value(t: &str) -> bool {
-    t.strip_prefix('#').is_some_and(|h| matches!(h.len(), 3 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    t.strip_prefix('#')
+        .is_some_and(|h| matches!(h.len(), 3 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Does `before` end with a colour word ("brand blue ", "品牌蓝")?
 fn after_color_word(before: &str, lang: Lang, lex: &Lexicon) -> bool {
     let b = before.trim_end();
     match lang {
-        Lang::En => b.rsplit(|c: char| !c.is_ascii_alphabetic()).next().is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase())),
-        Lang::Zh => lex.colors_zh.iter().any(|c| b.ends_with(c.as_str())) || b.rsplit(|c: char| !c.is_ascii_alphabetic()).next().is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase())),
+        Lang::En => b
+            .rsplit(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase())),
+        Lang::Zh => {
+            lex.colors_zh.iter().any(|c| b.ends_with(c.as_str()))
+                || b.rsplit(|c: char| !c.is_ascii_alphabetic())
+                    .next()
+                    .is_some_and(|w| lex.colors_en.contains(&w.to_ascii_lowercase()))
+        }
     }
 }
 
@@ -873,7 +1069,10 @@ fn identifier_kind(name: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
     let lower = name.to_lowercase();
     lex.identifier_kinds
         .iter()
-        .find(|k| k.suffixes.iter().any(|s| lower.ends_with(s.as_str())) || words.iter().any(|w| k.words.contains(w)))
+        .find(|k| {
+            k.suffixes.iter().any(|s| lower.ends_with(s.as_str()))
+                || words.iter().any(|w| k.words.contains(w))
+        })
         .map(|k| match lang {
             Lang::En => k.en.clone(),
             Lang::Zh => k.zh.clone(),
@@ -881,7 +1080,9 @@ fn identifier_kind(name: &str, lang: Lang, lex: &Lexicon) -> Option<String> {
 }
 
 fn is_file_name(t: &str) -> bool {
-    t.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && lexicon().file_extensions.contains(&ext.to_ascii_lowercase()))
+    t.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && lexicon().file_extensions.contains(&ext.to_ascii_lowercase())
+    })
 }
 
 fn dilute_fallback(lang: Lang, kind: &str) -> String {
@@ -895,7 +1096,13 @@ fn dilute_fallback(lang: Lang, kind: &str) -> String {
 
 /// The replacement of one measure when diluting: (start of replaced text, replacement), or None
 /// when no phrase reads naturally in its place (the block is then hollowed instead).
-fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor: usize) -> Option<(usize, String)> {
+fn dilute_measure(
+    text: &str,
+    r: Range<usize>,
+    kind: SpanKind,
+    lang: Lang,
+    floor: usize,
+) -> Option<(usize, String)> {
     let lex = lexicon();
     let kname = match kind {
         SpanKind::Measure(MeasureKind::Time) if text[r.clone()].contains(':') => "clock",
@@ -931,7 +1138,9 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
         Lang::En => {
             if kname == "count" {
                 // "the 41 accounts" → "the accounts"; "41 accounts" → "several accounts"
-                let unit = span.trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.').trim_start();
+                let unit = span
+                    .trim_start_matches(|c: char| c.is_ascii_digit() || c == ',' || c == '.')
+                    .trim_start();
                 if before.to_ascii_lowercase().ends_with("the ") && !unit.is_empty() {
                     return Some((r.start, unit.to_string()));
                 }
@@ -942,7 +1151,11 @@ fn dilute_measure(text: &str, r: Range<usize>, kind: SpanKind, lang: Lang, floor
                 return None; // "Regular 400": a bare number has no natural stand-in
             }
             let fb = lex.dilute_fallback_en.get(kname).cloned().unwrap_or_default();
-            let start = if fb.starts_with("a ") || fb.starts_with("the ") { r.start - (before.len() - strip_trailing_article(before).len()) } else { r.start };
+            let start = if fb.starts_with("a ") || fb.starts_with("the ") {
+                r.start - (before.len() - strip_trailing_article(before).len())
+            } else {
+                r.start
+            };
             Some((start, fb))
         }
     }
@@ -963,7 +1176,10 @@ fn vague(bank: &crate::lexicon::Bank, kind: &str, key: &str, i: usize) -> Option
     if list.is_empty() {
         return None;
     }
-    Some(list[(hash64(&[key.as_bytes(), kind.as_bytes(), &i.to_le_bytes()]) % list.len() as u64) as usize].clone())
+    Some(
+        list[(hash64(&[key.as_bytes(), kind.as_bytes(), &i.to_le_bytes()]) % list.len() as u64) as usize]
+            .clone(),
+    )
 }
 
 /// Dilute: specifics become vague phrases and reason clauses are dropped.
@@ -974,12 +1190,24 @@ fn dilute(text: &str, spans: &[Span], lang: Lang, ch: &mut Chooser, key: &str) -
 
 fn drop_reason(text: &str, lang: Lang) -> String {
     let cut = match lang {
-        Lang::En => [", because ", " because ", "; otherwise", ", otherwise", ", since "].iter().filter_map(|m| text.find(m)).min(),
-        Lang::Zh => ["，因为", "因为", "，否则", "，不然", "，由于"].iter().filter_map(|m| text.find(m).filter(|i| *i > 0)).min(),
+        Lang::En => [", because ", " because ", "; otherwise", ", otherwise", ", since "]
+            .iter()
+            .filter_map(|m| text.find(m))
+            .min(),
+        Lang::Zh => ["，因为", "因为", "，否则", "，不然", "，由于"]
+            .iter()
+            .filter_map(|m| text.find(m).filter(|i| *i > 0))
+            .min(),
     };
     match cut {
         Some(i) if i > text.len() / 3 => {
-            let end = text.trim_end().chars().last().filter(|c| matches!(c, '.' | '。' | ';' | '；')).map(String::from).unwrap_or_default();
+            let end = text
+                .trim_end()
+                .chars()
+                .last()
+                .filter(|c| matches!(c, '.' | '。' | ';' | '；'))
+                .map(String::from)
+                .unwrap_or_default();
             format!("{}{}", text[..i].trim_end_matches([',', '，', ' ']), end)
         }
         _ => text.to_string(),
@@ -998,7 +1226,9 @@ fn code(text: &str, ctx: &DocContext, deep: bool) -> String {
         }
         let before = &text[..r.start];
         let ph = match s.kind {
-            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral => placeholder_for(before, "value"),
+            SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral => {
+                placeholder_for(before, "value")
+            }
             SpanKind::Identifier | SpanKind::Name if deep => placeholder_for(before, "name"),
             SpanKind::Quote { .. } if deep => "<value>".to_string(),
             _ => continue,
@@ -1058,7 +1288,9 @@ fn replace_kv(line: &str) -> String {
     while let Some(i) = rest.find("--") {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let key_end = tail[2..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).map_or(tail.len(), |k| k + 2);
+        let key_end = tail[2..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map_or(tail.len(), |k| k + 2);
         let key = &tail[2..key_end];
         if tail[key_end..].starts_with('=') && !key.is_empty() {
             let val = &tail[key_end + 1..];
@@ -1091,7 +1323,15 @@ fn placeholder_for(before: &str, default: &str) -> String {
         return "<table>".into();
     }
     if b.ends_with('=') || b.ends_with(':') {
-        let key: String = b.trim_end_matches(['=', ':', ' ']).chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect::<Vec<_>>().into_iter().rev().collect();
+        let key: String = b
+            .trim_end_matches(['=', ':', ' '])
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let key = key.trim_start_matches('-').replace('-', "_");
         // A key that is itself an internal name ("threads_running") would leak it back.
         if !key.is_empty() && key.len() <= 16 && !key.contains('_') {
@@ -1103,7 +1343,8 @@ fn placeholder_for(before: &str, default: &str) -> String {
 
 /// Lowercased public skeleton: everything outside blocks and removals, plus public regions.
 fn skeleton(src: &str, map: &BlockMap) -> String {
-    let mut cover: Vec<Range<usize>> = map.blocks.iter().filter(|b| b.region != Region::Public).map(|b| b.range.clone()).collect();
+    let mut cover: Vec<Range<usize>> =
+        map.blocks.iter().filter(|b| b.region != Region::Public).map(|b| b.range.clone()).collect();
     cover.extend(map.removals.iter().cloned());
     cover.sort_by_key(|r| r.start);
     let mut out = String::new();
@@ -1151,7 +1392,12 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
     // Each block is rendered once, and again only when the gate escalates it; the chooser's
     // memory of used variants carries over between rounds.
     let n = map.blocks.len();
-    let mut ch = Chooser { seed: opts.seed, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+    let mut ch = Chooser {
+        seed: opts.seed,
+        used: vec![false; lexicon().filler_ids],
+        roles: HashMap::new(),
+        section_topics: Default::default(),
+    };
     let mut rendered: Vec<Option<(Range<usize>, String)>> = vec![None; n];
     let mut dirty: Vec<bool> = vec![true; n];
     // Which blocks are withheld outright never changes below, so neither does the numbering.
@@ -1183,7 +1429,8 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                 })
             };
         }
-        let mut edits: Vec<(Range<usize>, &str, Option<usize>)> = map.removals.iter().map(|r| (r.clone(), "", None)).collect();
+        let mut edits: Vec<(Range<usize>, &str, Option<usize>)> =
+            map.removals.iter().map(|r| (r.clone(), "", None)).collect();
         for (i, r) in rendered.iter().enumerate() {
             if let Some((range, text)) = r {
                 edits.push((range.clone(), text.as_str(), Some(i)));
@@ -1194,7 +1441,8 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         let text = markdown::splice(src, edits.iter().map(|(r, t, _)| (r.clone(), *t)));
         let offsets = output_ranges(&map, &edits);
         // Output ranges are in source order, so the holder of an offset is found by bisection.
-        let placed: Vec<(usize, Range<usize>)> = offsets.iter().enumerate().filter_map(|(i, r)| r.clone().map(|r| (i, r))).collect();
+        let placed: Vec<(usize, Range<usize>)> =
+            offsets.iter().enumerate().filter_map(|(i, r)| r.clone().map(|r| (i, r))).collect();
         let holder_of = |at: usize| {
             let k = placed.partition_point(|(_, r)| r.start <= at);
             k.checked_sub(1).map(|k| &placed[k]).filter(|(_, r)| at < r.end).map(|(i, _)| *i)
@@ -1224,7 +1472,9 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
                 g.scan(&text, w.clone(), &mut found);
             }
         }
-        if let Some(g) = leak::Gate::build(withheld.iter().map(|&(i, k, strict)| (i, &tokens[i][k], strict)), &public) {
+        if let Some(g) =
+            leak::Gate::build(withheld.iter().map(|&(i, k, strict)| (i, &tokens[i][k], strict)), &public)
+        {
             g.scan(&text, 0..text.len(), &mut found);
             gates.push(g);
         }
@@ -1232,7 +1482,10 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
         found.dedup();
         // Text the user ruled public (a marker or a keep override) is shown as written: a token
         // it shares with a withheld block is the user's own decision, not a leak.
-        let findings: Vec<leak::Finding> = found.into_iter().filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep))).collect();
+        let findings: Vec<leak::Finding> = found
+            .into_iter()
+            .filter(|f| holder_of(f.at).is_none_or(|h| plans[h].forced != Some(Forced::Keep)))
+            .collect();
         if findings.is_empty() {
             return Ok(finish(src, &map, plans, text));
         }
@@ -1247,7 +1500,10 @@ pub(crate) fn run(src: &str, opts: &SanitizeOptions) -> Result<Husk, SanitizeErr
             };
             let need = match f.kind {
                 SpanKind::Name | SpanKind::Identifier => Action::Mask,
-                SpanKind::Measure(_) | SpanKind::BareNumber | SpanKind::ZhNumeral | SpanKind::Quote { long: true } => Action::Dilute,
+                SpanKind::Measure(_)
+                | SpanKind::BareNumber
+                | SpanKind::ZhNumeral
+                | SpanKind::Quote { long: true } => Action::Dilute,
                 SpanKind::Quote { long: false } => Action::Hollow,
             };
             match holders.iter_mut().find(|(x, _)| *x == h) {
@@ -1400,7 +1656,8 @@ fn finish(src: &str, map: &BlockMap, plans: Vec<Plan>, text: String) -> Husk {
             sha256: Sha256Hex::of(&Sha256::digest(src[b.range.clone()].as_bytes())),
         });
     }
-    let retention = if blocks.is_empty() { 1.0 } else { ((kept / blocks.len() as f64) * 1000.0).round() / 1000.0 };
+    let retention =
+        if blocks.is_empty() { 1.0 } else { ((kept / blocks.len() as f64) * 1000.0).round() / 1000.0 };
     Husk { text, blocks, retention, visibility: map.visibility }
 }
 
@@ -1471,7 +1728,10 @@ mod tests {
         let src = "# Steps\n\n1. First step.\n2. Second step.\n3. Third step.\n4. Fourth step.\n";
         let map = markdown::block_map(src);
         let mut overrides = Overrides::new();
-        overrides.insert(markdown::fingerprint(&map.sections[map.blocks[1].section].path, "Second step."), Forced::Private);
+        overrides.insert(
+            markdown::fingerprint(&map.sections[map.blocks[1].section].path, "Second step."),
+            Forced::Private,
+        );
         let mut opts = SanitizeOptions::new(Level::Light);
         opts.overrides = overrides;
         let husk = run(src, &opts).expect("sanitizes");
@@ -1496,11 +1756,20 @@ mod tests {
 
     #[test]
     fn colour_values_go_after_a_colour_word_and_become_a_shade_elsewhere() {
-        let text = "The brand blue `#1F5EFF` appears once; grey text never goes lighter than `#5C5F66` on white.";
+        let text =
+            "The brand blue `#1F5EFF` appears once; grey text never goes lighter than `#5C5F66` on white.";
         let spans = classify::scan(text, None);
-        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let mut ch = Chooser {
+            seed: 0,
+            used: vec![false; lexicon().filler_ids],
+            roles: HashMap::new(),
+            section_topics: Default::default(),
+        };
         let out = replace_spans(text, &spans, Lang::En, &mut ch, "k", false).unwrap();
-        assert_eq!(out, "The brand blue appears once; grey text never goes lighter than the agreed shade on white.");
+        assert_eq!(
+            out,
+            "The brand blue appears once; grey text never goes lighter than the agreed shade on white."
+        );
         let zh = "品牌蓝 `#1F5EFF` 每屏最多出现一次。";
         let out = replace_spans(zh, &classify::scan(zh, None), Lang::Zh, &mut ch, "k", false).unwrap();
         assert_eq!(out, "品牌蓝每屏最多出现一次。");
@@ -1512,28 +1781,45 @@ mod tests {
         let zh = "进入“只打字不说话”的状态时，别打电话。";
         let inner = zh.find("只").unwrap()..zh.find("”").unwrap();
         let (outer, repl) = quoted_state(zh, &inner, Lang::Zh, lex).unwrap();
-        assert_eq!(format!("{}{repl}{}", &zh[..outer.start], &zh[outer.end..]), "进入某种特定的状态时，别打电话。");
+        assert_eq!(
+            format!("{}{repl}{}", &zh[..outer.start], &zh[outer.end..]),
+            "进入某种特定的状态时，别打电话。"
+        );
         let en = "When she goes into the \"heads down, no calls\" mode, write instead.";
         let inner = en.find("heads").unwrap()..en.find("\" mode").unwrap();
         assert!(quoted_state(en, &inner, Lang::En, lex).is_some());
         let said = "He says \"heads down, no calls\" modestly.";
         let inner = said.find("heads").unwrap()..said.find("\" mod").unwrap();
-        assert!(quoted_state(said, &inner, Lang::En, lex).is_none(), "a word that only starts like a state noun");
+        assert!(
+            quoted_state(said, &inner, Lang::En, lex).is_none(),
+            "a word that only starts like a state noun"
+        );
         // Two different utterances diluted in one document get two different stock phrases.
         let src = "# Habits\n\n- Opens with \"we should write this down first\" before any review of the plan.\n- Closes with \"let us confirm this with the owner\" after each review of the plan.\n";
         let out = crate::sanitize(src, &crate::SanitizeOptions::new(crate::Level::Medium)).unwrap().text;
         let quoted: Vec<&str> = out.split('"').skip(1).step_by(2).collect();
         assert_eq!(quoted.len(), 2, "{out}");
-        assert!(!out.contains("write this down") && !out.contains("confirm this with"), "both utterances are diluted: {out}");
+        assert!(
+            !out.contains("write this down") && !out.contains("confirm this with"),
+            "both utterances are diluted: {out}"
+        );
         assert_ne!(quoted[0], quoted[1], "{out}");
     }
 
     #[test]
     fn a_chinese_name_after_a_job_title_goes_and_the_title_stays() {
-        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let mut ch = Chooser {
+            seed: 0,
+            used: vec![false; lexicon().filler_ids],
+            roles: HashMap::new(),
+            section_topics: Default::default(),
+        };
         let zh = "大额折扣要找华东区 VP 吕建国签字，再走系统审批。";
         let spans = classify::scan(zh, None);
-        assert!(spans.iter().any(|s| s.kind == SpanKind::Name && &zh[s.range.clone()] == "吕建国"), "{spans:?}");
+        assert!(
+            spans.iter().any(|s| s.kind == SpanKind::Name && &zh[s.range.clone()] == "吕建国"),
+            "{spans:?}"
+        );
         let out = replace_spans(zh, &spans, Lang::Zh, &mut ch, "k", false).unwrap();
         assert_eq!(out, "大额折扣要找华东区 VP 签字，再走系统审批。");
         // Without a title before it, a name still becomes a role.
@@ -1544,23 +1830,35 @@ mod tests {
 
     #[test]
     fn english_topics_take_the_article_a_colleague_would_write() {
-        assert_eq!(fill("Confirm the stability of {topic} before closing.", "connection pool", Lang::En), "Confirm the stability of the connection pool before closing.");
+        assert_eq!(
+            fill("Confirm the stability of {topic} before closing.", "connection pool", Lang::En),
+            "Confirm the stability of the connection pool before closing."
+        );
         assert_eq!(fill("{topic} needs a named owner.", "alert", Lang::En), "The alert needs a named owner.");
         for bare in ["feature flags", "caching", "latency", "API", "the release process"] {
-            assert_eq!(fill("Write down what is known about {topic}.", bare, Lang::En), format!("Write down what is known about {bare}."));
+            assert_eq!(
+                fill("Write down what is known about {topic}.", bare, Lang::En),
+                format!("Write down what is known about {bare}.")
+            );
         }
         assert_eq!(fill("Review the {topic} first.", "alert", Lang::En), "Review the alert first.");
     }
 
     #[test]
     fn fill_drops_a_repeated_topic() {
-        assert_eq!(fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh), "告警集中出现时先找共同原因。");
+        assert_eq!(
+            fill("{topic}告警集中出现时先找共同原因。", "告警", Lang::Zh),
+            "告警集中出现时先找共同原因。"
+        );
         assert_eq!(fill("涉及{topic}的改动要复核。", "缓存", Lang::Zh), "涉及缓存的改动要复核。");
         assert_eq!(fill("电话沟通{topic}后用文字跟进。", "沟通方式", Lang::Zh), "电话沟通方式后用文字跟进。");
         assert_eq!(fill("电话沟通{topic}后用文字跟进。", "沟通", Lang::Zh), "电话沟通后用文字跟进。");
         assert_eq!(fill("Review {topic} alerts often.", "alerts", Lang::En), "Review alerts often.");
         // A longer word that starts with the topic is not an echo.
-        assert_eq!(fill("Review {topic} latencyish often.", "latency", Lang::En), "Review latency latencyish often.");
+        assert_eq!(
+            fill("Review {topic} latencyish often.", "latency", Lang::En),
+            "Review latency latencyish often."
+        );
     }
 
     #[test]
@@ -1568,7 +1866,12 @@ mod tests {
         let text = "The roadmap slide promised SSO for next quarter, and at Lumen Corp the team waited for it all year.";
         let ctx = classify::doc_context(text, &markdown::block_map(text));
         let spans = classify::scan(text, Some(&ctx));
-        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
+        let mut ch = Chooser {
+            seed: 0,
+            used: vec![false; lexicon().filler_ids],
+            roles: HashMap::new(),
+            section_topics: Default::default(),
+        };
         let out = replace_spans(text, &spans, Lang::En, &mut ch, "k", false).expect("masks");
         assert_eq!(out, "The roadmap slide promised SSO for next quarter, and at another company the team waited for it all year.");
         let text = "Ask Dana Whitfield before the call.";
@@ -1599,28 +1902,46 @@ mod tests {
         assert!(is_enumeration("incident reviews, vendor contracts and on-call rotas", Lang::En));
         assert!(!is_enumeration("投诉升级、退款审批", Lang::Zh), "two items are a pair, not a list");
         assert!(!is_enumeration("先查日志，再看监控、告警和变更记录。", Lang::Zh));
-        assert!(!is_enumeration("Ask the payments team before you change the retry policy, the timeout and the limits.", Lang::En));
+        assert!(!is_enumeration(
+            "Ask the payments team before you change the retry policy, the timeout and the limits.",
+            Lang::En
+        ));
     }
 
     #[test]
     fn dilution_reads_naturally() {
         let lex = lexicon();
         let _ = lex;
-        let mut ch = Chooser { seed: 0, used: vec![false; lexicon().filler_ids], roles: HashMap::new(), section_topics: Default::default() };
-        let text = "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
+        let mut ch = Chooser {
+            seed: 0,
+            used: vec![false; lexicon().filler_ids],
+            roles: HashMap::new(),
+            section_topics: Default::default(),
+        };
+        let text =
+            "If a deploy landed in the last 90 minutes, roll back; errors above 2% for 5 minutes page us.";
         let ctx = classify::doc_context(text, &markdown::block_map(text));
         let spans = classify::scan(text, Some(&ctx));
         let out = dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes");
-        assert_eq!(out, "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us.");
+        assert_eq!(
+            out,
+            "If a deploy landed recently, roll back; errors above the agreed threshold for a while page us."
+        );
         let text = "Chase mismatches before the 9:30 finance cut-off.";
         let spans = classify::scan(text, Some(&ctx));
-        assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "Chase mismatches before the scheduled finance cut-off.");
+        assert_eq!(
+            dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"),
+            "Chase mismatches before the scheduled finance cut-off."
+        );
         // A percentage no comparison governs is a proportion; one after a comparison a limit.
         let text = "It carried the bug to 30% of users; errors stayed above 2% all day.";
         let spans = classify::scan(text, Some(&ctx));
         assert_eq!(dilute(text, &spans, Lang::En, &mut ch, "k").expect("dilutes"), "It carried the bug to a certain share of users; errors stayed above the agreed threshold all day.");
         let text = "节假日前一周排班要多留 20% 的人手，缺勤率超过 5% 就加人。";
         let spans = classify::scan(text, Some(&ctx));
-        assert_eq!(dilute(text, &spans, Lang::Zh, &mut ch, "k").expect("dilutes"), "节假日前一周排班要多留一定比例的人手，缺勤率超过约定阈值就加人。");
+        assert_eq!(
+            dilute(text, &spans, Lang::Zh, &mut ch, "k").expect("dilutes"),
+            "节假日前一周排班要多留一定比例的人手，缺勤率超过约定阈值就加人。"
+        );
     }
 }

@@ -236,7 +236,13 @@ pub fn trace(text: &str, ledger: &[LedgerEntry], notes: &mut NoteSource<'_>) -> 
     note_matches.sort_by(|a, b| b.overlap.total_cmp(&a.overlap).then_with(|| a.path.cmp(&b.path)));
     withheld.sort_by(|a, b| b.overlap.total_cmp(&a.overlap));
     // The same block withheld by several exports is one finding per export; keep them all.
-    Ok(TraceReport { shingles: all.len(), withheld_shows: !withheld.is_empty(), exports, notes: note_matches, withheld })
+    Ok(TraceReport {
+        shingles: all.len(),
+        withheld_shows: !withheld.is_empty(),
+        exports,
+        notes: note_matches,
+        withheld,
+    })
 }
 
 impl Vault {
@@ -255,7 +261,9 @@ mod tests {
     #[test]
     fn a_masked_block_records_only_what_the_husk_does_not_show() {
         let original = "Ask Wang Lei in the ops channel before touching the ledger database";
-        let mut husk = HuskShingles::new("# Steps\n\n- Ask the release manager in the ops channel before touching the ledger database\n");
+        let mut husk = HuskShingles::new(
+            "# Steps\n\n- Ask the release manager in the ops channel before touching the ledger database\n",
+        );
         let (own, n) = withheld_shingles(original, &mut husk);
         assert_eq!(n, 12);
         // Only the runs that hold the name are withheld: 3 of the 8 shingles.
@@ -278,10 +286,14 @@ mod tests {
     fn light_edits_keep_most_shingles() {
         let a = "Always drain the queue before you restart the billing workers, or the retries double charge customers on the next run.";
         let b = "Always drain the queue before you restart the billing workers, or else the retries double charge customers on the next run!";
-        let (sa, sb): (HashSet<u64>, HashSet<u64>) = (shingles(a).into_iter().collect(), shingles(b).into_iter().collect());
+        let (sa, sb): (HashSet<u64>, HashSet<u64>) =
+            (shingles(a).into_iter().collect(), shingles(b).into_iter().collect());
         let shared = sa.intersection(&sb).count();
         assert!(shared * 10 >= sa.len() * 6, "{shared} of {}", sa.len());
-        let c: HashSet<u64> = shingles("A completely different sentence about gardening and tomatoes in summer.").into_iter().collect();
+        let c: HashSet<u64> =
+            shingles("A completely different sentence about gardening and tomatoes in summer.")
+                .into_iter()
+                .collect();
         assert_eq!(sa.intersection(&c).count(), 0);
     }
 
@@ -313,9 +325,15 @@ mod tests {
             shingles: vec![],
         };
         let mut none = |_: &mut dyn FnMut(&str, &str)| Ok(());
-        let r = trace("When prod is down, call Wang Lei first, then the vendor.", std::slice::from_ref(&entry), &mut none).unwrap();
+        let r = trace(
+            "When prod is down, call Wang Lei first, then the vendor.",
+            std::slice::from_ref(&entry),
+            &mut none,
+        )
+        .unwrap();
         assert!(r.withheld_shows);
-        let r = trace("When prod is down, call the vendor.", std::slice::from_ref(&entry), &mut none).unwrap();
+        let r =
+            trace("When prod is down, call the vendor.", std::slice::from_ref(&entry), &mut none).unwrap();
         assert!(!r.withheld_shows);
     }
 

@@ -92,7 +92,9 @@ impl VaultError {
             VaultError::Export(E::BadDate { .. }) => "bad_date",
             VaultError::Export(E::BadSkillName { .. }) => "bad_skill_name",
             VaultError::Export(E::NoNotes) => "no_notes",
-            VaultError::Export(E::Sanitize { source: crate::husk::SanitizeError::PrivateNote, .. }) => "private_note",
+            VaultError::Export(E::Sanitize { source: crate::husk::SanitizeError::PrivateNote, .. }) => {
+                "private_note"
+            }
             VaultError::Export(E::Sanitize { .. }) => "sanitize_refused",
             VaultError::Import(I::NotAFolder { .. }) => "not_a_folder",
             VaultError::Import(I::NothingToImport { .. }) => "nothing_to_import",
@@ -218,7 +220,9 @@ impl Vault {
     /// Find the vault: `explicit` (from `--vault`), else `HUSK_VAULT`, else the nearest folder
     /// from `cwd` upward that holds `.husk/`.
     pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
-        let named = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os(VAULT_ENV).filter(|s| !s.is_empty()).map(PathBuf::from));
+        let named = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(VAULT_ENV).filter(|s| !s.is_empty()).map(PathBuf::from));
         if let Some(p) = named {
             let p = if p.is_absolute() { p } else { cwd.join(p) };
             if p.join(STATE_DIR).is_dir() {
@@ -336,14 +340,22 @@ impl Vault {
         let mut doc = self.config()?;
         doc.insert(name.to_string(), toml::Value::Table(table));
         let p = self.state_dir().join("config.toml");
-        let text = toml::to_string_pretty(&doc).map_err(|e| VaultError::Io { op: "write", path: p.clone(), source: std::io::Error::other(e) })?;
+        let text = toml::to_string_pretty(&doc).map_err(|e| VaultError::Io {
+            op: "write",
+            path: p.clone(),
+            source: std::io::Error::other(e),
+        })?;
         write_atomic(&p, text.as_bytes()).map_err(|e| VaultError::Io { op: "write", path: p, source: e })
     }
 
     /// Save a note's new text atomically (temp file, fsync, rename) and re-index it at once.
     pub fn save_note(&mut self, rel: &str, text: &str) -> Result<()> {
         let file = self.note_path(rel);
-        write_atomic(&file, text.as_bytes()).map_err(|e| VaultError::Io { op: "write", path: file.clone(), source: e })?;
+        write_atomic(&file, text.as_bytes()).map_err(|e| VaultError::Io {
+            op: "write",
+            path: file.clone(),
+            source: e,
+        })?;
         self.refresh_paths(&[rel.to_string()])?;
         Ok(())
     }
@@ -413,7 +425,8 @@ impl Vault {
         let src = self.read_note(rel)?;
         let mut opts = crate::husk::SanitizeOptions::new(level);
         opts.overrides = self.overrides_for(rel);
-        crate::husk::sanitize(&src, &opts).map_err(|source| crate::export::ExportError::Sanitize { note: rel.to_string(), source }.into())
+        crate::husk::sanitize(&src, &opts)
+            .map_err(|source| crate::export::ExportError::Sanitize { note: rel.to_string(), source }.into())
     }
 
     /// Full-text search, ranked best first.
@@ -425,7 +438,11 @@ impl Vault {
     /// vault-relative form. The note must exist and be a `.md` file inside the vault.
     pub fn resolve_note(&self, given: &Path, cwd: &Path) -> Result<String> {
         let unknown = || VaultError::UnknownNote { path: given.to_path_buf(), vault: self.root.clone() };
-        let candidates = if given.is_absolute() { vec![given.to_path_buf()] } else { vec![cwd.join(given), self.root.join(given)] };
+        let candidates = if given.is_absolute() {
+            vec![given.to_path_buf()]
+        } else {
+            vec![cwd.join(given), self.root.join(given)]
+        };
         for c in candidates {
             if let Ok(abs) = c.canonicalize() {
                 if let Ok(rel) = abs.strip_prefix(&self.root) {
@@ -446,7 +463,9 @@ impl Vault {
             let abs = abs.canonicalize().or_else(|_| self.root.join(g).canonicalize());
             match abs {
                 Ok(a) if a.is_dir() => {
-                    let rel = a.strip_prefix(&self.root).map_err(|_| VaultError::UnknownNote { path: g.clone(), vault: self.root.clone() })?;
+                    let rel = a
+                        .strip_prefix(&self.root)
+                        .map_err(|_| VaultError::UnknownNote { path: g.clone(), vault: self.root.clone() })?;
                     let prefix = rel_string(rel);
                     let mut found: Vec<String> = scan_notes(&self.root)?
                         .into_iter()
@@ -494,13 +513,17 @@ impl Vault {
         let src = self.read_note(rel)?;
         let map = markdown::block_map(&src);
         let li = markdown::LineIndex::new(&src);
-        let line_range = li.line_range(line).ok_or_else(|| VaultError::NoBlockAtLine { path: PathBuf::from(rel), line })?;
+        let line_range = li
+            .line_range(line)
+            .ok_or_else(|| VaultError::NoBlockAtLine { path: PathBuf::from(rel), line })?;
         let fps: Vec<String> = map
             .blocks
             .iter()
             .filter(|b| {
                 let (end_line, _) = li.locate(b.range.end.saturating_sub(1).max(b.range.start));
-                (b.line <= line && line <= end_line) || (b.range.start < line_range.end.max(line_range.start + 1) && b.range.end > line_range.start)
+                (b.line <= line && line <= end_line)
+                    || (b.range.start < line_range.end.max(line_range.start + 1)
+                        && b.range.end > line_range.start)
             })
             .map(|b| markdown::fingerprint(&map.sections[b.section].path, &src[b.range.clone()]).to_string())
             .collect();
@@ -540,7 +563,8 @@ impl Vault {
             return Ok(false);
         }
         let fresh = OverrideStore::load(&self.state_dir().join("overrides.json"))?;
-        let touched: std::collections::BTreeSet<String> = self.overrides.notes.keys().chain(fresh.notes.keys()).cloned().collect();
+        let touched: std::collections::BTreeSet<String> =
+            self.overrides.notes.keys().chain(fresh.notes.keys()).cloned().collect();
         self.overrides = fresh;
         let stamp = stamp_of(&self.state_dir().join("overrides.json"));
         self.index.set_overrides(self.overrides.iter(), &stamp)?;
@@ -651,7 +675,11 @@ impl OverrideStore {
     fn load(path: &Path) -> Result<Self> {
         let stamp = file_stamp(path);
         let notes = match fs::read(path) {
-            Ok(b) => serde_json::from_slice::<OverrideFile>(&b).map_err(|e| VaultError::StateFile { path: path.to_path_buf(), line: e.line() })?.notes,
+            Ok(b) => {
+                serde_json::from_slice::<OverrideFile>(&b)
+                    .map_err(|e| VaultError::StateFile { path: path.to_path_buf(), line: e.line() })?
+                    .notes
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(VaultError::Io { op: "read", path: path.to_path_buf(), source: e }),
         };
@@ -662,7 +690,11 @@ impl OverrideStore {
     }
     fn save(&mut self) -> Result<()> {
         let f = OverrideFile { version: 1, notes: self.notes.clone() };
-        let mut s = serde_json::to_string_pretty(&f).map_err(|e| VaultError::Io { op: "write", path: self.path.clone(), source: e.into() })?;
+        let mut s = serde_json::to_string_pretty(&f).map_err(|e| VaultError::Io {
+            op: "write",
+            path: self.path.clone(),
+            source: e.into(),
+        })?;
         s.push('\n');
         write_atomic(&self.path, s.as_bytes()).map_err(io_err("write", &self.path))?;
         self.stamp = file_stamp(&self.path);
@@ -713,14 +745,18 @@ pub(crate) fn is_note_name(p: &Path) -> bool {
 
 /// True when any component is hidden (`.husk`, `.obsidian`, `.git`, editor temp files).
 pub(crate) fn is_hidden(rel: &Path) -> bool {
-    rel.components().any(|c| matches!(c, Component::Normal(s) if s.to_str().is_none_or(|s| s.starts_with('.'))))
+    rel.components()
+        .any(|c| matches!(c, Component::Normal(s) if s.to_str().is_none_or(|s| s.starts_with('.'))))
 }
 
 pub(crate) fn rel_string(rel: &Path) -> String {
-    let parts: Vec<String> = rel.components().filter_map(|c| match c {
-        Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-        _ => None,
-    }).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
     parts.join("/")
 }
 
@@ -777,7 +813,9 @@ pub(crate) fn text_of(bytes: Vec<u8>) -> std::result::Result<String, String> {
     if bytes.contains(&0) {
         return Err("is a binary file, not markdown".into());
     }
-    String::from_utf8(bytes).map_err(|e| format!("is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| {
+        format!("is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to())
+    })
 }
 
 /// SHA-256 of bytes, as lowercase hex.
@@ -823,7 +861,9 @@ pub fn is_valid_date(s: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit())).and_then(|t| t.parse::<u32>().ok());
+    let num = |r: std::ops::Range<usize>| {
+        s.get(r).filter(|t| t.bytes().all(|c| c.is_ascii_digit())).and_then(|t| t.parse::<u32>().ok())
+    };
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else { return false };
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let max = match m {
@@ -844,7 +884,10 @@ mod tests {
     fn error_codes_are_stable_names() {
         let e = VaultError::from(crate::export::ExportError::BadDate { value: "x".into() });
         assert_eq!(e.code(), "bad_date");
-        let e = VaultError::from(crate::export::ExportError::Sanitize { note: "n.md".into(), source: crate::husk::SanitizeError::PrivateNote });
+        let e = VaultError::from(crate::export::ExportError::Sanitize {
+            note: "n.md".into(),
+            source: crate::husk::SanitizeError::PrivateNote,
+        });
         assert_eq!(e.code(), "private_note");
         assert_eq!(VaultError::NotFound { start: PathBuf::new() }.code(), "vault_not_found");
     }
@@ -906,9 +949,17 @@ mod tests {
 
     #[test]
     fn note_list_and_preview() {
-        let (_d, v) = vault_with(&[("b/n.md", "# Runbook\n\nA sentence.\n"), ("p.md", "---\nhusk: private\n---\n# P\n\nx\n")]);
+        let (_d, v) = vault_with(&[
+            ("b/n.md", "# Runbook\n\nA sentence.\n"),
+            ("p.md", "---\nhusk: private\n---\n# P\n\nx\n"),
+        ]);
         let list = v.note_list().unwrap();
-        assert_eq!(list.iter().map(|n| (n.path.as_str(), n.title.as_str(), n.visibility.as_str())).collect::<Vec<_>>(), vec![("b/n.md", "Runbook", "auto"), ("p.md", "P", "private")]);
+        assert_eq!(
+            list.iter()
+                .map(|n| (n.path.as_str(), n.title.as_str(), n.visibility.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("b/n.md", "Runbook", "auto"), ("p.md", "P", "private")]
+        );
         let h = v.preview("b/n.md", crate::model::Level::Medium).unwrap();
         assert!(h.text.starts_with("# Runbook\n"));
         assert_eq!(v.preview("p.md", crate::model::Level::Light).unwrap_err().code(), "private_note");
@@ -929,7 +980,9 @@ mod tests {
                 let opts = WatchOptions { debounce: std::time::Duration::from_millis(50) };
                 w.watch(&opts, &stop, &mut |v, ev| match ev {
                     WatchEvent::Ready { notes, .. } => tx.send(format!("ready {notes}")).unwrap(),
-                    WatchEvent::Settled(b) => tx.send(format!("settled {} {}", b.report.added, v.notes().unwrap().len())).unwrap(),
+                    WatchEvent::Settled(b) => {
+                        tx.send(format!("settled {} {}", b.report.added, v.notes().unwrap().len())).unwrap()
+                    }
                     WatchEvent::Error(e) => tx.send(format!("error {e}")).unwrap(),
                     WatchEvent::Idle => {}
                 })

@@ -79,7 +79,12 @@ pub enum WatchEvent<'a> {
 impl Vault {
     /// Watch the vault until `stop` is set, calling `hook` when ready and after every batch that
     /// changed the index.
-    pub fn watch(&mut self, opts: &WatchOptions, stop: &AtomicBool, hook: &mut dyn FnMut(&mut Vault, WatchEvent<'_>)) -> Result<()> {
+    pub fn watch(
+        &mut self,
+        opts: &WatchOptions,
+        stop: &AtomicBool,
+        hook: &mut dyn FnMut(&mut Vault, WatchEvent<'_>),
+    ) -> Result<()> {
         let (tx, rx) = mpsc::channel::<DebounceEventResult>();
         let root = self.root().to_path_buf();
         let notify_err = |source| crate::watch::WatchError::Notify { path: root.clone(), source };
@@ -127,7 +132,11 @@ impl Vault {
     /// Apply one batch of debounced results to the index: touched paths are re-indexed; a
     /// rescan flag (queue overflow), a watcher error or `rescan` makes it a full incremental
     /// rescan. `None` when nothing in the index changed.
-    fn apply_events(&mut self, results: Vec<DebounceEventResult>, mut rescan: bool) -> Result<Option<WatchBatch>> {
+    fn apply_events(
+        &mut self,
+        results: Vec<DebounceEventResult>,
+        mut rescan: bool,
+    ) -> Result<Option<WatchBatch>> {
         let root = self.root().to_path_buf();
         let mut paths: Vec<String> = Vec::new();
         for r in results {
@@ -150,7 +159,8 @@ impl Vault {
         }
         let t = Instant::now();
         let report = if rescan { self.refresh()? } else { self.refresh_paths(&paths)? };
-        let batch = WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
+        let batch =
+            WatchBatch { paths, rescanned: rescan, index_ms: t.elapsed().as_secs_f64() * 1e3, report };
         Ok((batch.report.changed() || batch.rescanned).then_some(batch))
     }
 }
@@ -195,27 +205,46 @@ mod tests {
         std::fs::write(root.join("lost.md"), "# Lost\n\nunreported\n").unwrap();
         std::fs::remove_file(root.join("a.md")).unwrap();
         let overflow = event(notify::EventKind::Other, &[]).event.set_flag(notify::event::Flag::Rescan);
-        let b = v.apply_events(vec![Ok(vec![notify_debouncer_full::DebouncedEvent::new(overflow, Instant::now())])], false).unwrap().unwrap();
+        let b = v
+            .apply_events(
+                vec![Ok(vec![notify_debouncer_full::DebouncedEvent::new(overflow, Instant::now())])],
+                false,
+            )
+            .unwrap()
+            .unwrap();
         assert!(b.rescanned);
         assert_eq!((b.report.added, b.report.removed), (1, 1));
         assert_eq!(v.notes().unwrap(), vec!["lost.md"]);
         // A watcher error does the same.
         std::fs::write(root.join("second.md"), "# S\n").unwrap();
-        let b = v.apply_events(vec![Err(vec![notify::Error::generic("queue overflow")])], false).unwrap().unwrap();
+        let b = v
+            .apply_events(vec![Err(vec![notify::Error::generic("queue overflow")])], false)
+            .unwrap()
+            .unwrap();
         assert!(b.rescanned && b.report.added == 1);
         // An ordinary event re-indexes only its path; Husk's own files are ignored.
         std::fs::write(root.join("lost.md"), "# Lost\n\nnow reported\n").unwrap();
         let modify = notify::EventKind::Modify(notify::event::ModifyKind::Any);
-        let b = v.apply_events(vec![Ok(vec![event(modify, &[&root.join("lost.md"), &root.join(".husk/index.db-wal")])])], false).unwrap().unwrap();
+        let b = v
+            .apply_events(
+                vec![Ok(vec![event(modify, &[&root.join("lost.md"), &root.join(".husk/index.db-wal")])])],
+                false,
+            )
+            .unwrap()
+            .unwrap();
         assert!(!b.rescanned);
         assert_eq!(b.paths, vec!["lost.md"]);
         assert_eq!(b.report.updated, 1);
-        assert!(v.apply_events(vec![Ok(vec![event(modify, &[&root.join(".husk/index.db")])])], false).unwrap().is_none());
+        assert!(v
+            .apply_events(vec![Ok(vec![event(modify, &[&root.join(".husk/index.db")])])], false)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
     fn debounce_comes_from_config() {
-        let cfg: toml::Table = toml::from_str("[watch]\ndebounce_ms = 300\n[kernel]\nanything = 1\n").unwrap();
+        let cfg: toml::Table =
+            toml::from_str("[watch]\ndebounce_ms = 300\n[kernel]\nanything = 1\n").unwrap();
         assert_eq!(WatchOptions::from_config(&cfg).debounce, Duration::from_millis(300));
     }
 }

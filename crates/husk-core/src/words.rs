@@ -9,9 +9,9 @@
 //! each list's own leftmost-longest choice is then made from those occurrences, which gives
 //! exactly what that list's own automaton would have found.
 
+use crate::classify::word_bounded;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa::DFA, Anchored, MatchKind};
-use crate::classify::word_bounded;
 use smallvec::SmallVec;
 
 /// Which list a word of the combined automata belongs to.
@@ -177,7 +177,9 @@ impl WordScanner {
     pub fn scan_many(&self, texts: &[&str]) -> Vec<Words> {
         let mut out = vec![Words::default(); texts.len()];
         let mut hits = Vec::new();
-        walk_many([&self.dfas[0], &self.dfas[1]], [Bytes::All, Bytes::NonAscii], texts, |i, raw| out[i] = self.finish(texts[i], raw, &mut hits));
+        walk_many([&self.dfas[0], &self.dfas[1]], [Bytes::All, Bytes::NonAscii], texts, |i, raw| {
+            out[i] = self.finish(texts[i], raw, &mut hits)
+        });
         out
     }
 
@@ -219,10 +221,18 @@ impl WordScanner {
             match list {
                 List::CueEn if word_bounded(bytes, s, e) => words.cues_en.push(value),
                 List::CueZh if value != u32::MAX => words.cues_zh.push(value),
-                List::TopicMap if words.topic_map.is_none() && term_bounded(bytes, s, e) => words.topic_map = Some(value),
+                List::TopicMap if words.topic_map.is_none() && term_bounded(bytes, s, e) => {
+                    words.topic_map = Some(value)
+                }
                 // The longest; of equally long ones, the first.
-                List::TopicEn if term_bounded(bytes, s, e) && best_en.is_none_or(|(len, _, _)| e - s > len) => best_en = Some((e - s, s, value)),
-                List::TopicZh if best_zh.is_none_or(|(len, _, _)| e - s > len) => best_zh = Some((e - s, s, value)),
+                List::TopicEn
+                    if term_bounded(bytes, s, e) && best_en.is_none_or(|(len, _, _)| e - s > len) =>
+                {
+                    best_en = Some((e - s, s, value))
+                }
+                List::TopicZh if best_zh.is_none_or(|(len, _, _)| e - s > len) => {
+                    best_zh = Some((e - s, s, value))
+                }
                 _ => {}
             }
         }
@@ -241,7 +251,12 @@ impl WordScanner {
 /// as each automaton's overlapping search reports them. Four texts are walked side by side:
 /// each walk is a chain of dependent loads from an automaton's table, and independent chains
 /// overlap their cache misses.
-pub(crate) fn walk_many<A: Automaton, const N: usize>(auts: [&A; N], alphabets: [Bytes; N], texts: &[&str], mut done: impl FnMut(usize, &[(u32, u32)])) {
+pub(crate) fn walk_many<A: Automaton, const N: usize>(
+    auts: [&A; N],
+    alphabets: [Bytes; N],
+    texts: &[&str],
+    mut done: impl FnMut(usize, &[(u32, u32)]),
+) {
     let mut start = [aho_corasick::automaton::StateID::ZERO; N];
     for (s, a) in start.iter_mut().zip(auts) {
         let Ok(id) = a.start_state(Anchored::No) else { return };
@@ -295,7 +310,16 @@ pub(crate) enum Bytes {
 /// One byte of a walk: the next state, and the patterns that end at `i` if it is a match.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn step<A: Automaton>(aut: &A, a: usize, bytes: Bytes, start: aho_corasick::automaton::StateID, sid: &mut aho_corasick::automaton::StateID, b: u8, i: usize, raw: &mut Vec<(u32, u32)>) {
+fn step<A: Automaton>(
+    aut: &A,
+    a: usize,
+    bytes: Bytes,
+    start: aho_corasick::automaton::StateID,
+    sid: &mut aho_corasick::automaton::StateID,
+    b: u8,
+    i: usize,
+    raw: &mut Vec<(u32, u32)>,
+) {
     let outside = bytes == Bytes::NonAscii && b.is_ascii();
     if outside {
         *sid = start;
@@ -354,7 +378,12 @@ mod tests {
         v.iter().map(|w| w.to_string()).collect()
     }
 
-    fn scanner(cue_en: &[(&str, u32)], topics_en: &[&str], topics_zh: &[&str], triggers: &[Option<Vec<Vec<u8>>>]) -> WordScanner {
+    fn scanner(
+        cue_en: &[(&str, u32)],
+        topics_en: &[&str],
+        topics_zh: &[&str],
+        triggers: &[Option<Vec<Vec<u8>>>],
+    ) -> WordScanner {
         let cue_en: Vec<(String, u32)> = cue_en.iter().map(|(w, i)| (w.to_string(), *i)).collect();
         let cue_zh = vec![("不要".to_string(), 3), ("不要紧".to_string(), u32::MAX), ("P0".to_string(), 4)];
         WordScanner::new(&Lists {
@@ -371,7 +400,11 @@ mod tests {
 
     /// The reference: each list's own leftmost-longest automaton, as the engine had before.
     fn reference(words: &[&str], ci: bool, text: &str) -> Vec<(usize, usize, usize)> {
-        let ac = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(ci).match_kind(MatchKind::LeftmostLongest).build(words).unwrap();
+        let ac = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(ci)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(words)
+            .unwrap();
         ac.find_iter(text).map(|m| (m.pattern().as_usize(), m.start(), m.end())).collect()
     }
 
@@ -381,7 +414,10 @@ mod tests {
         let sc = scanner(&cue_en, &["cache", "cache warming", "warming"], &["缓存", "缓存预热"], &[]);
         let text = "Never ever skip cache warming; you MUST. 不要紧，不要动缓存预热。p0 P0 Redis three";
         let w = sc.scan(text);
-        let want: Vec<u32> = reference(&["never", "never ever", "ever", "must"], true, text).iter().map(|m| cue_en[m.0].1).collect();
+        let want: Vec<u32> = reference(&["never", "never ever", "ever", "must"], true, text)
+            .iter()
+            .map(|m| cue_en[m.0].1)
+            .collect();
         assert_eq!(w.cues_en.as_slice(), want);
         assert_eq!(w.cues_en.as_slice(), [1, 5]);
         // The compound hides the cue inside it; "p0" is not "P0" (the Chinese list is exact).
@@ -405,7 +441,10 @@ mod tests {
 
     #[test]
     fn triggers_mark_their_pattern() {
-        let t = vec![required_literals("(如果|要是)[^。]{1,40}就"), required_literals("(?i)(?-u:\\b)(above|below)\\s+\\d")];
+        let t = vec![
+            required_literals("(如果|要是)[^。]{1,40}就"),
+            required_literals("(?i)(?-u:\\b)(above|below)\\s+\\d"),
+        ];
         let sc = scanner(&[], &[], &[], &t);
         assert_eq!(sc.scan("要是超了就停").triggers, 0b01);
         assert_eq!(sc.scan("keep it ABOVE 3").triggers, 0b10);
@@ -414,12 +453,24 @@ mod tests {
 
     #[test]
     fn required_literals_hold_for_every_match() {
-        assert_eq!(required_literals("先[^。；，]{1,20}[，,]?\\s*再").unwrap(), vec!["先".as_bytes().to_vec()]);
+        assert_eq!(
+            required_literals("先[^。；，]{1,20}[，,]?\\s*再").unwrap(),
+            vec!["先".as_bytes().to_vec()]
+        );
         // No prefix (it starts with a look-around and a class): a suffix, or better a part.
-        assert_eq!(required_literals("^\\s*(你|我)\\s*[：:]").unwrap(), vec!["你".as_bytes().to_vec(), "我".as_bytes().to_vec()]);
-        assert_eq!(required_literals("^\\s*\\w+[：:]").unwrap(), vec![b":".to_vec(), "：".as_bytes().to_vec()]);
+        assert_eq!(
+            required_literals("^\\s*(你|我)\\s*[：:]").unwrap(),
+            vec!["你".as_bytes().to_vec(), "我".as_bytes().to_vec()]
+        );
+        assert_eq!(
+            required_literals("^\\s*\\w+[：:]").unwrap(),
+            vec![b":".to_vec(), "：".as_bytes().to_vec()]
+        );
         // Neither prefix nor suffix: a part in the middle.
-        let mid = required_literals("(?i)(?:^|[.;:]\\s+)(to get|if you want)(?-u:\\b)[^.;]{3,60},\\s*(first|always)(?-u:\\b)").unwrap();
+        let mid = required_literals(
+            "(?i)(?:^|[.;:]\\s+)(to get|if you want)(?-u:\\b)[^.;]{3,60},\\s*(first|always)(?-u:\\b)",
+        )
+        .unwrap();
         let words: [&[u8]; 4] = [b"to get", b"if you want", b"first", b"always"];
         assert!(mid.iter().all(|l| words.iter().any(|w| w.starts_with(l))), "{mid:?}");
         assert_eq!(required_literals("\\d+"), None);
@@ -428,16 +479,22 @@ mod tests {
     /// Each list's own leftmost-longest automaton over the real lexicon, with the value of each
     /// of its patterns: what the engine ran before the combined scan.
     fn own_automata() -> &'static Vec<(List, aho_corasick::AhoCorasick, Vec<u32>)> {
-        static A: std::sync::OnceLock<Vec<(List, aho_corasick::AhoCorasick, Vec<u32>)>> = std::sync::OnceLock::new();
+        static A: std::sync::OnceLock<Vec<(List, aho_corasick::AhoCorasick, Vec<u32>)>> =
+            std::sync::OnceLock::new();
         A.get_or_init(|| {
             let sc = &crate::lexicon::lexicon().words;
             [List::CueEn, List::CueZh, List::TopicMap, List::TopicEn, List::TopicZh]
                 .into_iter()
                 .map(|list| {
-                    let ids: Vec<usize> = (0..sc.entries.len()).filter(|&i| sc.entries[i].list == list).collect();
+                    let ids: Vec<usize> =
+                        (0..sc.entries.len()).filter(|&i| sc.entries[i].list == list).collect();
                     let pats: Vec<&[u8]> = ids.iter().map(|&i| sc.words[i].as_slice()).collect();
                     let ci = matches!(list, List::CueEn | List::TopicMap | List::TopicEn);
-                    let ac = aho_corasick::AhoCorasickBuilder::new().ascii_case_insensitive(ci).match_kind(MatchKind::LeftmostLongest).build(&pats).unwrap();
+                    let ac = aho_corasick::AhoCorasickBuilder::new()
+                        .ascii_case_insensitive(ci)
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(&pats)
+                        .unwrap();
                     (list, ac, ids.iter().map(|&i| sc.entries[i].value).collect())
                 })
                 .collect()
@@ -449,13 +506,24 @@ mod tests {
         let b = text.as_bytes();
         let mut w = Words::default();
         for (list, ac, values) in own_automata() {
-            let found: Vec<(u32, usize, usize)> = ac.find_iter(text).map(|m| (values[m.pattern().as_usize()], m.start(), m.end())).collect();
+            let found: Vec<(u32, usize, usize)> =
+                ac.find_iter(text).map(|m| (values[m.pattern().as_usize()], m.start(), m.end())).collect();
             match list {
-                List::CueEn => w.cues_en = found.iter().filter(|m| word_bounded(b, m.1, m.2)).map(|m| m.0).collect(),
+                List::CueEn => {
+                    w.cues_en = found.iter().filter(|m| word_bounded(b, m.1, m.2)).map(|m| m.0).collect()
+                }
                 List::CueZh => w.cues_zh = found.iter().filter(|m| m.0 != u32::MAX).map(|m| m.0).collect(),
                 List::TopicMap => w.topic_map = found.iter().find(|m| term_bounded(b, m.1, m.2)).map(|m| m.0),
-                List::TopicEn => w.topic_en = found.iter().filter(|m| term_bounded(b, m.1, m.2)).max_by_key(|m| (m.2 - m.1, std::cmp::Reverse(m.1))).map(|m| m.0),
-                _ => w.topic_zh = found.iter().max_by_key(|m| (m.2 - m.1, std::cmp::Reverse(m.1))).map(|m| m.0),
+                List::TopicEn => {
+                    w.topic_en = found
+                        .iter()
+                        .filter(|m| term_bounded(b, m.1, m.2))
+                        .max_by_key(|m| (m.2 - m.1, std::cmp::Reverse(m.1)))
+                        .map(|m| m.0)
+                }
+                _ => {
+                    w.topic_zh = found.iter().max_by_key(|m| (m.2 - m.1, std::cmp::Reverse(m.1))).map(|m| m.0)
+                }
             }
         }
         w

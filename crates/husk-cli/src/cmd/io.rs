@@ -23,7 +23,11 @@ pub fn read_note(path: &Path) -> Result<String> {
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
-        Err(e) => bail!("{} is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to()),
+        Err(e) => bail!(
+            "{} is not valid UTF-8 (first bad byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::UsageError;
 use anyhow::{Context, Result};
 use clap::Args;
-use husk_core::kernel::{self, Key, KernelConfig, Lock, Progress};
+use husk_core::kernel::{self, KernelConfig, Key, Lock, Progress};
 use secrecy::{ExposeSecret, SecretString};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -75,7 +75,10 @@ pub fn vault_root(flag: Option<&Path>) -> Result<PathBuf> {
 }
 
 fn read_passphrase_file(p: &Path) -> Result<SecretString> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(p).with_context(|| format!("cannot read the passphrase file {}", p.display()))?);
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read the passphrase file {}", p.display()))?,
+    );
     let first = text.lines().next().unwrap_or("");
     if first.is_empty() {
         anyhow::bail!("the passphrase file {} is empty", p.display());
@@ -96,12 +99,17 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> Result<SecretString> {
     if !std::io::stdin().is_terminal() && !std::io::stderr().is_terminal() {
         return Err(UsageError("no key given: use --identity, --recipient, --passphrase-file or HUSK_PASSPHRASE (no terminal to prompt on)".into()).into());
     }
-    let p = SecretString::from(rpassword::prompt_password("Passphrase: ").context("cannot read the passphrase from the terminal")?);
+    let p = SecretString::from(
+        rpassword::prompt_password("Passphrase: ").context("cannot read the passphrase from the terminal")?,
+    );
     if p.expose_secret().is_empty() {
         anyhow::bail!("the passphrase is empty");
     }
     if confirm {
-        let again = zeroize::Zeroizing::new(rpassword::prompt_password("Passphrase again: ").context("cannot read the passphrase from the terminal")?);
+        let again = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Passphrase again: ")
+                .context("cannot read the passphrase from the terminal")?,
+        );
         if again.as_str() != p.expose_secret() {
             anyhow::bail!("the passphrases differ");
         }
@@ -118,7 +126,11 @@ fn open_key(a: &OpenArgs) -> Result<Key> {
 
 /// A progress bar on a terminal, nothing otherwise.
 fn progress_bar() -> (indicatif::ProgressBar, impl FnMut(Progress)) {
-    let bar = if std::io::stderr().is_terminal() { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:>8} [{bar:30}] {bytes}/{total_bytes}") {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -131,8 +143,10 @@ fn progress_bar() -> (indicatif::ProgressBar, impl FnMut(Progress)) {
 }
 
 pub fn keygen(a: KeygenArgs) -> Result<()> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let recipient = kernel::write_identity_file(&a.output, &format!("unix time {now}")).with_context(|| format!("cannot write the identity {}", a.output.display()))?;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let recipient = kernel::write_identity_file(&a.output, &format!("unix time {now}"))
+        .with_context(|| format!("cannot write the identity {}", a.output.display()))?;
     eprintln!("Public key: {recipient}");
     println!("{recipient}");
     Ok(())
@@ -143,14 +157,19 @@ pub fn backup(a: BackupArgs, vault_flag: Option<&Path>) -> Result<()> {
     let cfg = KernelConfig::load(&vault)?;
     let dir = match a.to.clone().or(cfg.dir.clone()) {
         Some(d) => d,
-        None => return Err(UsageError("no --to DIR given and no dir in the vault's [kernel] config".into()).into()),
+        None => {
+            return Err(
+                UsageError("no --to DIR given and no dir in the vault's [kernel] config".into()).into()
+            )
+        }
     };
     let mut recipients = Vec::new();
     for r in &a.recipient {
         recipients.extend(kernel::parse_recipients(r)?);
     }
     if let Some(f) = &a.recipients_file {
-        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read the recipients file {}", f.display()))?;
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read the recipients file {}", f.display()))?;
         recipients.extend(kernel::parse_recipients(&text).with_context(|| format!("in {}", f.display()))?);
     }
     if !recipients.is_empty() && a.passphrase_file.is_some() {
@@ -187,17 +206,32 @@ pub fn verify(a: VerifyArgs) -> Result<()> {
     let r = kernel::verify_file(&a.file, &key, &mut on_progress);
     bar.finish_and_clear();
     let r = r.with_context(|| format!("{} failed verification", a.file.display()))?;
-    println!("ok: {} — Husk kernel v{} created {}, {} files ({} notes), {} bytes, every hash matches", a.file.display(), r.manifest.version, r.manifest.created, r.files, r.manifest.note_count(), r.content_bytes);
+    println!(
+        "ok: {} — Husk kernel v{} created {}, {} files ({} notes), {} bytes, every hash matches",
+        a.file.display(),
+        r.manifest.version,
+        r.manifest.created,
+        r.files,
+        r.manifest.note_count(),
+        r.content_bytes
+    );
     Ok(())
 }
 
 pub fn restore(a: RestoreArgs) -> Result<()> {
     let key = open_key(&a.key)?;
     let (bar, mut on_progress) = progress_bar();
-    let r = kernel::restore(&a.file, &a.to, &key, &kernel::RestoreOptions { force: a.force }, &mut on_progress);
+    let r =
+        kernel::restore(&a.file, &a.to, &key, &kernel::RestoreOptions { force: a.force }, &mut on_progress);
     bar.finish_and_clear();
     let r = r.with_context(|| format!("cannot restore {}; nothing was written", a.file.display()))?;
-    println!("restored {} files ({} notes, {} bytes) into {}", r.files, r.notes, r.content_bytes, r.target.display());
+    println!(
+        "restored {} files ({} notes, {} bytes) into {}",
+        r.files,
+        r.notes,
+        r.content_bytes,
+        r.target.display()
+    );
     if let Some(p) = r.old_contents_left {
         eprintln!("warning: the old contents could not be removed; they are in {}", p.display());
     }

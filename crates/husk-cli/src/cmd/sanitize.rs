@@ -37,7 +37,8 @@ pub fn sanitize(a: SanitizeArgs) -> Result<()> {
     let src = read_note(&a.file)?;
     let mut opts = SanitizeOptions::new(level);
     opts.seed = a.seed;
-    let husk = husk_core::sanitize(&src, &opts).with_context(|| format!("cannot sanitize {}", a.file.display()))?;
+    let husk =
+        husk_core::sanitize(&src, &opts).with_context(|| format!("cannot sanitize {}", a.file.display()))?;
     write_atomic(&a.output, husk.text.as_bytes())?;
     if let Some(r) = &a.report {
         let report = serde_json::json!({
@@ -61,7 +62,10 @@ pub fn classify(a: ClassifyArgs, vault: Option<&Path>) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("{:>9}  {:<11} {:<10} {:>5}  {:<8} {:<8} {:<8}  {:<8} rule", "line:col", "kind", "category", "score", "light", "medium", "heavy", "forced");
+    println!(
+        "{:>9}  {:<11} {:<10} {:>5}  {:<8} {:<8} {:<8}  {:<8} rule",
+        "line:col", "kind", "category", "score", "light", "medium", "heavy", "forced"
+    );
     for r in rows {
         println!(
             "{:>9}  {:<11} {:<10} {:>5.2}  {:<8} {:<8} {:<8}  {:<8} {}",

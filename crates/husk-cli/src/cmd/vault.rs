@@ -56,7 +56,11 @@ pub fn init(a: InitArgs) -> Result<()> {
         None => cwd()?,
     };
     let (v, r) = Vault::init(&dir)?;
-    println!("initialised vault {} ({} notes indexed)", v.root().display(), r.added + r.unchanged + r.updated);
+    println!(
+        "initialised vault {} ({} notes indexed)",
+        v.root().display(),
+        r.added + r.unchanged + r.updated
+    );
     for (p, why) in &r.skipped {
         eprintln!("husk: skipped {p}: {why}");
     }
@@ -83,7 +87,10 @@ pub fn status(a: StatusArgs, vault: Option<&Path>) -> Result<()> {
         return Ok(());
     }
     println!("vault:     {}", s.root.display());
-    println!("notes:     {} ({} private, {} blocks, {} overrides)", s.notes, s.private_notes, s.blocks, s.overrides);
+    println!(
+        "notes:     {} ({} private, {} blocks, {} overrides)",
+        s.notes, s.private_notes, s.blocks, s.overrides
+    );
     if s.unclassified > 0 {
         println!("           {} note(s) awaiting block classification", s.unclassified);
     }
@@ -143,7 +150,12 @@ pub fn import(a: ImportArgs, vault: Option<&Path>) -> Result<()> {
     let ImportKind::Colleague { dir } = a.kind;
     let mut v = open(vault)?;
     let r = v.import_colleague(&dir)?;
-    println!("imported {} colleague(s): {} note(s) written, {} unchanged", r.colleagues.len(), r.notes.len(), r.unchanged.len());
+    println!(
+        "imported {} colleague(s): {} note(s) written, {} unchanged",
+        r.colleagues.len(),
+        r.notes.len(),
+        r.unchanged.len()
+    );
     for n in &r.notes {
         println!("  {n}");
     }
@@ -193,10 +205,17 @@ pub fn export(a: ExportArgs, vault: Option<&Path>) -> Result<()> {
     let to = if a.to.is_absolute() { a.to.clone() } else { cwd()?.join(&a.to) };
     let mut req = ExportRequest::new(notes, level, format, to);
     req.force = a.force;
-    req.terms = husk_core::ledger::Terms { recipient: a.recipient, scope: a.scope, until: a.until, manner: a.manner };
+    req.terms =
+        husk_core::ledger::Terms { recipient: a.recipient, scope: a.scope, until: a.until, manner: a.manner };
     req.seed = a.seed;
     let e = v.export(&req)?;
-    println!("exported {} note(s) as {} ({}) to {}", e.notes.len(), e.format.as_str(), e.level, e.to.display());
+    println!(
+        "exported {} note(s) as {} ({}) to {}",
+        e.notes.len(),
+        e.format.as_str(),
+        e.level,
+        e.to.display()
+    );
     println!("ledger id {}: {} file(s), {} block(s) withheld", e.id, e.files.len(), e.withheld.len());
     Ok(())
 }
@@ -268,7 +287,17 @@ pub fn ledger(a: LedgerArgs, vault: Option<&Path>) -> Result<()> {
             }
             println!("withheld blocks: {}", e.withheld.len());
             for w in &e.withheld {
-                println!("  {}:{}  bytes {}..{}  {} {} ({})  sha256 {}", w.note, w.line, w.start, w.end, w.category.as_str(), w.action.as_str(), w.rule, w.sha256);
+                println!(
+                    "  {}:{}  bytes {}..{}  {} {} ({})  sha256 {}",
+                    w.note,
+                    w.line,
+                    w.start,
+                    w.end,
+                    w.category.as_str(),
+                    w.action.as_str(),
+                    w.rule,
+                    w.sha256
+                );
             }
         }
         Some(LedgerCmd::Verify { id, dir }) => {
@@ -287,7 +316,14 @@ pub fn ledger(a: LedgerArgs, vault: Option<&Path>) -> Result<()> {
                 }
             }
             if !r.ok {
-                bail!("{} does not match export {} ({} changed, {} missing, {} extra)", dir.display(), r.id, r.changed.len(), r.missing.len(), r.extra.len());
+                bail!(
+                    "{} does not match export {} ({} changed, {} missing, {} extra)",
+                    dir.display(),
+                    r.id,
+                    r.changed.len(),
+                    r.missing.len(),
+                    r.extra.len()
+                );
             }
             if !a.json {
                 println!("ok: {} matches export {} ({} files)", dir.display(), r.id, r.matched.len());
@@ -306,8 +342,13 @@ pub struct MarkArgs {
 }
 
 pub fn mark(a: MarkArgs, vault: Option<&Path>) -> Result<()> {
-    let (note, line) = a.target.rsplit_once(':').context("expected NOTE:LINE, for example notes/deploy.md:12")?;
-    let line: usize = line.parse().ok().filter(|l| *l > 0).with_context(|| format!("{line:?} is not a line number (expected NOTE:LINE)"))?;
+    let (note, line) =
+        a.target.rsplit_once(':').context("expected NOTE:LINE, for example notes/deploy.md:12")?;
+    let line: usize = line
+        .parse()
+        .ok()
+        .filter(|l| *l > 0)
+        .with_context(|| format!("{line:?} is not a line number (expected NOTE:LINE)"))?;
     let mark: Mark = a.action.parse()?;
     let mut v = open(vault)?;
     let rel = v.resolve_note(Path::new(note), &cwd()?)?;
@@ -338,7 +379,14 @@ pub fn trace(a: TraceArgs, vault: Option<&Path>) -> Result<()> {
         println!("exports: no overlap with any export in the ledger");
     }
     for e in &r.exports {
-        println!("export {}  {:>5.1}% overlap  {} {}{}", e.id, e.overlap * 100.0, e.format, e.time, e.recipient.as_deref().map(|r| format!("  for {r}")).unwrap_or_default());
+        println!(
+            "export {}  {:>5.1}% overlap  {} {}{}",
+            e.id,
+            e.overlap * 100.0,
+            e.format,
+            e.time,
+            e.recipient.as_deref().map(|r| format!("  for {r}")).unwrap_or_default()
+        );
     }
     if r.notes.is_empty() {
         println!("notes: no overlap with any vault note");
@@ -349,7 +397,15 @@ pub fn trace(a: TraceArgs, vault: Option<&Path>) -> Result<()> {
     if r.withheld_shows {
         println!("WITHHELD KNOWLEDGE SHOWS in this text: {} block(s)", r.withheld.len());
         for w in &r.withheld {
-            println!("  {}:{}  {} ({}) withheld by export {}  {:.0}% of its shingles", w.note, w.line, w.category, w.action, w.export, w.overlap * 100.0);
+            println!(
+                "  {}:{}  {} ({}) withheld by export {}  {:.0}% of its shingles",
+                w.note,
+                w.line,
+                w.category,
+                w.action,
+                w.export,
+                w.overlap * 100.0
+            );
         }
     } else {
         println!("withheld knowledge: none of it shows in this text");
@@ -372,10 +428,13 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
-    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
     // Automatic kernels: with recipients and a backup folder in the [kernel] config, a kernel is
     // written once changes have settled for `debounce_secs` (retention applied by auto_backup).
-    let kernel_cfg = husk_core::kernel::KernelConfig::load(v.root()).ok().filter(|c| !c.recipients.is_empty() && c.dir.is_some());
+    let kernel_cfg = husk_core::kernel::KernelConfig::load(v.root())
+        .ok()
+        .filter(|c| !c.recipients.is_empty() && c.dir.is_some());
     let mut debouncer = kernel_cfg.as_ref().map(|c| husk_core::kernel::Debouncer::new(c.debounce()));
     let root = v.root().to_path_buf();
     v.watch(&opts, &stop, &mut |_v, ev| match ev {
@@ -383,7 +442,9 @@ pub fn watch(a: WatchArgs, vault: Option<&Path>) -> Result<()> {
             println!("watching {notes} notes (Ctrl-C to stop)");
             match &kernel_cfg {
                 Some(c) => println!("automatic kernels: {} s after the last change", c.debounce().as_secs()),
-                None => println!("automatic kernels: off (set recipients and dir in [kernel] of .husk/config.toml)"),
+                None => println!(
+                    "automatic kernels: off (set recipients and dir in [kernel] of .husk/config.toml)"
+                ),
             }
         }
         WatchEvent::Settled(b) => {

@@ -25,7 +25,9 @@ const ZNAMES: &[&str] = &["薛婷", "庞宇", "康志强", "吕建国"];
 /// A deterministic document of about `target` bytes.
 pub fn document(seed: usize, target: usize) -> String {
     let mut s = String::with_capacity(target + 1024);
-    s.push_str("---\nname: generated-skill\ndescription: Generated benchmark skill.\n---\n\n# Generated skill\n\n");
+    s.push_str(
+        "---\nname: generated-skill\ndescription: Generated benchmark skill.\n---\n\n# Generated skill\n\n",
+    );
     let mut i = seed;
     let mut section = 0;
     while s.len() < target {
@@ -61,4 +63,3 @@ pub fn corpus() -> Vec<String> {
     // ~10 MB as 40 documents of ~256 KB.
     (0..40).map(|k| document(k * 131, 256 * 1024)).collect()
 }
-

@@ -29,7 +29,14 @@ pub struct KernelConfig {
 
 impl Default for KernelConfig {
     fn default() -> Self {
-        KernelConfig { recipients: Vec::new(), dir: None, identity: None, keep_last: 10, keep_daily_days: 30, debounce_secs: 300 }
+        KernelConfig {
+            recipients: Vec::new(),
+            dir: None,
+            identity: None,
+            keep_last: 10,
+            keep_daily_days: 30,
+            debounce_secs: 300,
+        }
     }
 }
 
@@ -69,13 +76,17 @@ impl KernelConfig {
         if let Some(v) = t.get("recipients") {
             let arr = v.as_array().ok_or_else(|| err("recipients must be a list of strings".into()))?;
             for r in arr {
-                c.recipients.push(r.as_str().ok_or_else(|| err("recipients must be a list of strings".into()))?.to_string());
+                c.recipients.push(
+                    r.as_str().ok_or_else(|| err("recipients must be a list of strings".into()))?.to_string(),
+                );
             }
         }
         let path_of = |k: &str| -> Result<Option<PathBuf>> {
             match t.get(k) {
                 None => Ok(None),
-                Some(v) => Ok(Some(expand(v.as_str().ok_or_else(|| err(format!("{k} must be a string")))?, vault))),
+                Some(v) => {
+                    Ok(Some(expand(v.as_str().ok_or_else(|| err(format!("{k} must be a string")))?, vault)))
+                }
             }
         };
         c.dir = path_of("dir")?;
@@ -83,7 +94,11 @@ impl KernelConfig {
         let int_of = |k: &str| -> Result<Option<u64>> {
             match t.get(k) {
                 None => Ok(None),
-                Some(v) => v.as_integer().and_then(|i| u64::try_from(i).ok()).map(Some).ok_or_else(|| err(format!("{k} must be a non-negative integer"))),
+                Some(v) => v
+                    .as_integer()
+                    .and_then(|i| u64::try_from(i).ok())
+                    .map(Some)
+                    .ok_or_else(|| err(format!("{k} must be a non-negative integer"))),
             }
         };
         if let Some(v) = int_of("keep_last")? {
@@ -162,8 +177,12 @@ mod tests {
         assert_eq!(c.dir, Some(PathBuf::from("/b")));
         assert_eq!(c.identity, Some(PathBuf::from("/v/k.txt")));
         assert_eq!((c.keep_last, c.keep_daily_days, c.debounce_secs), (3, 7, 60));
-        assert_eq!(KernelConfig::from_toml("[other]\n", Path::new("/v"), Path::new("c")).unwrap(), KernelConfig::default());
-        assert!(KernelConfig::from_toml("[kernel]\nkeep_last = \"x\"\n", Path::new("/v"), Path::new("c")).is_err());
+        assert_eq!(
+            KernelConfig::from_toml("[other]\n", Path::new("/v"), Path::new("c")).unwrap(),
+            KernelConfig::default()
+        );
+        assert!(KernelConfig::from_toml("[kernel]\nkeep_last = \"x\"\n", Path::new("/v"), Path::new("c"))
+            .is_err());
     }
 
     #[test]

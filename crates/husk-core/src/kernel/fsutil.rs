@@ -68,10 +68,16 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> Result<bool> {
     {
         use std::ffi::CString;
         use std::os::unix::ffi::OsStrExt;
-        let ca = CString::new(a.as_os_str().as_bytes()).map_err(|e| KernelError::io("rename", a, std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let cb = CString::new(b.as_os_str().as_bytes()).map_err(|e| KernelError::io("rename", b, std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+        let ca = CString::new(a.as_os_str().as_bytes()).map_err(|e| {
+            KernelError::io("rename", a, std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        })?;
+        let cb = CString::new(b.as_os_str().as_bytes()).map_err(|e| {
+            KernelError::io("rename", b, std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        })?;
         // SAFETY: both pointers are valid NUL-terminated strings that outlive the call.
-        let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+        let rc = unsafe {
+            libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+        };
         if rc == 0 {
             return Ok(true);
         }

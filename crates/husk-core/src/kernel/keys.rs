@@ -103,7 +103,10 @@ pub fn parse_recipients(text: &str) -> Result<Vec<age::x25519::Recipient>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        out.push(age::x25519::Recipient::from_str(line).map_err(|_| KernelError::InvalidRecipient { line: i + 1 })?);
+        out.push(
+            age::x25519::Recipient::from_str(line)
+                .map_err(|_| KernelError::InvalidRecipient { line: i + 1 })?,
+        );
     }
     if out.is_empty() {
         return Err(KernelError::NoKey { detail: "the recipient list is empty" });
@@ -168,7 +171,9 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
             return Err(KernelError::UnsupportedVersion { found });
         }
         if V1.starts_with(buf) {
-            return Err(KernelError::NotAgeFile { detail: "the header is incomplete (the file is truncated)" });
+            return Err(KernelError::NotAgeFile {
+                detail: "the header is incomplete (the file is truncated)",
+            });
         }
         return Err(KernelError::NotAgeFile { detail: "it does not start with the age v1 header line" });
     }
@@ -181,7 +186,9 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
         if in_body {
             // Stanza bodies are 64-column base64 lines ending with a shorter (maybe empty) one.
             if bare.starts_with(b"-") {
-                return Err(KernelError::NotAgeFile { detail: "a header stanza lacks its final short body line" });
+                return Err(KernelError::NotAgeFile {
+                    detail: "a header stanza lacks its final short body line",
+                });
             }
             if bare.len() < 64 {
                 in_body = false;
@@ -198,7 +205,8 @@ pub(crate) fn precheck_header<R: BufRead>(input: &mut R) -> Result<HeaderScan> {
             let args: Vec<&[u8]> = rest.split(|&b| b == b' ').collect();
             if let Some(wf) = args.get(1) {
                 if !wf.is_empty() && wf.iter().all(u8::is_ascii_digit) && !(wf.len() > 1 && wf[0] == b'0') {
-                    let found = std::str::from_utf8(wf).ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(u64::MAX);
+                    let found =
+                        std::str::from_utf8(wf).ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(u64::MAX);
                     if found > u64::from(MAX_WORK_FACTOR) {
                         return Err(KernelError::WorkFactorTooHigh { found, max: MAX_WORK_FACTOR });
                     }
@@ -214,11 +222,15 @@ pub(crate) fn map_decrypt_error(e: age::DecryptError) -> KernelError {
     use age::DecryptError as D;
     match e {
         D::NoMatchingKeys | D::DecryptionFailed | D::KeyDecryptionFailed => KernelError::WrongKey,
-        D::ExcessiveWork { required, .. } => KernelError::WorkFactorTooHigh { found: u64::from(required), max: MAX_WORK_FACTOR },
+        D::ExcessiveWork { required, .. } => {
+            KernelError::WorkFactorTooHigh { found: u64::from(required), max: MAX_WORK_FACTOR }
+        }
         D::InvalidHeader => KernelError::NotAgeFile { detail: "the age header is malformed" },
         D::InvalidMac => KernelError::Tampered { detail: "the header MAC does not match" },
         D::UnknownFormat => KernelError::UnsupportedVersion { found: "an unknown age format version".into() },
-        D::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => KernelError::NotAgeFile { detail: "the header is incomplete (the file is truncated)" },
+        D::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            KernelError::NotAgeFile { detail: "the header is incomplete (the file is truncated)" }
+        }
         D::Io(e) => map_stream_error(&e, "<kernel>"),
         #[allow(unreachable_patterns)]
         _ => KernelError::NotAgeFile { detail: "age rejected the header" },
@@ -228,7 +240,9 @@ pub(crate) fn map_decrypt_error(e: age::DecryptError) -> KernelError {
 /// Map an error raised while reading decrypted payload (or the header) onto Husk's classes.
 pub(crate) fn map_stream_error(e: &io::Error, path: &str) -> KernelError {
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => KernelError::Truncated { detail: "the encrypted stream ends before its final chunk" },
+        io::ErrorKind::UnexpectedEof => {
+            KernelError::Truncated { detail: "the encrypted stream ends before its final chunk" }
+        }
         io::ErrorKind::InvalidData => {
             let m = e.to_string();
             if m == "decryption error" || m.contains("chunk") || m.contains("STREAM") {
@@ -244,9 +258,15 @@ pub(crate) fn map_stream_error(e: &io::Error, path: &str) -> KernelError {
 /// Decrypt `input` with `key`, after the header pre-scan.
 /// `binary_v1`: the pre-scan saw the v1 version line, so age's "unknown format" can only mean
 /// a malformed v1 header.
-pub(crate) fn open<R: Read>(input: R, key: &Key, binary_v1: bool) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<io::BufReader<R>>>> {
+pub(crate) fn open<R: Read>(
+    input: R,
+    key: &Key,
+    binary_v1: bool,
+) -> Result<age::stream::StreamReader<age::armor::ArmoredReader<io::BufReader<R>>>> {
     let map_decrypt_error = |e: age::DecryptError| match e {
-        age::DecryptError::UnknownFormat if binary_v1 => KernelError::NotAgeFile { detail: "the age header is malformed" },
+        age::DecryptError::UnknownFormat if binary_v1 => {
+            KernelError::NotAgeFile { detail: "the age header is malformed" }
+        }
         e => map_decrypt_error(e),
     };
     let dec = age::Decryptor::new(age::armor::ArmoredReader::new(input)).map_err(map_decrypt_error)?;

@@ -69,19 +69,28 @@ impl Manifest {
             return Err(KernelError::not_kernel("the manifest's format is not husk-kernel"));
         }
         if self.version == 0 || self.version > FORMAT_VERSION {
-            return Err(KernelError::UnsupportedVersion { found: format!("kernel format version {}", self.version) });
+            return Err(KernelError::UnsupportedVersion {
+                found: format!("kernel format version {}", self.version),
+            });
         }
         if self.entry_count() > limits.max_entries {
-            return Err(KernelError::TooLarge { detail: format!("{} entries (at most {})", self.entry_count(), limits.max_entries) });
+            return Err(KernelError::TooLarge {
+                detail: format!("{} entries (at most {})", self.entry_count(), limits.max_entries),
+            });
         }
         let total = self.files.iter().try_fold(0u64, |acc, f| acc.checked_add(f.size));
         match total {
             Some(t) if t <= limits.max_total_bytes => {}
-            _ => return Err(KernelError::TooLarge { detail: format!("declared size above {} bytes", limits.max_total_bytes) }),
+            _ => {
+                return Err(KernelError::TooLarge {
+                    detail: format!("declared size above {} bytes", limits.max_total_bytes),
+                })
+            }
         }
         let mut seen = HashSet::new();
         for d in &self.dirs {
-            check_path(d).map_err(|reason| KernelError::not_kernel(format!("manifest folder {d:?}: {reason}")))?;
+            check_path(d)
+                .map_err(|reason| KernelError::not_kernel(format!("manifest folder {d:?}: {reason}")))?;
             if !(d == VAULT_DIR || d.starts_with("vault/")) {
                 return Err(KernelError::not_kernel(format!("manifest folder {d:?} is outside vault/")));
             }
@@ -90,15 +99,21 @@ impl Manifest {
             }
         }
         for f in &self.files {
-            check_path(&f.path).map_err(|reason| KernelError::not_kernel(format!("manifest file {:?}: {reason}", f.path)))?;
+            check_path(&f.path)
+                .map_err(|reason| KernelError::not_kernel(format!("manifest file {:?}: {reason}", f.path)))?;
             if !(f.path == INDEX_NAME || f.path.starts_with("vault/")) {
                 return Err(KernelError::not_kernel(format!("manifest file {:?} is outside vault/", f.path)));
             }
             if f.path == "vault/.husk/index.db" {
                 return Err(KernelError::not_kernel("the manifest lists a live index inside vault/.husk"));
             }
-            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                return Err(KernelError::not_kernel(format!("manifest file {:?} has a malformed sha256", f.path)));
+            if f.sha256.len() != 64
+                || !f.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(KernelError::not_kernel(format!(
+                    "manifest file {:?} has a malformed sha256",
+                    f.path
+                )));
             }
             if !seen.insert(f.path.as_str()) {
                 return Err(KernelError::not_kernel(format!("manifest lists {:?} twice", f.path)));
@@ -141,7 +156,10 @@ mod tests {
             created: "2026-01-01T00:00:00Z".into(),
             husk_version: "t".into(),
             dirs: dirs.iter().map(|s| s.to_string()).collect(),
-            files: files.iter().map(|(p, s)| ManifestFile { path: p.to_string(), size: *s, sha256: "0".repeat(64) }).collect(),
+            files: files
+                .iter()
+                .map(|(p, s)| ManifestFile { path: p.to_string(), size: *s, sha256: "0".repeat(64) })
+                .collect(),
         }
     }
 
@@ -157,11 +175,20 @@ mod tests {
     fn validate_caps_and_shapes() {
         let l = Limits::default();
         assert!(m(&[("vault/a.md", 1)], &["vault"]).validate(&l).is_ok());
-        assert!(matches!(m(&[("vault/a.md", 1), ("vault/a.md", 1)], &["vault"]).validate(&l), Err(KernelError::NotKernel { .. })));
+        assert!(matches!(
+            m(&[("vault/a.md", 1), ("vault/a.md", 1)], &["vault"]).validate(&l),
+            Err(KernelError::NotKernel { .. })
+        ));
         assert!(matches!(m(&[("etc/x", 1)], &["vault"]).validate(&l), Err(KernelError::NotKernel { .. })));
         let tiny = Limits { max_entries: 2, ..Limits::default() };
-        assert!(matches!(m(&[("vault/a.md", 1), ("vault/b.md", 1)], &["vault"]).validate(&tiny), Err(KernelError::TooLarge { .. })));
-        assert!(matches!(m(&[("vault/a.md", u64::MAX), ("vault/b.md", 2)], &[]).validate(&l), Err(KernelError::TooLarge { .. })));
+        assert!(matches!(
+            m(&[("vault/a.md", 1), ("vault/b.md", 1)], &["vault"]).validate(&tiny),
+            Err(KernelError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            m(&[("vault/a.md", u64::MAX), ("vault/b.md", 2)], &[]).validate(&l),
+            Err(KernelError::TooLarge { .. })
+        ));
         let mut v2 = m(&[], &[]);
         v2.version = 2;
         assert!(matches!(v2.validate(&l), Err(KernelError::UnsupportedVersion { .. })));

@@ -28,11 +28,17 @@ mod write;
 
 pub use config::{Debouncer, KernelConfig};
 pub use error::KernelError;
-pub use keys::{generate_identity, parse_identities, parse_recipients, read_identity_file, write_identity_file, Key, Lock, MAX_WORK_FACTOR, WRITE_WORK_FACTOR};
+pub use keys::{
+    generate_identity, parse_identities, parse_recipients, read_identity_file, write_identity_file, Key,
+    Lock, MAX_WORK_FACTOR, WRITE_WORK_FACTOR,
+};
 pub use manifest::{Manifest, ManifestFile, FORMAT, FORMAT_VERSION};
 pub use read::{read_kernel, verify, verify_file, EntrySink, Limits, VerifyReport};
 pub use restore::{restore, RestoreOptions, RestoreReport};
-pub use retention::{auto_backup, list_kernels, prune, record_verification, select_prunable, AutoBackupReport, KernelFile, Retention, Verified};
+pub use retention::{
+    auto_backup, list_kernels, prune, record_verification, select_prunable, AutoBackupReport, KernelFile,
+    Retention, Verified,
+};
 pub use scan::{VaultScan, HOLD_BUDGET};
 pub use write::{backup, backup_with_writer, check_target_dir, kernel_file_name, write_kernel, BackupReport};
 
@@ -75,5 +81,7 @@ fn worker_threads() -> usize {
 
 /// Wait for a scoped thread's result (`what` names its work); a panic becomes an error.
 fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &'static str) -> Result<T> {
-    handle.join().unwrap_or_else(|_| Err(KernelError::io(what, "<kernel thread>", std::io::Error::other("a kernel thread panicked"))))
+    handle.join().unwrap_or_else(|_| {
+        Err(KernelError::io(what, "<kernel thread>", std::io::Error::other("a kernel thread panicked")))
+    })
 }

@@ -30,7 +30,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_entries: 200_000, max_total_bytes: 256 << 30, max_manifest_bytes: 32 << 20, max_trailing_bytes: 1 << 20 }
+        Limits {
+            max_entries: 200_000,
+            max_total_bytes: 256 << 30,
+            max_manifest_bytes: 32 << 20,
+            max_trailing_bytes: 1 << 20,
+        }
     }
 }
 
@@ -108,7 +113,11 @@ pub fn verify_file(path: &Path, key: &Key, progress: &mut dyn FnMut(Progress)) -
     verify_file_inner(path, key, progress)
 }
 
-pub(crate) fn verify_file_inner(path: &Path, key: &Key, progress: &mut dyn FnMut(Progress)) -> Result<VerifyReport> {
+pub(crate) fn verify_file_inner(
+    path: &Path,
+    key: &Key,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VerifyReport> {
     let f = std::fs::File::open(path).map_err(|e| KernelError::io("open", path, e))?;
     verify(f, key, progress).map_err(|e| with_path(e, path))
 }
@@ -116,7 +125,9 @@ pub(crate) fn verify_file_inner(path: &Path, key: &Key, progress: &mut dyn FnMut
 /// Put the real path into I/O errors raised on the anonymous input stream.
 pub(crate) fn with_path(e: KernelError, path: &Path) -> KernelError {
     match e {
-        KernelError::Io { action, path: p, source } if p.as_os_str() == "<kernel>" => KernelError::Io { action, path: path.to_path_buf(), source },
+        KernelError::Io { action, path: p, source } if p.as_os_str() == "<kernel>" => {
+            KernelError::Io { action, path: path.to_path_buf(), source }
+        }
         other => other,
     }
 }
@@ -128,7 +139,14 @@ fn mode_mtime(h: &tar::Header) -> (u32, u64) {
 /// The streaming reader behind verify and restore. `input` is the kernel (binary or armored
 /// age); checked content goes to `sink`. Returns the manifest once the whole stream has been
 /// authenticated and every manifest entry was seen exactly once.
-pub fn read_kernel<R: Read>(input: R, key: &Key, limits: &Limits, sink: &mut dyn EntrySink, phase: Phase, progress: &mut dyn FnMut(Progress)) -> Result<Manifest> {
+pub fn read_kernel<R: Read>(
+    input: R,
+    key: &Key,
+    limits: &Limits,
+    sink: &mut dyn EntrySink,
+    phase: Phase,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Manifest> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let scan = keys::precheck_header(&mut input)?;
     std::io::BufRead::consume(&mut input, scan.skip);
@@ -154,8 +172,15 @@ pub fn read_kernel<R: Read>(input: R, key: &Key, limits: &Limits, sink: &mut dyn
     }
 }
 
-fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn EntrySink, phase: Phase, progress: &mut dyn FnMut(Progress)) -> Result<Manifest> {
-    let bad_tar = |e: io::Error| KernelError::not_kernel(format!("the payload is not a valid tar archive ({e})"));
+fn read_entries<R: Read>(
+    tap: &mut Tap<R>,
+    limits: &Limits,
+    sink: &mut dyn EntrySink,
+    phase: Phase,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Manifest> {
+    let bad_tar =
+        |e: io::Error| KernelError::not_kernel(format!("the payload is not a valid tar archive ({e})"));
     let manifest;
     {
         let mut archive = tar::Archive::new(&mut *tap);
@@ -171,7 +196,9 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
         }
         let declared = first.header().size().map_err(bad_tar)?;
         if declared > limits.max_manifest_bytes {
-            return Err(KernelError::TooLarge { detail: format!("a {declared}-byte manifest (at most {})", limits.max_manifest_bytes) });
+            return Err(KernelError::TooLarge {
+                detail: format!("a {declared}-byte manifest (at most {})", limits.max_manifest_bytes),
+            });
         }
         let mut json = Vec::with_capacity(declared as usize);
         (&mut first).take(declared).read_to_end(&mut json).map_err(bad_tar)?;
@@ -187,7 +214,9 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
                     if v.get("format").and_then(|f| f.as_str()) == Some(super::FORMAT) {
                         if let Some(ver) = v.get("version").and_then(|x| x.as_u64()) {
                             if ver > u64::from(super::FORMAT_VERSION) {
-                                return Err(KernelError::UnsupportedVersion { found: format!("kernel format version {ver}") });
+                                return Err(KernelError::UnsupportedVersion {
+                                    found: format!("kernel format version {ver}"),
+                                });
                             }
                         }
                     }
@@ -201,7 +230,8 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
 
         // 2. Every other entry must be listed, once, with the listed type, size and hash.
         let mut dirs: HashMap<&str, bool> = m.dirs.iter().map(|d| (d.as_str(), false)).collect();
-        let mut files: HashMap<&str, (u64, &str, bool)> = m.files.iter().map(|f| (f.path.as_str(), (f.size, f.sha256.as_str(), false))).collect();
+        let mut files: HashMap<&str, (u64, &str, bool)> =
+            m.files.iter().map(|f| (f.path.as_str(), (f.size, f.sha256.as_str(), false))).collect();
         let mut buf = vec![0u8; 64 * 1024];
         let mut done = 0u64;
         let mut count = 1u64;
@@ -213,21 +243,30 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
             let kind = entry.header().entry_type();
             let refuse = |reason: &'static str| KernelError::Refused { entry: shown.clone(), reason };
             let path = std::str::from_utf8(&raw).map_err(|_| refuse("the path is not valid UTF-8"))?;
-            let path = if kind == tar::EntryType::Directory { path.strip_suffix('/').unwrap_or(path) } else { path };
+            let path =
+                if kind == tar::EntryType::Directory { path.strip_suffix('/').unwrap_or(path) } else { path };
             check_path(path).map_err(refuse)?;
             match kind {
                 tar::EntryType::Regular | tar::EntryType::Directory => {}
                 tar::EntryType::Symlink => return Err(refuse("symbolic links are refused")),
                 tar::EntryType::Link => return Err(refuse("hard links are refused")),
-                tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => return Err(refuse("devices and fifos are refused")),
+                tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                    return Err(refuse("devices and fifos are refused"))
+                }
                 _ => return Err(refuse("this entry type is refused")),
             }
-            let already = if kind == tar::EntryType::Directory { dirs.get(path) == Some(&true) } else { files.get(path).map(|f| f.2) == Some(true) };
+            let already = if kind == tar::EntryType::Directory {
+                dirs.get(path) == Some(&true)
+            } else {
+                files.get(path).map(|f| f.2) == Some(true)
+            };
             if already {
                 return Err(refuse("duplicate entry"));
             }
             if count > m.entry_count() {
-                return Err(KernelError::TooLarge { detail: format!("more entries than the {} the manifest declares", m.entry_count()) });
+                return Err(KernelError::TooLarge {
+                    detail: format!("more entries than the {} the manifest declares", m.entry_count()),
+                });
             }
             let (mode, mtime) = mode_mtime(entry.header());
             if kind == tar::EntryType::Directory {
@@ -249,7 +288,10 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
             };
             let header_size = entry.header().size().map_err(bad_tar)?;
             if header_size != size {
-                return Err(KernelError::Mismatch { entry: shown, reason: "its size differs from the manifest" });
+                return Err(KernelError::Mismatch {
+                    entry: shown,
+                    reason: "its size differs from the manifest",
+                });
             }
             sink.begin_file(path, mode, mtime)?;
             let mut h = Sha256::new();
@@ -260,7 +302,9 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
                     break;
                 }
                 let k = match entry.read(&mut buf[..want]) {
-                    Ok(0) => return Err(KernelError::not_kernel(format!("the archive ends inside {shown:?}"))),
+                    Ok(0) => {
+                        return Err(KernelError::not_kernel(format!("the archive ends inside {shown:?}")))
+                    }
                     Ok(k) => k,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(bad_tar(e)),
@@ -274,15 +318,24 @@ fn read_entries<R: Read>(tap: &mut Tap<R>, limits: &Limits, sink: &mut dyn Entry
                 }
             }
             if hex::encode(h.finalize()) != want_sha {
-                return Err(KernelError::Mismatch { entry: shown, reason: "its SHA-256 differs from the manifest" });
+                return Err(KernelError::Mismatch {
+                    entry: shown,
+                    reason: "its SHA-256 differs from the manifest",
+                });
             }
             sink.end_file()?;
         }
         if let Some((p, _)) = dirs.iter().find(|(_, seen)| !**seen) {
-            return Err(KernelError::Mismatch { entry: p.to_string(), reason: "listed in the manifest but missing from the archive" });
+            return Err(KernelError::Mismatch {
+                entry: p.to_string(),
+                reason: "listed in the manifest but missing from the archive",
+            });
         }
         if let Some((p, _)) = files.iter().find(|(_, v)| !v.2) {
-            return Err(KernelError::Mismatch { entry: p.to_string(), reason: "listed in the manifest but missing from the archive" });
+            return Err(KernelError::Mismatch {
+                entry: p.to_string(),
+                reason: "listed in the manifest but missing from the archive",
+            });
         }
         manifest = m.clone();
     }

@@ -91,7 +91,11 @@ impl Written {
         let mut cuts: Vec<&(u64, Sha256)> = Vec::new();
         for i in 1..n as u64 {
             let target = self.size / n as u64 * i;
-            let nearest = self.marks.iter().filter(|m| m.0 > cuts.last().map_or(0, |c| c.0) && m.0 < self.size).min_by_key(|m| m.0.abs_diff(target));
+            let nearest = self
+                .marks
+                .iter()
+                .filter(|m| m.0 > cuts.last().map_or(0, |c| c.0) && m.0 < self.size)
+                .min_by_key(|m| m.0.abs_diff(target));
             cuts.extend(nearest);
         }
         let mut parts = Vec::with_capacity(cuts.len() + 1);

@@ -112,7 +112,8 @@ impl EntrySink for Staging {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                f.set_permissions(fs::Permissions::from_mode(mode | 0o600)).map_err(|e| KernelError::io("chmod", &p, e))?;
+                f.set_permissions(fs::Permissions::from_mode(mode | 0o600))
+                    .map_err(|e| KernelError::io("chmod", &p, e))?;
             }
             #[cfg(not(unix))]
             let _ = mode;
@@ -122,20 +123,34 @@ impl EntrySink for Staging {
 }
 
 /// Restore the kernel at `kernel` into the folder `target` (whose parent must exist).
-pub fn restore(kernel: &Path, target: &Path, key: &Key, opts: &RestoreOptions, progress: &mut dyn FnMut(Progress)) -> Result<RestoreReport> {
+pub fn restore(
+    kernel: &Path,
+    target: &Path,
+    key: &Key,
+    opts: &RestoreOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RestoreReport> {
     let target = if target.is_absolute() {
         target.to_path_buf()
     } else {
         std::env::current_dir().map_err(|e| KernelError::io("resolve", target, e))?.join(target)
     };
-    let name = target.file_name().ok_or(KernelError::TargetRefused { path: target.clone(), reason: "it has no folder name" })?.to_owned();
-    let parent = target.parent().ok_or(KernelError::TargetRefused { path: target.clone(), reason: "it has no parent folder" })?;
-    let parent = parent.canonicalize().map_err(|e| KernelError::io("open the parent folder of", &target, e))?;
+    let name = target
+        .file_name()
+        .ok_or(KernelError::TargetRefused { path: target.clone(), reason: "it has no folder name" })?
+        .to_owned();
+    let parent = target
+        .parent()
+        .ok_or(KernelError::TargetRefused { path: target.clone(), reason: "it has no parent folder" })?;
+    let parent =
+        parent.canonicalize().map_err(|e| KernelError::io("open the parent folder of", &target, e))?;
     let target = parent.join(name);
 
     let existed = match fs::symlink_metadata(&target) {
         Ok(m) if m.is_dir() => true,
-        Ok(_) => return Err(KernelError::TargetRefused { path: target, reason: "it exists and is not a folder" }),
+        Ok(_) => {
+            return Err(KernelError::TargetRefused { path: target, reason: "it exists and is not a folder" })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(KernelError::io("read", &target, e)),
     };
@@ -146,19 +161,32 @@ pub fn restore(kernel: &Path, target: &Path, key: &Key, opts: &RestoreOptions, p
     if !empty {
         if let Ok(k) = kernel.canonicalize() {
             if k.starts_with(&target) {
-                return Err(KernelError::TargetRefused { path: target, reason: "the kernel file is inside it" });
+                return Err(KernelError::TargetRefused {
+                    path: target,
+                    reason: "the kernel file is inside it",
+                });
             }
         }
     }
 
     let file = fs::File::open(kernel).map_err(|e| KernelError::io("open", kernel, e))?;
     fsutil::sweep_stale(&parent, ".husk-restore-");
-    let staging_dir = tempfile::Builder::new().prefix(".husk-restore-").tempdir_in(&parent).map_err(|e| KernelError::io("create a staging folder in", &parent, e))?;
+    let staging_dir = tempfile::Builder::new()
+        .prefix(".husk-restore-")
+        .tempdir_in(&parent)
+        .map_err(|e| KernelError::io("create a staging folder in", &parent, e))?;
     // Held until this process ends: marks the staging folder as in use for other sweeps.
-    let staging_lock = fs::File::open(staging_dir.path()).map_err(|e| KernelError::io("open", staging_dir.path(), e))?;
+    let staging_lock =
+        fs::File::open(staging_dir.path()).map_err(|e| KernelError::io("open", staging_dir.path(), e))?;
     fsutil::try_lock(&staging_lock);
-    let mut sink = Staging { root: staging_dir.path().to_path_buf(), made: std::collections::HashSet::new(), current: None, dirs: Vec::new() };
-    let manifest = read::read_kernel(file, key, &Limits::default(), &mut sink, Phase::Restore, progress).map_err(|e| read::with_path(e, kernel));
+    let mut sink = Staging {
+        root: staging_dir.path().to_path_buf(),
+        made: std::collections::HashSet::new(),
+        current: None,
+        dirs: Vec::new(),
+    };
+    let manifest = read::read_kernel(file, key, &Limits::default(), &mut sink, Phase::Restore, progress)
+        .map_err(|e| read::with_path(e, kernel));
     sink.current = None;
     let manifest = manifest?; // on error `staging_dir` is dropped: the staging folder is removed.
 
@@ -169,7 +197,8 @@ pub fn restore(kernel: &Path, target: &Path, key: &Key, opts: &RestoreOptions, p
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o700)).map_err(|e| KernelError::io("chmod", p, e))?;
+            fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o700))
+                .map_err(|e| KernelError::io("chmod", p, e))?;
         }
         #[cfg(not(unix))]
         let _ = mode;
@@ -190,7 +219,11 @@ pub fn restore(kernel: &Path, target: &Path, key: &Key, opts: &RestoreOptions, p
             old_left = Some(staging);
         }
     } else {
-        let aside = tempfile::Builder::new().prefix(".husk-old-").tempdir_in(&parent).map_err(|e| KernelError::io("create a folder in", &parent, e))?.keep();
+        let aside = tempfile::Builder::new()
+            .prefix(".husk-old-")
+            .tempdir_in(&parent)
+            .map_err(|e| KernelError::io("create a folder in", &parent, e))?
+            .keep();
         fs::remove_dir(&aside).map_err(|e| KernelError::io("remove", &aside, e))?;
         fs::rename(&target, &aside).map_err(|e| KernelError::io("move aside", &target, e))?;
         if let Err(e) = fs::rename(&staging, &target) {

@@ -7,8 +7,8 @@ use super::config::KernelConfig;
 use super::error::KernelError;
 use super::fsutil;
 use super::keys::read_identity_file;
-use super::time;
 use super::scan::hash_reader;
+use super::time;
 use super::write::{backup, BackupReport};
 use super::{Progress, Result};
 use serde::{Deserialize, Serialize};
@@ -79,10 +79,19 @@ pub fn record_verification(report: &BackupReport) -> Result<()> {
 
 /// Write the sidecar recording `report`'s verification.
 fn write_record(report: &BackupReport) -> Result<()> {
-    let rec = Record { sha256: report.sha256.clone(), size: report.size, verified: report.verified, at: time::rfc3339(time::unix_secs(SystemTime::now())) };
-    let json = serde_json::to_vec_pretty(&rec).map_err(|e| KernelError::Config { path: record_path(&report.path), detail: e.to_string() })?;
+    let rec = Record {
+        sha256: report.sha256.clone(),
+        size: report.size,
+        verified: report.verified,
+        at: time::rfc3339(time::unix_secs(SystemTime::now())),
+    };
+    let json = serde_json::to_vec_pretty(&rec)
+        .map_err(|e| KernelError::Config { path: record_path(&report.path), detail: e.to_string() })?;
     let path = record_path(&report.path);
-    let tmp = tempfile::Builder::new().prefix(".husk-tmp-").tempfile_in(path.parent().unwrap_or(Path::new("."))).map_err(|e| KernelError::io("create", &path, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".husk-tmp-")
+        .tempfile_in(path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| KernelError::io("create", &path, e))?;
     fsutil::try_lock(tmp.as_file());
     fs::write(tmp.path(), &json).map_err(|e| KernelError::io("write", &path, e))?;
     tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", &path, e))?;
@@ -103,14 +112,18 @@ fn is_verified(kernel: &Path) -> bool {
 /// Which of `files` the policy lets go (indexes into `files`). Pure: no I/O, `now` given.
 pub fn select_prunable(files: &[KernelFile], policy: &Retention, now: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[b].created.cmp(&files[a].created).then_with(|| files[b].path.cmp(&files[a].path)));
+    order.sort_by(|&a, &b| {
+        files[b].created.cmp(&files[a].created).then_with(|| files[b].path.cmp(&files[a].path))
+    });
     let mut keep: HashSet<usize> = HashSet::new();
     keep.extend(order.iter().take(policy.keep_last.max(1)).copied());
     let today = now / 86_400;
     let mut days_seen = HashSet::new();
     for &i in &order {
         let day = files[i].created / 86_400;
-        if files[i].created > now || today.saturating_sub(day) < u64::from(policy.keep_daily_days) && days_seen.insert(day) {
+        if files[i].created > now
+            || today.saturating_sub(day) < u64::from(policy.keep_daily_days) && days_seen.insert(day)
+        {
             keep.insert(i);
         }
     }
@@ -157,8 +170,15 @@ pub fn prune(dir: &Path, policy: &Retention, now: SystemTime) -> Result<Vec<Path
 /// Write a kernel of `vault` to the configured recipients and folder, verify it (fully when an
 /// identity is configured, else by reading it back), record that, then apply retention.
 /// `husk watch` calls this once changes have settled (see [`super::Debouncer`]).
-pub fn auto_backup(vault: &Path, cfg: &KernelConfig, progress: &mut dyn FnMut(Progress)) -> Result<AutoBackupReport> {
-    let dir = cfg.dir.clone().ok_or(KernelError::NoKey { detail: "no backup folder (dir) in the [kernel] config" })?;
+pub fn auto_backup(
+    vault: &Path,
+    cfg: &KernelConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<AutoBackupReport> {
+    let dir = cfg
+        .dir
+        .clone()
+        .ok_or(KernelError::NoKey { detail: "no backup folder (dir) in the [kernel] config" })?;
     let lock = cfg.lock()?;
     let key = match &cfg.identity {
         Some(p) => Some(read_identity_file(p)?),
@@ -166,7 +186,11 @@ pub fn auto_backup(vault: &Path, cfg: &KernelConfig, progress: &mut dyn FnMut(Pr
     };
     let report = backup(vault, &dir, &lock, key.as_ref(), progress)?;
     write_record(&report)?;
-    let pruned = prune(&report.path.parent().map(Path::to_path_buf).unwrap_or(dir), &cfg.retention(), SystemTime::now())?;
+    let pruned = prune(
+        &report.path.parent().map(Path::to_path_buf).unwrap_or(dir),
+        &cfg.retention(),
+        SystemTime::now(),
+    )?;
     Ok(AutoBackupReport { backup: report, pruned })
 }
 
@@ -183,12 +207,12 @@ mod tests {
         let day = 86_400;
         let now = 100 * day;
         let files = vec![
-            k("a", now - 1, true),           // newest
-            k("b", now - 2, true),           // last 2
-            k("c", now - 3, true),           // same day as a: prunable
-            k("d", now - day - 5, true),     // newest of yesterday: kept (daily)
-            k("e", now - day - 6, true),     // prunable
-            k("f", now - 10 * day, false),   // outside daily window, unverified: kept
+            k("a", now - 1, true),            // newest
+            k("b", now - 2, true),            // last 2
+            k("c", now - 3, true),            // same day as a: prunable
+            k("d", now - day - 5, true),      // newest of yesterday: kept (daily)
+            k("e", now - day - 6, true),      // prunable
+            k("f", now - 10 * day, false),    // outside daily window, unverified: kept
             k("g", now - 10 * day - 1, true), // outside: prunable
         ];
         let p = select_prunable(&files, &Retention { keep_last: 2, keep_daily_days: 3 }, now);

@@ -173,7 +173,10 @@ fn mtime_of(m: &fs::Metadata) -> u64 {
 fn tar_path_of(rel: &Path) -> Result<String> {
     let mut s = String::from(VAULT_DIR);
     for c in rel.components() {
-        let part = c.as_os_str().to_str().ok_or_else(|| KernelError::TargetRefused { path: rel.to_path_buf(), reason: "a file name in the vault is not valid UTF-8" })?;
+        let part = c.as_os_str().to_str().ok_or_else(|| KernelError::TargetRefused {
+            path: rel.to_path_buf(),
+            reason: "a file name in the vault is not valid UTF-8",
+        })?;
         s.push('/');
         s.push_str(part);
     }
@@ -224,7 +227,9 @@ pub(super) fn open_regular(abs: &Path) -> Result<(fs::File, fs::Metadata)> {
     let file = match opts.open(abs) {
         Ok(f) => f,
         #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(KernelError::VaultChanged { path: abs.to_path_buf() }),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(KernelError::VaultChanged { path: abs.to_path_buf() })
+        }
         Err(e) => return Err(KernelError::io("read", abs, e)),
     };
     let meta = file.metadata().map_err(|e| KernelError::io("read", abs, e))?;
@@ -246,10 +251,18 @@ impl ScannedFile {
         if let Some(held) = holder.hold(&mut file, expected) {
             let (slab, range) = held.map_err(read_err)?;
             // Still read to the end: a file that grew since its fstat is hashed in full.
-            let more = if range.len() as u64 == expected { read_some(&mut file, buf).map_err(read_err)? } else { 0 };
+            let more = if range.len() as u64 == expected {
+                read_some(&mut file, buf).map_err(read_err)?
+            } else {
+                0
+            };
             let bytes = &holder.slabs[slab][range.clone()];
             if more == 0 {
-                let entry = ManifestFile { path: tar_path, size: bytes.len() as u64, sha256: hex::encode(Sha256::digest(bytes)) };
+                let entry = ManifestFile {
+                    path: tar_path,
+                    size: bytes.len() as u64,
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                };
                 return Ok((entry, ScannedFile { mode, mtime, content: Content::Held { slab, range } }));
             }
             // It grew while being read: hash all of it, and let the write pass read it again.
@@ -272,8 +285,21 @@ impl VaultScan {
     }
 
     /// [`VaultScan::new`] keeping at most `budget` bytes of content.
-    pub(super) fn with_budget(vault: &Path, budget: u64, progress: &mut dyn FnMut(Progress)) -> Result<VaultScan> {
-        let mut scan = VaultScan { root: vault.to_path_buf(), dirs: Vec::new(), entries: Vec::new(), files: Vec::new(), content_bytes: 0, budget: HoldBudget(AtomicU64::new(budget)), slabs: Vec::new(), skipped: Vec::new() };
+    pub(super) fn with_budget(
+        vault: &Path,
+        budget: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<VaultScan> {
+        let mut scan = VaultScan {
+            root: vault.to_path_buf(),
+            dirs: Vec::new(),
+            entries: Vec::new(),
+            files: Vec::new(),
+            content_bytes: 0,
+            budget: HoldBudget(AtomicU64::new(budget)),
+            slabs: Vec::new(),
+            skipped: Vec::new(),
+        };
         // The walk hands out numbered batches as it goes, so hashing starts with the first
         // folder rather than after the last; threads take batches in turn, and results are put
         // back in the walk's order.
@@ -299,7 +325,9 @@ impl VaultScan {
                 let mut files = Vec::with_capacity(batch.len());
                 for rel in &batch {
                     let f = tar_path_of(rel)
-                        .and_then(|tar_path| ScannedFile::read(vault.join(rel), tar_path, &mut holder, &mut buf))
+                        .and_then(|tar_path| {
+                            ScannedFile::read(vault.join(rel), tar_path, &mut holder, &mut buf)
+                        })
                         .inspect_err(|_| stop.store(true, Ordering::Relaxed))?;
                     done.fetch_add(f.0.size, Ordering::Relaxed);
                     files.push(f);
@@ -325,7 +353,10 @@ impl VaultScan {
         let mut batches = Vec::new();
         for r in results {
             let mut share = r?;
-            scan.adopt(share.slabs, share.batches.iter_mut().flat_map(|(_, files)| files.iter_mut().map(|f| &mut f.1)));
+            scan.adopt(
+                share.slabs,
+                share.batches.iter_mut().flat_map(|(_, files)| files.iter_mut().map(|f| &mut f.1)),
+            );
             batches.extend(share.batches);
         }
         batches.sort_unstable_by_key(|(b, _)| *b);
@@ -356,7 +387,8 @@ impl VaultScan {
     /// read and hashed like a vault file within what is left of the budget.
     pub(super) fn add_snapshot(&mut self, path: &Path, mtime: u64) -> Result<()> {
         let mut holder = Holder { budget: &self.budget, slabs: Vec::new() };
-        let (entry, mut f) = ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &mut holder, &mut vec![0u8; BUF])?;
+        let (entry, mut f) =
+            ScannedFile::read(path.to_path_buf(), INDEX_NAME.to_string(), &mut holder, &mut vec![0u8; BUF])?;
         let slabs = holder.slabs;
         self.adopt(slabs, std::iter::once(&mut f));
         (f.mode, f.mtime) = (0o600, mtime);
@@ -372,7 +404,13 @@ impl VaultScan {
 /// [`BATCH`] as they are found; stops early once `stop` is set. The listing gives each entry's
 /// type on most file systems, so files are not stat'ed here: their mode and time come from the
 /// open file in the hash pass.
-fn walk(root: &Path, dirs: &mut Vec<ScannedDir>, skipped: &mut Vec<PathBuf>, stop: &AtomicBool, mut emit: impl FnMut(Vec<PathBuf>)) -> Result<()> {
+fn walk(
+    root: &Path,
+    dirs: &mut Vec<ScannedDir>,
+    skipped: &mut Vec<PathBuf>,
+    stop: &AtomicBool,
+    mut emit: impl FnMut(Vec<PathBuf>),
+) -> Result<()> {
     let meta = fs::metadata(root).map_err(|e| KernelError::io("read", root, e))?;
     dirs.push(ScannedDir { tar_path: VAULT_DIR.to_string(), mode: mode_of(&meta), mtime: mtime_of(&meta) });
     let mut files = Vec::with_capacity(BATCH);
@@ -397,7 +435,11 @@ fn walk(root: &Path, dirs: &mut Vec<ScannedDir>, skipped: &mut Vec<PathBuf>, sto
             let kind = e.file_type().map_err(|err| KernelError::io("read", e.path(), err))?;
             if kind.is_dir() {
                 let m = e.metadata().map_err(|err| KernelError::io("read", e.path(), err))?;
-                dirs.push(ScannedDir { tar_path: tar_path_of(&child_rel)?, mode: mode_of(&m), mtime: mtime_of(&m) });
+                dirs.push(ScannedDir {
+                    tar_path: tar_path_of(&child_rel)?,
+                    mode: mode_of(&m),
+                    mtime: mtime_of(&m),
+                });
                 subdirs.push(child_rel);
             } else if kind.is_file() {
                 files.push(child_rel);
@@ -437,12 +479,16 @@ mod tests {
     #[test]
     fn content_is_held_within_the_budget_only() {
         let v = vault(&[("a.md", b"0123456789"), ("b/c.md", b"abcdefghij"), ("d.md", b"")]);
-        let held = |s: &VaultScan| s.files.iter().map(|f| matches!(f.content, Content::Held { .. })).collect::<Vec<_>>();
+        let held = |s: &VaultScan| {
+            s.files.iter().map(|f| matches!(f.content, Content::Held { .. })).collect::<Vec<_>>()
+        };
         let all = scan(v.path(), HOLD_BUDGET);
         let paths: Vec<_> = all.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["vault/a.md", "vault/d.md", "vault/b/c.md"]);
         assert_eq!(held(&all), [true, true, true]);
-        assert!(matches!(&all.files[0].content, Content::Held { slab, range } if &all.slabs[*slab][range.clone()] == b"0123456789"));
+        assert!(
+            matches!(&all.files[0].content, Content::Held { slab, range } if &all.slabs[*slab][range.clone()] == b"0123456789")
+        );
         assert_eq!(all.entries[0].sha256, hex::encode(Sha256::digest(b"0123456789")));
         assert_eq!((all.content_bytes(), all.budget.0.load(Ordering::Relaxed)), (20, HOLD_BUDGET - 20));
 
@@ -459,7 +505,11 @@ mod tests {
     fn held_bytes_are_each_file_s_own_across_threads_and_slabs() {
         // Enough files for several batches (threads), and one large enough for its own slab.
         let names: Vec<String> = (0..300).map(|i| format!("n{i:03}.md")).collect();
-        let mut files: Vec<(&str, Vec<u8>)> = names.iter().enumerate().map(|(i, n)| (n.as_str(), format!("note {i}\n").repeat(i + 1).into_bytes())).collect();
+        let mut files: Vec<(&str, Vec<u8>)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), format!("note {i}\n").repeat(i + 1).into_bytes()))
+            .collect();
         files.push(("big.bin", vec![7u8; SLAB / 2]));
         let v = vault(&files.iter().map(|(n, c)| (*n, &c[..])).collect::<Vec<_>>());
         let s = scan(v.path(), HOLD_BUDGET);
@@ -479,7 +529,8 @@ mod tests {
         let budget = HoldBudget(AtomicU64::new(HOLD_BUDGET));
         let mut holder = Holder { budget: &budget, slabs: Vec::new() };
         let path = PathBuf::from("/proc/self/cmdline");
-        let (entry, f) = ScannedFile::read(path.clone(), "vault/x".into(), &mut holder, &mut [0u8; 7]).unwrap();
+        let (entry, f) =
+            ScannedFile::read(path.clone(), "vault/x".into(), &mut holder, &mut [0u8; 7]).unwrap();
         let want = fs::read(&path).unwrap();
         assert!(!want.is_empty());
         assert_eq!((entry.size, entry.sha256), (want.len() as u64, hex::encode(Sha256::digest(&want))));

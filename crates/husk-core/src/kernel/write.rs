@@ -64,13 +64,22 @@ fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<Snapshot>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(KernelError::io("read", &src_path, e)),
     }
-    let snap_err = |e: rusqlite::Error| KernelError::Snapshot { path: src_path.clone(), message: e.to_string() };
-    let tmp = tempfile::Builder::new().prefix(".husk-tmp-").suffix(".db").tempfile_in(scratch).map_err(|e| KernelError::io("create a temp file in", scratch, e))?;
+    let snap_err =
+        |e: rusqlite::Error| KernelError::Snapshot { path: src_path.clone(), message: e.to_string() };
+    let tmp = tempfile::Builder::new()
+        .prefix(".husk-tmp-")
+        .suffix(".db")
+        .tempfile_in(scratch)
+        .map_err(|e| KernelError::io("create a temp file in", scratch, e))?;
     let lock = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
     fsutil::try_lock(&lock);
     let tmp_path = tmp.into_temp_path();
     {
-        let src = rusqlite::Connection::open_with_flags(&src_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(snap_err)?;
+        let src = rusqlite::Connection::open_with_flags(
+            &src_path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(snap_err)?;
         src.busy_timeout(std::time::Duration::from_secs(5)).map_err(snap_err)?;
         let mut dst = rusqlite::Connection::open(&tmp_path).map_err(snap_err)?;
         let backup = rusqlite::backup::Backup::new(&src, &mut dst).map_err(snap_err)?;
@@ -83,7 +92,12 @@ fn snapshot_index(vault: &Path, scratch: &Path) -> Result<Option<Snapshot>> {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
-                _ => return Err(KernelError::Snapshot { path: src_path.clone(), message: "the index stayed locked for 5 s".into() }),
+                _ => {
+                    return Err(KernelError::Snapshot {
+                        path: src_path.clone(),
+                        message: "the index stayed locked for 5 s".into(),
+                    })
+                }
             }
         }
     }
@@ -155,7 +169,9 @@ impl ChunkSender {
     fn send_current(&mut self) -> io::Result<()> {
         let next = self.spare.try_recv().unwrap_or_else(|_| new_chunk());
         let full = std::mem::replace(&mut self.current, next);
-        self.full.send(full).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the kernel writer stopped"))
+        self.full
+            .send(full)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the kernel writer stopped"))
     }
 }
 
@@ -188,10 +204,17 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
 
 /// Append the file listed as `entry`: held content from memory (the very bytes that were
 /// hashed); a file that was not held is read again and checked against its hash.
-fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: ScannedFile, slabs: &[Vec<u8>]) -> Result<()> {
+fn append_file<T: Write>(
+    tar: &mut tar::Builder<T>,
+    entry: &ManifestFile,
+    f: ScannedFile,
+    slabs: &[Vec<u8>],
+) -> Result<()> {
     let mut h = header(tar::EntryType::Regular, entry.size, f.mode, f.mtime);
     let abs = match f.content {
-        Content::Held { slab, range } => return tar.append_data(&mut h, &entry.path, &slabs[slab][range]).map_err(stream_err),
+        Content::Held { slab, range } => {
+            return tar.append_data(&mut h, &entry.path, &slabs[slab][range]).map_err(stream_err)
+        }
         Content::OnDisk(abs) => abs,
     };
     let (file, _) = open_regular(&abs)?;
@@ -210,12 +233,26 @@ fn append_file<T: Write>(tar: &mut tar::Builder<T>, entry: &ManifestFile, f: Sca
 /// The encrypting side of the write pass: manifest, folders and files (each with its manifest
 /// entry, released once written) as a tar through the age encryptor into `sink`, adding each
 /// file's size to `done`.
-fn encrypt_tar<'a>(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u64, scan: &VaultScan, files: impl Iterator<Item = (&'a ManifestFile, ScannedFile)>, done: &AtomicU64) -> Result<()> {
+fn encrypt_tar<'a>(
+    lock: &Lock,
+    sink: ChunkSender,
+    manifest_json: &[u8],
+    now: u64,
+    scan: &VaultScan,
+    files: impl Iterator<Item = (&'a ManifestFile, ScannedFile)>,
+    done: &AtomicU64,
+) -> Result<()> {
     let enc = keys::encrypt_to(lock, sink)?;
     let mut tar = tar::Builder::new(enc);
-    tar.append_data(&mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now), MANIFEST_NAME, manifest_json).map_err(stream_err)?;
+    tar.append_data(
+        &mut header(tar::EntryType::Regular, manifest_json.len() as u64, 0o600, now),
+        MANIFEST_NAME,
+        manifest_json,
+    )
+    .map_err(stream_err)?;
     for d in &scan.dirs {
-        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty()).map_err(stream_err)?;
+        tar.append_data(&mut header(tar::EntryType::Directory, 0, d.mode, d.mtime), &d.tar_path, io::empty())
+            .map_err(stream_err)?;
     }
     for (entry, f) in files {
         append_file(&mut tar, entry, f, &scan.slabs)?;
@@ -232,13 +269,25 @@ fn encrypt_tar<'a>(lock: &Lock, sink: ChunkSender, manifest_json: &[u8], now: u6
 /// ciphertext buffers.
 ///
 /// The tar is built and encrypted on a second thread; `out` is written on the caller's.
-pub fn write_kernel<W: Write>(vault: &Path, scratch: &Path, lock: &Lock, out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
+pub fn write_kernel<W: Write>(
+    vault: &Path,
+    scratch: &Path,
+    lock: &Lock,
+    out: W,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(W, Manifest, VaultScan)> {
     let scan = VaultScan::new(vault, progress)?;
     write_scanned(scan, scratch, lock, out, progress)
 }
 
 /// [`write_kernel`] after its hash pass.
-fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut out: W, progress: &mut dyn FnMut(Progress)) -> Result<(W, Manifest, VaultScan)> {
+fn write_scanned<W: Write>(
+    mut scan: VaultScan,
+    scratch: &Path,
+    lock: &Lock,
+    mut out: W,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(W, Manifest, VaultScan)> {
     progress(Progress { phase: Phase::Snapshot, done: 0, total: 1 });
     let snapshot = snapshot_index(&scan.root, scratch)?;
     let now = time::unix_secs(SystemTime::now());
@@ -254,7 +303,8 @@ fn write_scanned<W: Write>(mut scan: VaultScan, scratch: &Path, lock: &Lock, mut
         dirs: scan.dirs.iter().map(|d| d.tar_path.clone()).collect(),
         files: std::mem::take(&mut scan.entries),
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| KernelError::not_kernel(format!("cannot encode the manifest: {e}")))?;
     let total = manifest.total_size();
     let done = AtomicU64::new(0);
     let (full_tx, full_rx) = mpsc::sync_channel(CHUNKS_QUEUED);
@@ -292,12 +342,18 @@ pub fn check_target_dir(vault: &Path, dir: &Path) -> Result<()> {
     }
     for c in dir.components() {
         if c.as_os_str().to_string_lossy().eq_ignore_ascii_case("skills") {
-            return Err(KernelError::TargetRefused { path: dir.to_path_buf(), reason: "it is inside a skills folder" });
+            return Err(KernelError::TargetRefused {
+                path: dir.to_path_buf(),
+                reason: "it is inside a skills folder",
+            });
         }
     }
     for a in dir.ancestors() {
         if a.join("SKILL.md").exists() {
-            return Err(KernelError::TargetRefused { path: dir.to_path_buf(), reason: "it is inside a skills folder (SKILL.md)" });
+            return Err(KernelError::TargetRefused {
+                path: dir.to_path_buf(),
+                reason: "it is inside a skills folder (SKILL.md)",
+            });
         }
     }
     Ok(())
@@ -318,7 +374,13 @@ pub fn kernel_file_name(now: SystemTime) -> String {
 /// final name; without it, the file is read back and its SHA-256 compared with what was
 /// written. The final name is taken only after that check and the file's fsync succeeded;
 /// on any error the temp file is gone.
-pub fn backup(vault: &Path, dir: &Path, lock: &Lock, verify_with: Option<&Key>, progress: &mut dyn FnMut(Progress)) -> Result<BackupReport> {
+pub fn backup(
+    vault: &Path,
+    dir: &Path,
+    lock: &Lock,
+    verify_with: Option<&Key>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BackupReport> {
     backup_with_writer(vault, dir, lock, verify_with, progress, |f| Box::new(f))
 }
 
@@ -341,26 +403,35 @@ pub fn backup_with_writer(
     check_target_dir(&vault, &dir)?;
 
     fsutil::sweep_stale(&dir, ".husk-tmp-");
-    let tmp = tempfile::Builder::new().prefix(".husk-tmp-").suffix(".age").tempfile_in(&dir).map_err(|e| KernelError::io("create a temp file in", &dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".husk-tmp-")
+        .suffix(".age")
+        .tempfile_in(&dir)
+        .map_err(|e| KernelError::io("create a temp file in", &dir, e))?;
     // Held until this process ends: marks the temp file as in use for other sweeps.
     fsutil::try_lock(tmp.as_file());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600)).map_err(|e| KernelError::io("chmod", tmp.path(), e))?;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o600))
+            .map_err(|e| KernelError::io("chmod", tmp.path(), e))?;
     }
     let file = tmp.as_file().try_clone().map_err(|e| KernelError::io("open", tmp.path(), e))?;
     let sink = HashingWriter::new(wrap(file));
-    let (mut sink, manifest, scan) = write_kernel(&vault, &dir, lock, sink, progress).map_err(|e| match e {
-        KernelError::Io { action, path, source } if path.as_os_str() == STREAM => KernelError::Io { action, path: tmp.path().to_path_buf(), source },
-        other => other,
-    })?;
+    let (mut sink, manifest, scan) =
+        write_kernel(&vault, &dir, lock, sink, progress).map_err(|e| match e {
+            KernelError::Io { action, path, source } if path.as_os_str() == STREAM => {
+                KernelError::Io { action, path: tmp.path().to_path_buf(), source }
+            }
+            other => other,
+        })?;
     sink.flush().map_err(|e| KernelError::io("write", tmp.path(), e))?;
     let written = sink.finish();
     // The check reads through the page cache whether or not the data has reached the disk yet,
     // so the fsync runs beside it rather than before it; both succeed before the rename.
     let (synced, verified) = std::thread::scope(|s| {
-        let synced = s.spawn(|| tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e)));
+        let synced =
+            s.spawn(|| tmp.as_file().sync_all().map_err(|e| KernelError::io("fsync", tmp.path(), e)));
         let verified = check_written(tmp.path(), verify_with, &manifest, &written, progress);
         (joined(synced, "fsync"), verified)
     });
@@ -395,11 +466,19 @@ pub fn backup_with_writer(
 /// Reopen the kernel just written at `path` and check it. With `key`, decrypt it and check
 /// every hash and the manifest; without, hash the bytes on disk and compare them with what was
 /// `written`.
-fn check_written(path: &Path, key: Option<&Key>, manifest: &Manifest, written: &Written, progress: &mut dyn FnMut(Progress)) -> Result<Verified> {
+fn check_written(
+    path: &Path,
+    key: Option<&Key>,
+    manifest: &Manifest,
+    written: &Written,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Verified> {
     if let Some(key) = key {
         let report = read::verify_file_inner(path, key, progress)?;
         if report.manifest != *manifest {
-            return Err(KernelError::Tampered { detail: "the kernel read back differs from what was written" });
+            return Err(KernelError::Tampered {
+                detail: "the kernel read back differs from what was written",
+            });
         }
         return Ok(Verified::Full);
     }
@@ -438,7 +517,8 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         fs::create_dir(t.path().join("notes")).unwrap();
         for i in 0..20 {
-            fs::write(t.path().join(format!("notes/n{i}.md")), format!("# note {i}\n").repeat(i * 50 + 1)).unwrap();
+            fs::write(t.path().join(format!("notes/n{i}.md")), format!("# note {i}\n").repeat(i * 50 + 1))
+                .unwrap();
         }
         t
     }
@@ -452,7 +532,8 @@ mod tests {
     fn files_read_again_give_the_same_kernel_content() {
         let v = vault();
         let (lock, key) = keys();
-        let held = write(VaultScan::with_budget(v.path(), HOLD_BUDGET, &mut no_progress).unwrap(), &lock).unwrap();
+        let held =
+            write(VaultScan::with_budget(v.path(), HOLD_BUDGET, &mut no_progress).unwrap(), &lock).unwrap();
         let reread = write(VaultScan::with_budget(v.path(), 4000, &mut no_progress).unwrap(), &lock).unwrap();
         let a = verify(&held[..], &key, &mut no_progress).unwrap();
         let b = verify(&reread[..], &key, &mut no_progress).unwrap();
@@ -481,7 +562,10 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let (lock, key) = keys();
         for verify_with in [None, Some(&key)] {
-            let err = backup_with_writer(v.path(), out.path(), &lock, verify_with, &mut no_progress, |f| Box::new(FlippingDisk(f))).unwrap_err();
+            let err = backup_with_writer(v.path(), out.path(), &lock, verify_with, &mut no_progress, |f| {
+                Box::new(FlippingDisk(f))
+            })
+            .unwrap_err();
             assert_eq!(err.code(), "tampered", "{err}");
             assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "nothing is left behind");
         }
